@@ -1,0 +1,149 @@
+"""PostgreSQL access: a connection pool and exactly as many threads as it has connections.
+
+Handlers are plain synchronous functions of a cursor; `Database.run` carries one to a worker
+thread, gives it a connection and the right kind of transaction, and brings the result back:
+one thread hop per request.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import psycopg2
+import psycopg2.errors
+import psycopg2.extensions
+import psycopg2.extras
+import psycopg2.pool
+import ulid
+
+from config_service.errors import DatabaseUnavailable, InvalidValue
+from config_service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Cursor = psycopg2.extras.RealDictCursor
+
+# ULIDs go to PostgreSQL as their canonical 26-character text.
+psycopg2.extensions.register_adapter(
+    ulid.ULID, lambda value: psycopg2.extensions.QuotedString(str(value))
+)
+
+
+class ConnectionPool(psycopg2.pool.ThreadedConnectionPool):
+    """psycopg2's thread-safe pool, plus a way to drop idle connections that died together."""
+
+    def discard_idle(self) -> None:
+        """Close every idle connection: when one is found dead the server restarted, so are they."""
+        with self._lock:
+            idle, self._pool = self._pool, []
+        for connection in idle:
+            connection.close()
+
+
+class _LostBeforeCommit(Exception):
+    """The connection died before COMMIT was sent, so the server applied nothing."""
+
+
+class Database:
+    """Runs handler functions on pooled connections in worker threads."""
+
+    def __init__(self, pool: ConnectionPool, executor: ThreadPoolExecutor, *, retry_after: int):
+        self._pool = pool
+        self._executor = executor
+        self._retry_after = retry_after
+
+    async def run(self, work: Callable[..., T], *args: Any, write: bool) -> T:
+        """Run `work(cursor, *args)`: in a transaction when `write`, else in autocommit mode."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._run, work, args, write)
+
+    def _run(self, work: Callable[..., T], args: tuple, write: bool) -> T:
+        try:
+            return self._run_on_a_connection(work, args, write)
+        except _LostBeforeCommit:
+            # Typically a connection that died idle across a server restart. Nothing was
+            # committed, so one more try on a fresh connection cannot apply a write twice.
+            self._pool.discard_idle()
+            try:
+                return self._run_on_a_connection(work, args, write)
+            except _LostBeforeCommit as lost:
+                raise self._unavailable("The database connection was lost.") from lost
+
+    def _run_on_a_connection(self, work: Callable[..., T], args: tuple, write: bool) -> T:
+        try:
+            connection = self._pool.getconn()
+        except psycopg2.OperationalError as error:
+            raise self._unavailable("The database cannot be reached.") from error
+        committing = False
+        try:
+            # Reads run in autocommit: one round trip instead of BEGIN, SELECT, ROLLBACK.
+            connection.autocommit = not write
+            with connection.cursor() as cursor:
+                result = work(cursor, *args)
+            if write:
+                committing = True
+                connection.commit()
+            return result
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
+            if not connection.closed:
+                if isinstance(error, psycopg2.errors.QueryCanceled):
+                    raise self._unavailable("The database did not answer in time.") from error
+                raise
+            if committing:
+                # The COMMIT may or may not have been applied; retrying could apply it twice.
+                raise self._unavailable("The database connection was lost.") from error
+            raise _LostBeforeCommit() from error
+        except (psycopg2.DataError, psycopg2.errors.CheckViolation) as error:
+            raise InvalidValue(f"A value cannot be stored: {error.pgerror or error}") from error
+        finally:
+            self._return(connection)
+
+    def _return(self, connection: psycopg2.extensions.connection) -> None:
+        if not connection.closed and connection.info.transaction_status not in (
+            psycopg2.extensions.TRANSACTION_STATUS_IDLE,
+            psycopg2.extensions.TRANSACTION_STATUS_UNKNOWN,
+        ):
+            try:
+                connection.rollback()
+            except psycopg2.Error:
+                connection.close()
+        self._pool.putconn(connection, close=bool(connection.closed))
+
+    def _unavailable(self, detail: str) -> DatabaseUnavailable:
+        return DatabaseUnavailable(detail, retry_after=self._retry_after)
+
+    def close(self) -> None:
+        """Wait for running work, then close every connection."""
+        self._executor.shutdown(wait=True)
+        self._pool.closeall()
+
+
+def connect_kwargs(settings: Settings) -> dict[str, Any]:
+    """Connection parameters that bound every wait on the database."""
+    statement_timeout_ms = int(settings.db_statement_timeout * 1000)
+    return {
+        "dsn": settings.dsn,
+        "connect_timeout": max(1, round(settings.db_connect_timeout)),
+        "options": f"-c statement_timeout={statement_timeout_ms}",
+        "application_name": "config-service",
+        "cursor_factory": psycopg2.extras.RealDictCursor,
+    }
+
+
+@asynccontextmanager
+async def open_database(settings: Settings) -> AsyncIterator[Database]:
+    """A Database for the lifetime of the block; its connections are closed on exit."""
+    size = settings.db_pool_size
+    # minconn = maxconn: psycopg2's pool closes returned connections beyond minconn.
+    pool = ConnectionPool(size, size, **connect_kwargs(settings))
+    executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="database")
+    database = Database(pool, executor, retry_after=settings.retry_after)
+    try:
+        yield database
+    finally:
+        database.close()
+        log.info("database connections closed")

@@ -1,0 +1,90 @@
+"""Service settings: read from svc/.env, each one overridable by the process environment."""
+
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, PostgresDsn, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SVC_DIR = Path(__file__).resolve().parent.parent
+
+Tokens = Annotated[frozenset[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told; names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(env_file=SVC_DIR / ".env", extra="ignore", frozen=True)
+
+    database_url: PostgresDsn = Field(
+        default="postgresql://postgres:postgres@127.0.0.1:5432/config_service",
+        description="PostgreSQL to use; its database is created when missing.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the HTTP server listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the HTTP server listens on.")
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1, le=64, description="Server processes."
+    )
+    db_pool_size: int = Field(
+        default=8, ge=1, le=200, description="Connections, and threads using them, per worker."
+    )
+    db_connect_timeout: float = Field(
+        default=3.0, gt=0, description="Seconds to wait for a new database connection."
+    )
+    db_statement_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds a single SQL statement may run."
+    )
+    retry_after: int = Field(
+        default=2, ge=1, description="Seconds clients are told to wait when the database is down."
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
+    )
+    max_json_depth: int = Field(
+        default=32, ge=2, le=512, description="Deepest nesting of objects/arrays accepted in config."
+    )
+    api_read_tokens: Tokens = Field(
+        default=frozenset(), description="Comma-separated bearer tokens that may read."
+    )
+    api_write_tokens: Tokens = Field(
+        default=frozenset(), description="Comma-separated bearer tokens that may read and write."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Lowest level logged."
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="json for machines, text for a terminal."
+    )
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("api_read_tokens", "api_write_tokens", mode="before")
+    @classmethod
+    def _split_tokens(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(token.strip() for token in value.split(",") if token.strip())
+        return value
+
+    @property
+    def dsn(self) -> str:
+        return str(self.database_url)
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.api_read_tokens or self.api_write_tokens)
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level.upper()]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

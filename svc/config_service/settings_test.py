@@ -1,0 +1,50 @@
+import pytest
+from pydantic import ValidationError
+
+from config_service.settings import Settings
+
+
+def test_defaults_describe_a_local_service(monkeypatch):
+    for name in ("DATABASE_URL", "PORT", "HOST", "API_READ_TOKENS", "API_WRITE_TOKENS"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)
+    assert settings.dsn == "postgresql://postgres:postgres@127.0.0.1:5432/config_service"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.auth_enabled is False
+
+
+def test_environment_overrides_and_tokens_are_comma_separated(monkeypatch):
+    monkeypatch.setenv("PORT", "9001")
+    monkeypatch.setenv("API_READ_TOKENS", " reader-1, reader-2 ,")
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    settings = Settings(_env_file=None)
+    assert settings.port == 9001
+    assert settings.api_read_tokens == {"reader-1", "reader-2"}
+    assert settings.auth_enabled is True
+    assert settings.log_level_number == 30
+
+
+def test_env_file_is_read(tmp_path, monkeypatch):
+    monkeypatch.delenv("PORT", raising=False)
+    env_file = tmp_path / ".env"
+    env_file.write_text("PORT=8123\nWORKERS=3\n")
+    settings = Settings(_env_file=env_file)
+    assert (settings.port, settings.workers) == (8123, 3)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PORT", "not-a-port"),
+        ("PORT", "70000"),
+        ("DATABASE_URL", "mysql://nope"),
+        ("LOG_FORMAT", "xml"),
+        ("DB_POOL_SIZE", "0"),
+    ],
+)
+def test_invalid_values_name_the_setting(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None)
+    assert name.lower() in str(caught.value)
+

@@ -1,0 +1,57 @@
+"""Fixtures every test may use: a real PostgreSQL database for the run, settings, an app client."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from config_service.migrations import apply_migrations
+from config_service.settings import Settings
+from test import postgres
+
+
+def pytest_sessionstart(session):
+    reason = postgres.unreachable_reason()
+    if reason:
+        pytest.exit(reason, returncode=3)
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    """A migrated database created for this test run and dropped after it."""
+    dsn = postgres.create_database()
+    apply_migrations(dsn)
+    yield dsn
+    postgres.drop_database(dsn)
+
+
+@pytest.fixture
+def empty_database():
+    """A database with nothing in it, dropped after the test."""
+    dsn = postgres.create_database()
+    yield dsn
+    postgres.drop_database(dsn)
+
+
+def make_settings(database_url: str, **overrides) -> Settings:
+    """Settings for tests: only what is given here, never the developer's .env."""
+    values = {
+        "database_url": database_url,
+        "db_pool_size": 4,
+        "api_read_tokens": frozenset(),
+        "api_write_tokens": frozenset(),
+        "log_level": "warning",
+    }
+    return Settings(_env_file=None, **{**values, **overrides})
+
+
+@pytest.fixture(scope="session")
+def settings(database_url) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture(scope="session")
+def client(settings):
+    """The whole app, lifespan included, on the run's database."""
+    from config_service.main import create_app
+
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client

@@ -1,0 +1,56 @@
+"""Throwaway PostgreSQL databases for the test run, on the server TEST_DATABASE_URL names."""
+
+import os
+import uuid
+
+import psycopg2
+import psycopg2.extensions
+from psycopg2 import sql
+
+ADMIN_DSN = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
+)
+
+HOW_TO_START = (
+    "The tests need a PostgreSQL server; none answers at {dsn} ({error}).\n"
+    "Start one with `make db-up` (Docker), or point TEST_DATABASE_URL at a reachable server,\n"
+    "e.g. TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres make test"
+)
+
+
+def unreachable_reason() -> str | None:
+    """Why the test server cannot be used, or None when it can."""
+    try:
+        psycopg2.connect(ADMIN_DSN, connect_timeout=3).close()
+    except psycopg2.OperationalError as error:
+        return HOW_TO_START.format(dsn=ADMIN_DSN, error=str(error).strip())
+    return None
+
+
+def _admin(statement: sql.Composable) -> None:
+    connection = psycopg2.connect(ADMIN_DSN)
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    finally:
+        connection.close()
+
+
+def create_database(prefix: str = "config_service_test") -> str:
+    """Create an empty database with a unique name; returns its DSN."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    _admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return dsn_for(name)
+
+
+def dsn_for(name: str) -> str:
+    """The DSN of database `name` on the test server."""
+    params = psycopg2.extensions.parse_dsn(ADMIN_DSN)
+    return psycopg2.extensions.make_dsn(**{**params, "dbname": name})
+
+
+def drop_database(dsn: str) -> None:
+    """Drop the database `dsn` names, closing whatever still uses it."""
+    name = psycopg2.extensions.parse_dsn(dsn)["dbname"]
+    _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

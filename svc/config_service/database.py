@@ -17,7 +17,6 @@ import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.extras
 import psycopg2.pool
-import ulid
 
 from config_service.errors import DatabaseUnavailable, InvalidValue
 from config_service.settings import Settings
@@ -26,11 +25,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Cursor = psycopg2.extras.RealDictCursor
-
-# ULIDs go to PostgreSQL as their canonical 26-character text.
-psycopg2.extensions.register_adapter(
-    ulid.ULID, lambda value: psycopg2.extensions.QuotedString(str(value))
-)
 
 
 class ConnectionPool(psycopg2.pool.ThreadedConnectionPool):

@@ -6,6 +6,7 @@ from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
+from pydantic import BaseModel, Field
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -55,6 +56,52 @@ class DatabaseUnavailable(DomainError):
     def __init__(self, detail: str, *, retry_after: int):
         super().__init__(detail)
         self.headers = {"Retry-After": str(retry_after)}
+
+
+class ProblemDetail(BaseModel):
+    """One thing wrong with the request: where (`loc`) and what (`msg`)."""
+
+    loc: list[str | int] = Field(examples=[["body", "name"]])
+    msg: str = Field(examples=["String should have at least 1 character"])
+
+
+class Problem(BaseModel):
+    """An error response, RFC 9457 problem+json."""
+
+    type: str = Field(default="about:blank", examples=["about:blank"])
+    title: str = Field(examples=["Not found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["No application has id 01JDQ2ZK3M8N7V6W5X4Y3Z2A1B."])
+    instance: str | None = Field(default=None, examples=["/api/v1/applications/01JDQ2ZK3M8N7V6W5X4Y3Z2A1B"])
+    request_id: str | None = Field(default=None, examples=["01JDQ30A4B5C6D7E8F9G0H1J2K"])
+    errors: list[ProblemDetail] | None = Field(
+        default=None, description="Present on 422: each field that is wrong."
+    )
+
+
+PROBLEM_DESCRIPTIONS = {
+    401: "No valid bearer token was given.",
+    403: "The token may read but not write.",
+    404: "No resource has this id.",
+    409: "The name is already taken.",
+    412: "If-Match names an older version.",
+    413: "The body is larger than MAX_BODY_BYTES.",
+    415: "The body is not application/json.",
+    422: "The request is invalid; `errors` says where.",
+    503: "The database is unreachable; retry after Retry-After seconds.",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the problems an operation can answer with."""
+    return {
+        status: {
+            "description": PROBLEM_DESCRIPTIONS[status],
+            "model": Problem,
+            "content": {PROBLEM_JSON: {}},
+        }
+        for status in statuses
+    }
 
 
 def request_id_of(scope: Scope) -> str | None:

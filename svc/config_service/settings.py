@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     db_statement_timeout: float = Field(
         default=5.0, gt=0, description="Seconds a single SQL statement may run."
     )
+    shutdown_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds in-flight requests get to finish on SIGTERM."
+    )
     retry_after: int = Field(
         default=2, ge=1, description="Seconds clients are told to wait when the database is down."
     )

@@ -2,6 +2,7 @@
 
 import os
 import uuid
+from urllib.parse import urlsplit
 
 import psycopg2
 import psycopg2.extensions
@@ -46,8 +47,7 @@ def create_database(prefix: str = "config_service_test") -> str:
 
 def dsn_for(name: str) -> str:
     """The DSN of database `name` on the test server."""
-    params = psycopg2.extensions.parse_dsn(ADMIN_DSN)
-    return psycopg2.extensions.make_dsn(**{**params, "dbname": name})
+    return urlsplit(ADMIN_DSN)._replace(path=f"/{name}").geturl()
 
 
 def drop_database(dsn: str) -> None:

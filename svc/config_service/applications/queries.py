@@ -1,0 +1,84 @@
+"""Read side of applications: query messages and their handlers, one SQL statement each.
+
+PostgreSQL renders the JSON (`row_to_json`), so the bytes it returns are the response body.
+"""
+
+from dataclasses import dataclass
+
+from config_service.errors import NotFound
+from config_service.representation import Representation
+
+# The columns of an application's representation; `a` is the applications row. The ids come
+# from the index on configurations (application_id, id). A constant fragment, never values.
+APPLICATION_COLUMNS = """
+    a.id,
+    a.name,
+    a.comments,
+    COALESCE(
+        (SELECT array_agg(c.id ORDER BY c.id) FROM configurations c WHERE c.application_id = a.id),
+        '{}'
+    ) AS configuration_ids
+"""
+
+SELECT_APPLICATION = f"""
+    SELECT application.id, row_to_json(application)::text AS body
+    FROM (
+        SELECT {APPLICATION_COLUMNS}
+        FROM applications a
+        WHERE a.id = %(id)s
+    ) application
+"""
+
+# One page in id order, plus whether anything follows its last id.
+SELECT_APPLICATION_PAGE = f"""
+    WITH page AS (
+        SELECT {APPLICATION_COLUMNS}
+        FROM applications a
+        WHERE a.id > %(after)s
+        ORDER BY a.id
+        LIMIT %(limit)s
+    )
+    SELECT COALESCE(json_agg(page ORDER BY page.id), '[]')::text AS body,
+           max(page.id) AS last_id,
+           EXISTS (SELECT FROM applications WHERE id > max(page.id)) AS more
+    FROM page
+"""
+
+
+@dataclass(frozen=True)
+class GetApplication:
+    id: str
+
+
+@dataclass(frozen=True)
+class ListApplications:
+    limit: int
+    after: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplicationPage:
+    body: bytes
+    next_after: str | None
+
+
+def find_application(cursor, application_id: str) -> Representation | None:
+    """The application's representation, or None; also used by commands to answer."""
+    cursor.execute(SELECT_APPLICATION, {"id": application_id})
+    row = cursor.fetchone()
+    return Representation.from_row(row) if row else None
+
+
+def get_application(cursor, query: GetApplication) -> Representation:
+    """One application with its configuration ids."""
+    representation = find_application(cursor, query.id)
+    if representation is None:
+        raise NotFound(f"No application has id {query.id}.")
+    return representation
+
+
+def list_applications(cursor, query: ListApplications) -> ApplicationPage:
+    """A page of applications in id order, after the given id."""
+    cursor.execute(SELECT_APPLICATION_PAGE, {"after": query.after or "", "limit": query.limit})
+    row = cursor.fetchone()
+    return ApplicationPage(row["body"].encode(), row["last_id"] if row["more"] else None)

@@ -1,0 +1,90 @@
+"""Write side of configurations: command messages and their handlers.
+
+Each handler runs inside one transaction (the bus opens it). The database's constraints
+decide uniqueness and whether the application exists, so concurrent writers cannot race.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg2.errors
+from psycopg2.extras import Json
+from ulid import ULID
+
+from config_service.configurations.queries import find_configuration
+from config_service.errors import AlreadyExists, InvalidValue, NotFound
+from config_service.representation import Representation
+
+
+@dataclass(frozen=True)
+class CreateConfiguration:
+    application_id: str
+    name: str
+    comments: str
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UpdateConfiguration:
+    id: str
+    name: str
+    comments: str
+    config: dict[str, Any]
+    if_match: str | None = None
+
+
+def _name_taken(name: str) -> AlreadyExists:
+    return AlreadyExists(f"This application already has a configuration named {name!r}.")
+
+
+def create_configuration(cursor, command: CreateConfiguration) -> Representation:
+    """Insert a new configuration into an existing application."""
+    configuration_id = str(ULID())
+    try:
+        cursor.execute(
+            """
+            INSERT INTO configurations (id, application_id, name, comments, config)
+            VALUES (%(id)s, %(application_id)s, %(name)s, %(comments)s, %(config)s)
+            """,
+            {
+                "id": configuration_id,
+                "application_id": command.application_id,
+                "name": command.name,
+                "comments": command.comments,
+                "config": Json(command.config),
+            },
+        )
+    except psycopg2.errors.UniqueViolation as error:
+        raise _name_taken(command.name) from error
+    except psycopg2.errors.ForeignKeyViolation as error:
+        raise InvalidValue(
+            f"No application has id {command.application_id}.", loc=("body", "application_id")
+        ) from error
+    return find_configuration(cursor, configuration_id)
+
+
+def update_configuration(cursor, command: UpdateConfiguration) -> Representation:
+    """Replace a configuration's name, comments and config, if If-Match names its version."""
+    # The row lock makes a concurrent editor wait here, then see this edit's result.
+    cursor.execute("SELECT id FROM configurations WHERE id = %(id)s FOR UPDATE", {"id": command.id})
+    if cursor.fetchone() is None:
+        raise NotFound(f"No configuration has id {command.id}.")
+    if command.if_match is not None:
+        find_configuration(cursor, command.id).check_if_match(command.if_match)
+    try:
+        cursor.execute(
+            """
+            UPDATE configurations
+            SET name = %(name)s, comments = %(comments)s, config = %(config)s
+            WHERE id = %(id)s
+            """,
+            {
+                "id": command.id,
+                "name": command.name,
+                "comments": command.comments,
+                "config": Json(command.config),
+            },
+        )
+    except psycopg2.errors.UniqueViolation as error:
+        raise _name_taken(command.name) from error
+    return find_configuration(cursor, command.id)

@@ -1,0 +1,184 @@
+import pytest
+
+from config_service.main import create_app
+from test.concurrency import send_together
+from test.live_server import LiveServer
+from test.random_refs import random_name
+
+API = "/api/v1/configurations"
+MISSING_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+
+ROUND_TRIP_CONFIG = {
+    "nested": {"deeper": {"deepest": [1, [2, [3, {"four": 4}]]]}},
+    "array": [1, "two", 3.5, None, True, False, {}, []],
+    "unicode": "ünïcödé ✓ 日本語 😀",
+    "escapes": 'quote " backslash \\ newline \n tab \t',
+    "big_integer": 123456789012345678901234567890,
+    "negative": -17,
+    "float": 0.1,
+    "exponent": 1.5e-300,
+    "empty_string": "",
+    "null": None,
+}
+
+
+@pytest.fixture
+def application_id(client) -> str:
+    response = client.post("/api/v1/applications", json={"name": random_name("app")})
+    assert response.status_code == 201
+    return response.json()["id"]
+
+
+def create(client, application_id, **body):
+    body = {"application_id": application_id, "name": random_name("cfg"), "config": {}, **body}
+    response = client.post(API, json=body)
+    assert response.status_code == 201, response.text
+    return response
+
+
+def test_create_answers_201_with_location_etag_and_the_configuration(client, application_id):
+    name = random_name("cfg")
+    response = client.post(
+        API,
+        json={"application_id": application_id, "name": name, "config": {"timeout_ms": 2500}},
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body == {
+        "id": body["id"],
+        "application_id": application_id,
+        "name": name,
+        "comments": "",
+        "config": {"timeout_ms": 2500},
+    }
+    assert response.headers["location"].endswith(f"{API}/{body['id']}")
+    assert response.headers["etag"] == client.get(f"{API}/{body['id']}").headers["etag"]
+
+
+def test_config_round_trips_exactly(client, application_id):
+    created = create(client, application_id, config=ROUND_TRIP_CONFIG).json()
+
+    fetched = client.get(f"{API}/{created['id']}")
+
+    assert created["config"] == ROUND_TRIP_CONFIG
+    assert fetched.json()["config"] == ROUND_TRIP_CONFIG
+    # Exact digits, not a float approximation of the big integer.
+    assert "123456789012345678901234567890" in fetched.text
+
+
+def test_the_application_id_may_be_lower_case(client, application_id):
+    response = create(client, application_id.lower())
+    assert response.json()["application_id"] == application_id
+
+
+def test_an_unknown_application_is_422_naming_the_field(client):
+    response = client.post(
+        API, json={"application_id": MISSING_ID, "name": random_name("cfg"), "config": {}}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"loc": ["body", "application_id"], "msg": f"No application has id {MISSING_ID}."}
+    ]
+
+
+def test_a_name_taken_in_the_same_application_is_409(client, application_id):
+    name = random_name("cfg")
+    create(client, application_id, name=name)
+
+    response = client.post(API, json={"application_id": application_id, "name": name, "config": {}})
+
+    assert response.status_code == 409
+    application = client.get(f"/api/v1/applications/{application_id}").json()
+    assert len(application["configuration_ids"]) == 1
+
+
+def test_the_same_name_in_two_applications_is_fine(client, application_id):
+    other = client.post("/api/v1/applications", json={"name": random_name("app")}).json()["id"]
+    name = random_name("cfg")
+
+    create(client, application_id, name=name)
+    create(client, other, name=name)
+
+
+@pytest.mark.parametrize("config", [[], [1, 2], "text", 42, None, True])
+def test_config_must_be_an_object(client, application_id, config):
+    response = client.post(
+        API, json={"application_id": application_id, "name": random_name("cfg"), "config": config}
+    )
+    assert response.status_code == 422
+    assert ["body", "config"] in [error["loc"] for error in response.json()["errors"]]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "no-config"},
+        {"config": {}},
+        {"name": "x", "config": {}, "application_id": "nope"},
+        {"name": "x", "config": {}, "unknown": 1},
+    ],
+)
+def test_incomplete_or_unknown_fields_are_422(client, application_id, body):
+    response = client.post(API, json={"application_id": application_id, **body})
+    assert response.status_code == 422
+
+
+def test_get_of_an_unknown_id_is_404_and_a_malformed_one_422(client):
+    assert client.get(f"{API}/{MISSING_ID}").status_code == 404
+    assert client.get(f"{API}/abc").status_code == 422
+
+
+def test_update_replaces_name_comments_and_config(client, application_id):
+    created = create(client, application_id, comments="old", config={"a": 1}).json()
+    name = random_name("cfg")
+
+    response = client.put(f"{API}/{created['id']}", json={"name": name, "config": {"b": [2]}})
+
+    assert response.status_code == 200
+    expected = {**created, "name": name, "comments": "", "config": {"b": [2]}}
+    assert response.json() == expected
+    assert client.get(f"{API}/{created['id']}").json() == expected
+
+
+def test_update_cannot_move_a_configuration(client, application_id):
+    created = create(client, application_id).json()
+    response = client.put(
+        f"{API}/{created['id']}",
+        json={"application_id": MISSING_ID, "name": created["name"], "config": {}},
+    )
+    assert response.status_code == 422
+
+
+def test_update_of_an_unknown_id_is_404(client):
+    response = client.put(f"{API}/{MISSING_ID}", json={"name": "x", "config": {}})
+    assert response.status_code == 404
+
+
+def test_update_to_a_name_taken_in_the_application_is_409(client, application_id):
+    taken = create(client, application_id).json()["name"]
+    created = create(client, application_id).json()
+
+    response = client.put(f"{API}/{created['id']}", json={"name": taken, "config": {}})
+
+    assert response.status_code == 409
+    assert client.get(f"{API}/{created['id']}").json() == created
+
+
+def test_non_finite_numbers_are_422(client, application_id):
+    for literal in ("NaN", "Infinity", "-Infinity", "1e400"):
+        raw = (
+            f'{{"application_id": "{application_id}", "name": "{random_name()}",'
+            f' "config": {{"x": {literal}}}}}'
+        )
+        response = client.post(API, content=raw, headers={"content-type": "application/json"})
+        assert response.status_code == 422, literal
+
+
+def test_concurrent_creates_of_one_name_in_one_application_give_one_201(settings, client):
+    application_id = client.post("/api/v1/applications", json={"name": random_name()}).json()["id"]
+    body = {"application_id": application_id, "name": random_name(), "config": {}}
+    with LiveServer(create_app(settings)) as server:
+        responses = send_together(server.url, [("POST", API, {"json": body})] * 4)
+
+    assert sorted(response.status_code for response in responses) == [201, 409, 409, 409]

@@ -1,0 +1,77 @@
+"""Resource representations as the bytes PostgreSQL built, with their ETags.
+
+Query handlers have PostgreSQL render a resource as JSON text (`row_to_json`), so a read
+never parses or re-serialises the stored config. The ETag is a hash of those exact bytes:
+whatever changes the representation (a configuration added to an application included)
+changes the tag.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from config_service.errors import PreconditionFailed
+
+JSON = "application/json"
+
+
+def etag_of(body: bytes) -> str:
+    """A strong ETag for these exact bytes."""
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def _listed_tags(header: str) -> list[str]:
+    return [tag.strip() for tag in header.split(",")]
+
+
+@dataclass(frozen=True, slots=True)
+class Representation:
+    id: str
+    body: bytes
+    etag: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "etag", etag_of(self.body))
+
+    @classmethod
+    def from_row(cls, row: dict) -> "Representation":
+        """From a row with `id` and `body` (the JSON text) columns."""
+        return cls(row["id"], row["body"].encode())
+
+    def matches_none_of(self, if_none_match: str | None) -> bool:
+        """True when If-None-Match does not name this version (weak comparison, RFC 9110)."""
+        if if_none_match is None:
+            return True
+        tags = _listed_tags(if_none_match)
+        return "*" not in tags and self.etag not in (tag.removeprefix("W/") for tag in tags)
+
+    def check_if_match(self, if_match: str | None) -> None:
+        """Raise PreconditionFailed unless If-Match is absent or names this version (strong)."""
+        if if_match is None:
+            return
+        tags = _listed_tags(if_match)
+        if "*" not in tags and self.etag not in tags:
+            raise PreconditionFailed(
+                "The resource changed since the version named in If-Match; "
+                "GET it again and reapply your change."
+            )
+
+    def response(self, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+        """The representation as a response that clients may keep and must revalidate."""
+        return Response(
+            self.body,
+            status_code=status,
+            media_type=JSON,
+            headers={"ETag": self.etag, "Cache-Control": "no-cache", **(headers or {})},
+        )
+
+
+def read_response(request: Request, representation: Representation) -> Response:
+    """200 with the body, or 304 without it when the client's copy is current."""
+    if representation.matches_none_of(request.headers.get("if-none-match")):
+        return representation.response()
+    return Response(
+        status_code=304, headers={"ETag": representation.etag, "Cache-Control": "no-cache"}
+    )

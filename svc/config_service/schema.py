@@ -1,0 +1,113 @@
+"""Field types shared by the resources' request and response models.
+
+Everything a client sends is checked here against what PostgreSQL can store, so a bad value
+is a 422 naming the field, never a 500 from the database.
+"""
+
+import math
+import re
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    WithJsonSchema,
+)
+from pydantic_extra_types.ulid import ULID
+
+from config_service.settings import get_settings
+
+# PostgreSQL text cannot hold NUL; psycopg2 cannot encode a lone UTF-16 surrogate.
+UNSTORABLE_CHARACTER = re.compile("[\x00\ud800-\udfff]")
+
+ULID_JSON_SCHEMA = {
+    "type": "string",
+    "pattern": "^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$",
+    "minLength": 26,
+    "maxLength": 26,
+    "description": "A ULID: 26 Crockford base32 characters, case-insensitive.",
+    "examples": ["01JDQ2ZK3M8N7V6W5X4Y3Z2A1B"],
+}
+
+
+_ULID = TypeAdapter(ULID)
+
+
+def _canonical_ulid(value: str) -> str:
+    """ULIDs are case-insensitive: accept any case, answer with the canonical upper case."""
+    if len(value) != 26:
+        raise ValueError("must be a ULID of 26 characters")
+    return str(_ULID.validate_python(value.upper()))
+
+
+# Text on the wire and in the database; checked by pydantic-extra-types' ULID. (FastAPI takes
+# only plain types as path parameters, so the annotated type is str.)
+Ulid = Annotated[str, AfterValidator(_canonical_ulid), WithJsonSchema(ULID_JSON_SCHEMA)]
+
+
+def _storable_text(value: str) -> str:
+    if UNSTORABLE_CHARACTER.search(value):
+        raise ValueError("must not contain NUL characters or unpaired surrogates")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=256, examples=["billing-service"]),
+    AfterValidator(_not_blank),
+    AfterValidator(_storable_text),
+]
+Comments = Annotated[
+    str,
+    Field(max_length=1024, examples=["Owned by the payments team."]),
+    AfterValidator(_storable_text),
+]
+
+
+def check_json_document(value: Any, *, max_depth: int) -> None:
+    """Raise ValueError unless PostgreSQL's jsonb can store `value` exactly as given."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth > max_depth:
+                raise ValueError(f"must not nest objects and arrays deeper than {max_depth}")
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in children:
+                if isinstance(key, str):
+                    _storable_text(key)
+                pending.append((child, depth + 1))
+        elif isinstance(item, str):
+            _storable_text(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("numbers must be finite (no NaN or Infinity)")
+
+
+def _storable_document(value: dict[str, Any]) -> dict[str, Any]:
+    check_json_document(value, max_depth=get_settings().max_json_depth)
+    return value
+
+
+ConfigDocument = Annotated[
+    dict[str, Any],
+    AfterValidator(_storable_document),
+    Field(
+        description="Any JSON object: the configuration's name/value pairs.",
+        examples=[{"feature_flags": {"dark_mode": True}, "timeout_ms": 2500}],
+    ),
+]
+
+
+class RequestBody(BaseModel):
+    """A request body: unknown fields are refused so that typos surface as 422."""
+
+    model_config = ConfigDict(extra="forbid")

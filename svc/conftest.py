@@ -1,5 +1,7 @@
 """Fixtures every test may use: a real PostgreSQL database for the run, settings, an app client."""
 
+import psycopg2
+import psycopg2.extras
 import pytest
 from fastapi.testclient import TestClient
 
@@ -29,6 +31,18 @@ def empty_database():
     dsn = postgres.create_database()
     yield dsn
     postgres.drop_database(dsn)
+
+
+@pytest.fixture
+def cursor(database_url):
+    """A cursor on the run's database, in a transaction rolled back after the test."""
+    connection = psycopg2.connect(database_url, cursor_factory=psycopg2.extras.RealDictCursor)
+    try:
+        with connection.cursor() as test_cursor:
+            yield test_cursor
+    finally:
+        connection.rollback()
+        connection.close()
 
 
 def make_settings(database_url: str, **overrides) -> Settings:

@@ -5,7 +5,7 @@ Fields passed as `extra={"fields": {...}}` become keys of the JSON line (or key=
 
 import json
 import logging
-import sys
+import logging.config
 from datetime import UTC, datetime
 
 from config_service.settings import Settings
@@ -38,15 +38,32 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+def logging_config(settings: Settings) -> dict:
+    """A dictConfig sending every logger, uvicorn's included, through one handler.
+
+    Given to uvicorn too, so each worker process sets itself up the same way.
+    """
+    formatter = JsonFormatter if settings.log_format == "json" else TextFormatter
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"default": {"()": f"{formatter.__module__}.{formatter.__name__}"}},
+        "handlers": {
+            "default": {
+                "class": "logging.StreamHandler",
+                "formatter": "default",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["default"], "level": settings.log_level.upper()},
+        "loggers": {
+            "uvicorn": {"handlers": [], "propagate": True},
+            "uvicorn.error": {"handlers": [], "propagate": True},
+            # The request log (config_service.requests) replaces uvicorn's access log.
+            "uvicorn.access": {"handlers": [], "propagate": False},
+        },
+    }
+
+
 def configure_logging(settings: Settings) -> None:
-    """Send every logger, uvicorn's included, through one handler in the chosen format."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(settings.log_level_number)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
-    # The request log (config_service.requests) replaces uvicorn's access log.
-    logging.getLogger("uvicorn.access").disabled = True
+    logging.config.dictConfig(logging_config(settings))

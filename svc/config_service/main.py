@@ -1,4 +1,4 @@
-"""The application factory: settings -> logging -> database -> bus -> middleware and routers."""
+"""The application factory: settings -> database -> bus -> middleware and routers."""
 
 import logging
 from collections.abc import AsyncIterator
@@ -13,7 +13,6 @@ from config_service.bus import MessageBus
 from config_service.configurations.router import router as configurations_router
 from config_service.database import open_database
 from config_service.errors import install_error_handlers
-from config_service.logs import configure_logging
 from config_service.request_log import RequestLogMiddleware
 from config_service.security import BearerTokenMiddleware
 from config_service.settings import Settings, get_settings
@@ -26,7 +25,6 @@ API_PREFIX = "/api/v1"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A ready-to-serve app; `uvicorn --factory config_service.main:create_app` calls it."""
     settings = settings or get_settings()
-    configure_logging(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

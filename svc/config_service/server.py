@@ -12,7 +12,7 @@ import uvicorn
 from pydantic import ValidationError
 from uvicorn.supervisors import Multiprocess
 
-from config_service.logs import configure_logging
+from config_service.logs import configure_logging, logging_config
 from config_service.migrations import MigrationError, apply_migrations, ensure_database
 from config_service.settings import Settings, get_settings
 
@@ -66,7 +66,7 @@ def serve(settings: Settings) -> None:
         factory=True,
         workers=settings.workers,
         access_log=False,  # the service's own request log replaces it
-        log_config=None,  # create_app configures logging in every worker
+        log_config=logging_config(settings),  # applied in every worker process
         timeout_graceful_shutdown=settings.shutdown_timeout,
     )
     sock = listening_socket(settings.host, settings.port)

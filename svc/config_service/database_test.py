@@ -1,0 +1,184 @@
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg2
+import pytest
+
+from conftest import make_settings
+from config_service.database import ConnectionPool, Database, connect_kwargs, open_database
+from config_service.errors import DatabaseUnavailable, InvalidValue
+from test.random_refs import random_name
+
+SCRATCH = """
+    CREATE TABLE IF NOT EXISTS scratch (name text PRIMARY KEY);
+    CREATE TABLE IF NOT EXISTS doomed (name text);
+    CREATE OR REPLACE FUNCTION terminate_own_backend() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$;
+    DROP TRIGGER IF EXISTS terminate_at_commit ON doomed;
+    -- A deferred trigger runs at COMMIT: the connection dies while committing.
+    CREATE CONSTRAINT TRIGGER terminate_at_commit AFTER INSERT ON doomed
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION terminate_own_backend();
+"""
+
+
+@pytest.fixture(scope="module")
+def scratch_tables(database_url):
+    connection = psycopg2.connect(database_url)
+    with connection, connection.cursor() as cursor:
+        cursor.execute(SCRATCH)
+    connection.close()
+
+
+@pytest.fixture
+def settings_for_db(database_url):
+    return make_settings(database_url, db_pool_size=2, db_statement_timeout=0.5, retry_after=3)
+
+
+@pytest.fixture
+def database(settings_for_db, scratch_tables):
+    size = settings_for_db.db_pool_size
+    pool = ConnectionPool(size, size, **connect_kwargs(settings_for_db))
+    database = Database(pool, ThreadPoolExecutor(max_workers=size), retry_after=3)
+    yield database
+    database.close()
+
+
+def run(database: Database, work, *args, write: bool = False):
+    return asyncio.run(database.run(work, *args, write=write))
+
+
+def scratch_names(database: Database) -> list[str]:
+    def select(cursor):
+        cursor.execute("SELECT name FROM scratch")
+        return [row["name"] for row in cursor.fetchall()]
+
+    return run(database, select)
+
+
+def insert(cursor, name):
+    cursor.execute("INSERT INTO scratch (name) VALUES (%s)", (name,))
+
+
+def terminate_pool_connections(database_url: str) -> int:
+    """Kill the service's idle server connections, as a server restart would."""
+    admin = psycopg2.connect(database_url)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = 'config-service'"
+            " AND pid <> pg_backend_pid()"
+        )
+        killed = cursor.fetchone()[0]
+    admin.close()
+    return killed
+
+
+def test_queries_run_in_autocommit_and_commands_in_a_transaction(database):
+    def autocommit(cursor):
+        return cursor.connection.autocommit
+
+    assert run(database, autocommit) is True
+    assert run(database, autocommit, write=True) is False
+
+
+def test_a_write_is_committed(database):
+    name = random_name()
+    run(database, insert, name, write=True)
+    assert name in scratch_names(database)
+
+
+def test_a_failing_write_is_rolled_back_entirely(database):
+    name = random_name()
+
+    def insert_then_fail(cursor):
+        insert(cursor, name)
+        raise RuntimeError("handler failed")
+
+    with pytest.raises(RuntimeError):
+        run(database, insert_then_fail, write=True)
+    assert name not in scratch_names(database)
+    assert run(database, lambda cursor: cursor.connection.info.transaction_status) == 0
+
+
+def test_a_value_postgres_cannot_store_is_invalid_value(database):
+    def store_nul(cursor):
+        cursor.execute("SELECT 'a\\u0000b'::jsonb")
+
+    with pytest.raises(InvalidValue):
+        run(database, store_nul, write=True)
+
+
+def test_a_slow_statement_is_cut_by_the_statement_timeout(database):
+    with pytest.raises(DatabaseUnavailable, match="in time") as caught:
+        run(database, lambda cursor: cursor.execute("SELECT pg_sleep(5)"))
+    assert caught.value.headers == {"Retry-After": "3"}
+
+
+def test_connections_killed_while_idle_are_replaced_transparently(database, database_url):
+    run(database, insert, random_name(), write=True)  # the pool's connections are open
+    assert terminate_pool_connections(database_url) >= 2
+
+    name = random_name()
+    run(database, insert, name, write=True)
+
+    assert scratch_names(database).count(name) == 1
+
+
+def test_a_connection_lost_before_commit_is_retried_once_and_applies_nothing(database):
+    attempts = []
+
+    def insert_then_lose_connection(cursor):
+        attempts.append(1)
+        insert(cursor, name)
+        cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+    name = random_name()
+    with pytest.raises(DatabaseUnavailable, match="lost"):
+        run(database, insert_then_lose_connection, write=True)
+    assert len(attempts) == 2
+    assert name not in scratch_names(database)
+
+
+def test_a_connection_lost_while_committing_is_never_retried(database):
+    attempts = []
+
+    def insert_doomed(cursor):
+        attempts.append(1)
+        cursor.execute("INSERT INTO doomed (name) VALUES ('x')")
+
+    with pytest.raises(DatabaseUnavailable, match="lost"):
+        run(database, insert_doomed, write=True)
+    assert len(attempts) == 1
+    assert run(database, lambda cursor: cursor.execute("SELECT 1") or "alive") == "alive"
+
+
+def test_an_unreachable_server_is_unavailable_not_an_error(settings_for_db):
+    unreachable = make_settings("postgresql://postgres@127.0.0.1:9/none", db_connect_timeout=1)
+    pool = ConnectionPool(0, 1, **connect_kwargs(unreachable))
+    database = Database(pool, ThreadPoolExecutor(max_workers=1), retry_after=5)
+    try:
+        with pytest.raises(DatabaseUnavailable, match="cannot be reached"):
+            run(database, lambda cursor: None)
+    finally:
+        database.close()
+
+
+def test_discard_idle_closes_only_idle_connections(database_url):
+    settings = make_settings(database_url, db_pool_size=2)
+    pool = ConnectionPool(2, 2, **connect_kwargs(settings))
+    in_use = pool.getconn()
+    pool.discard_idle()
+    assert in_use.closed == 0
+    assert pool.getconn().closed == 0  # a fresh one, created on demand
+    pool.closeall()
+
+
+def test_open_database_closes_every_connection_on_exit(settings_for_db):
+    async def use():
+        async with open_database(settings_for_db) as database:
+            await database.run(lambda cursor: cursor.execute("SELECT 1"), write=False)
+            return database
+
+    database = asyncio.run(use())
+    assert database._pool.closed

@@ -1,0 +1,93 @@
+import json
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from config_service.errors import (
+    AlreadyExists,
+    DatabaseUnavailable,
+    InvalidValue,
+    NotFound,
+    PreconditionFailed,
+    install_error_handlers,
+    problem,
+    problem_responses,
+)
+
+
+class Body(BaseModel):
+    name: str
+
+
+def app_raising(error: Exception) -> TestClient:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/raise")
+    async def raise_it():
+        raise error
+
+    @app.post("/validate")
+    async def validate(body: Body):
+        return body
+
+    return TestClient(app)
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (NotFound("no such thing"), 404),
+        (AlreadyExists("taken"), 409),
+        (PreconditionFailed("stale"), 412),
+        (InvalidValue("bad", loc=("body", "application_id")), 422),
+        (DatabaseUnavailable("down", retry_after=7), 503),
+    ],
+)
+def test_each_domain_error_becomes_its_problem(error, status):
+    response = app_raising(error).get("/raise")
+
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert (body["status"], body["title"], body["detail"]) == (status, error.title, error.detail)
+    assert body["type"] == "about:blank"
+    assert body["instance"] == "/raise"
+
+
+def test_invalid_value_names_the_field_and_unavailable_says_when_to_retry():
+    invalid = app_raising(InvalidValue("bad", loc=("body", "application_id"))).get("/raise")
+    assert invalid.json()["errors"] == [{"loc": ["body", "application_id"], "msg": "bad"}]
+    unavailable = app_raising(DatabaseUnavailable("down", retry_after=7)).get("/raise")
+    assert unavailable.headers["retry-after"] == "7"
+
+
+def test_validation_errors_list_each_location_and_message():
+    response = app_raising(NotFound("unused")).post("/validate", json={"name": 5})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"loc": ["body", "name"], "msg": "Input should be a valid string"}
+    ]
+
+
+def test_unknown_routes_and_methods_are_problems_too():
+    client = app_raising(NotFound("unused"))
+    assert client.get("/nowhere").json()["status"] == 404
+    wrong_method = client.delete("/raise")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["content-type"] == "application/problem+json"
+
+
+def test_problem_escapes_what_it_echoes():
+    scope = {"path": "/x", "state": {"request_id": "R1"}}
+    response = problem(scope, 400, 'odd "\ud800" input')
+    body = json.loads(response.body)
+    assert (body["request_id"], body["title"]) == ("R1", "Bad Request")
+
+
+def test_problem_responses_document_each_status():
+    documented = problem_responses(404, 409)
+    assert set(documented) == {404, 409}
+    assert "application/problem+json" in documented[404]["content"]

@@ -1,0 +1,31 @@
+from fastapi.testclient import TestClient
+
+from conftest import make_settings
+from config_service.main import create_app
+from config_service.migrations import apply_migrations, discover
+
+
+def test_live_is_200_without_any_token(database_url):
+    app = create_app(make_settings(database_url, api_read_tokens=frozenset({"secret"})))
+    with TestClient(app) as client:
+        assert client.get("/health/live").json() == {"status": "ok"}
+        assert client.get("/health/ready").status_code == 200
+
+
+def test_ready_is_200_on_a_migrated_database(client):
+    response = client.get("/health/ready")
+    assert (response.status_code, response.json()) == (200, {"status": "ready"})
+
+
+def test_ready_is_503_while_migrations_are_pending(empty_database, tmp_path):
+    # Apply only the first migration: the service's later ones are pending.
+    first = discover()[0]
+    (tmp_path / f"{first.version:04d}_{first.name}.sql").write_text(first.sql)
+    apply_migrations(empty_database, tmp_path)
+
+    with TestClient(create_app(make_settings(empty_database))) as client:
+        response = client.get("/health/ready")
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "0002_create_configurations" in response.json()["detail"]

@@ -6,7 +6,7 @@ from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -68,6 +68,22 @@ class ProblemDetail(BaseModel):
 class Problem(BaseModel):
     """An error response, RFC 9457 problem+json."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "about:blank",
+                    "title": "Invalid request",
+                    "status": 422,
+                    "detail": "The request does not match the schema; see errors.",
+                    "instance": "/api/v1/applications",
+                    "request_id": "01JDQ30A4B5C6D7E8F9G0H1J2K",
+                    "errors": [{"loc": ["body", "name"], "msg": "Field required"}],
+                }
+            ]
+        }
+    )
+
     type: str = Field(default="about:blank", examples=["about:blank"])
     title: str = Field(examples=["Not found"])
     status: int = Field(examples=[404])
@@ -92,15 +108,23 @@ PROBLEM_DESCRIPTIONS = {
 }
 
 
+# What every read and every write may answer, besides its own outcomes.
+READ_PROBLEMS = (401, 422, 503)
+WRITE_PROBLEMS = (401, 403, 413, 415, 422, 503)
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for the problems an operation can answer with."""
+    """OpenAPI `responses` for the problems an operation can answer with.
+
+    The Problem schema itself is added to the document's components by `openapi.py`.
+    """
+    schema = {"$ref": "#/components/schemas/Problem"}
     return {
         status: {
             "description": PROBLEM_DESCRIPTIONS[status],
-            "model": Problem,
-            "content": {PROBLEM_JSON: {}},
+            "content": {PROBLEM_JSON: {"schema": schema}},
         }
-        for status in statuses
+        for status in sorted(set(statuses))
     }
 
 

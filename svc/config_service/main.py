@@ -13,6 +13,7 @@ from config_service.bus import MessageBus
 from config_service.configurations.router import router as configurations_router
 from config_service.database import open_database
 from config_service.errors import install_error_handlers
+from config_service.openapi import install_openapi
 from config_service.request_log import RequestLogMiddleware
 from config_service.security import BearerTokenMiddleware
 from config_service.settings import Settings, get_settings
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(applications_router, prefix=API_PREFIX)
     app.include_router(configurations_router, prefix=API_PREFIX)
     app.include_router(health.router)

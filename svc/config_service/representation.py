@@ -16,6 +16,10 @@ from config_service.errors import PreconditionFailed
 
 JSON = "application/json"
 
+NOT_MODIFIED = {
+    304: {"description": "Not modified: the ETag in If-None-Match is current. No body."}
+}
+
 
 def etag_of(body: bytes) -> str:
     """A strong ETag for these exact bytes."""

@@ -4,6 +4,7 @@ Run as `python -m config_service.server`.
 """
 
 import logging
+import signal
 import socket
 import sys
 
@@ -70,6 +71,10 @@ def serve(settings: Settings) -> None:
         timeout_graceful_shutdown=settings.shutdown_timeout,
     )
     sock = listening_socket(settings.host, settings.port)
+    # uvicorn shuts down gracefully on these, then raises the signal again to die by it.
+    # By then everything is closed: let the process exit 0, as process managers expect.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda *_: None)
     log.info(f"serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s)")
     if settings.workers > 1:
         Multiprocess(config, sockets=[sock]).run()

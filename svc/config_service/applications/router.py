@@ -8,8 +8,8 @@ from config_service.applications.commands import CreateApplication, UpdateApplic
 from config_service.applications.models import ApplicationCreate, ApplicationRead, ApplicationUpdate
 from config_service.applications.queries import GetApplication, ListApplications
 from config_service.bus import Bus
-from config_service.errors import problem_responses
-from config_service.representation import JSON, read_response
+from config_service.errors import READ_PROBLEMS, WRITE_PROBLEMS, problem_responses
+from config_service.representation import JSON, NOT_MODIFIED, read_response
 from config_service.schema import Ulid
 
 router = APIRouter(prefix="/applications", tags=["applications"])
@@ -26,7 +26,7 @@ IfMatch = Annotated[
     response_model=ApplicationRead,
     operation_id="createApplication",
     summary="Create an application",
-    responses=problem_responses(409, 422),
+    responses=problem_responses(409, *WRITE_PROBLEMS),
 )
 async def create_application(body: ApplicationCreate, bus: Bus, request: Request) -> Response:
     """Creates an application with a new id; its name must not be taken."""
@@ -40,7 +40,7 @@ async def create_application(body: ApplicationCreate, bus: Bus, request: Request
     response_model=ApplicationRead,
     operation_id="updateApplication",
     summary="Replace an application's name and comments",
-    responses=problem_responses(404, 409, 412, 422),
+    responses=problem_responses(404, 409, 412, *WRITE_PROBLEMS),
 )
 async def update_application(
     id: ApplicationId, body: ApplicationUpdate, bus: Bus, if_match: IfMatch = None
@@ -57,7 +57,7 @@ async def update_application(
     response_model=ApplicationRead,
     operation_id="getApplication",
     summary="Read an application and its configuration ids",
-    responses=problem_responses(404, 422),
+    responses={**NOT_MODIFIED, **problem_responses(404, *READ_PROBLEMS)},
 )
 async def get_application(id: ApplicationId, bus: Bus, request: Request) -> Response:
     """The application with the ids of all its configurations, ascending; supports If-None-Match."""
@@ -69,7 +69,7 @@ async def get_application(id: ApplicationId, bus: Bus, request: Request) -> Resp
     response_model=list[ApplicationRead],
     operation_id="listApplications",
     summary="List applications in id order, a page at a time",
-    responses=problem_responses(422),
+    responses=problem_responses(*READ_PROBLEMS),
 )
 async def list_applications(
     request: Request,

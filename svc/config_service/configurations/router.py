@@ -12,8 +12,8 @@ from config_service.configurations.models import (
     ConfigurationUpdate,
 )
 from config_service.configurations.queries import GetConfiguration
-from config_service.errors import problem_responses
-from config_service.representation import read_response
+from config_service.errors import READ_PROBLEMS, WRITE_PROBLEMS, problem_responses
+from config_service.representation import NOT_MODIFIED, read_response
 from config_service.schema import Ulid
 
 router = APIRouter(prefix="/configurations", tags=["configurations"])
@@ -30,7 +30,7 @@ IfMatch = Annotated[
     response_model=ConfigurationRead,
     operation_id="createConfiguration",
     summary="Create a configuration in an application",
-    responses=problem_responses(409, 422),
+    responses=problem_responses(409, *WRITE_PROBLEMS),
 )
 async def create_configuration(
     body: ConfigurationCreate, bus: Bus, request: Request
@@ -53,7 +53,7 @@ async def create_configuration(
     response_model=ConfigurationRead,
     operation_id="updateConfiguration",
     summary="Replace a configuration's name, comments and config",
-    responses=problem_responses(404, 409, 412, 422),
+    responses=problem_responses(404, 409, 412, *WRITE_PROBLEMS),
 )
 async def update_configuration(
     id: ConfigurationId, body: ConfigurationUpdate, bus: Bus, if_match: IfMatch = None
@@ -72,7 +72,7 @@ async def update_configuration(
     response_model=ConfigurationRead,
     operation_id="getConfiguration",
     summary="Read a configuration",
-    responses=problem_responses(404, 422),
+    responses={**NOT_MODIFIED, **problem_responses(404, *READ_PROBLEMS)},
 )
 async def get_configuration(id: ConfigurationId, bus: Bus, request: Request) -> Response:
     """One configuration with its config document; supports If-None-Match."""

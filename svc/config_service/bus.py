@@ -55,8 +55,8 @@ class MessageBus:
         raise LookupError(f"no handler is registered for {kind.__name__}")
 
 
-def get_bus(request: Request) -> MessageBus:
-    """The application's bus, made in its lifespan."""
+async def get_bus(request: Request) -> MessageBus:
+    """The application's bus, made in its lifespan (async: FastAPI would run a plain def in a thread)."""
     return request.app.state.bus
 
 

@@ -1,17 +1,19 @@
 """`make run`: check settings, create and migrate the database, then serve with uvicorn.
 
-Run as `python -m config_service.server`.
+Run as `python -m config_service.server`. With WORKERS > 1 this process supervises that
+many server processes, each accepting on its own SO_REUSEPORT socket (see `supervise`).
 """
 
 import logging
+import multiprocessing
 import signal
 import socket
 import sys
+import threading
 
 import psycopg2
 import uvicorn
 from pydantic import ValidationError
-from uvicorn.supervisors import Multiprocess
 
 from config_service.logs import configure_logging, logging_config
 from config_service.migrations import MigrationError, apply_migrations, ensure_database
@@ -22,8 +24,10 @@ log = logging.getLogger(__name__)
 APP = "config_service.main:create_app"
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A bound, listening TCP socket with TCP_NODELAY set.
+def listening_socket(
+    host: str, port: int, *, reuse_port: bool = False, listen: bool = True
+) -> socket.socket:
+    """A bound TCP socket with TCP_NODELAY set, listening unless told not to.
 
     Linux hands TCP_NODELAY down to every accepted connection. Plain uvicorn with several
     workers does not set it on accepted sockets, and keep-alive responses then wait on
@@ -32,10 +36,12 @@ def listening_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
+    if listen:
+        sock.listen(2048)
     return sock
 
 
@@ -60,26 +66,69 @@ def connection_budget_problem(settings: Settings) -> str | None:
     return None
 
 
-def serve(settings: Settings) -> None:
-    """Serve until SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the pool."""
-    config = uvicorn.Config(
+def _uvicorn_config(settings: Settings) -> uvicorn.Config:
+    return uvicorn.Config(
         APP,
         factory=True,
-        workers=settings.workers,
         access_log=False,  # the service's own request log replaces it
-        log_config=logging_config(settings),  # applied in every worker process
+        log_config=logging_config(settings),
         timeout_graceful_shutdown=settings.shutdown_timeout,
     )
+
+
+def run_worker() -> None:
+    """One server process of several: its own SO_REUSEPORT socket, uvicorn serving the app."""
+    settings = get_settings()  # read again: a spawned process inherits the environment only
+    sock = listening_socket(settings.host, settings.port, reuse_port=True)
+    uvicorn.Server(_uvicorn_config(settings)).run(sockets=[sock])
+
+
+def supervise(settings: Settings) -> None:
+    """Run WORKERS server processes until SIGTERM/SIGINT; restart any that dies.
+
+    Each worker accepts on its own SO_REUSEPORT socket, so the kernel spreads connections
+    evenly. (uvicorn's --workers shares one socket, and asyncio accepts every pending
+    connection at once: a burst of keep-alive connections lands on a single worker.)
+    """
+    # Bound but not listening: holds the port, so a port in use fails here, once, clearly.
+    port_guard = listening_socket(settings.host, settings.port, reuse_port=True, listen=False)
+    spawn = multiprocessing.get_context("spawn")
+    stopping = threading.Event()
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda *_: stopping.set())
+
+    def start() -> multiprocessing.Process:
+        worker = spawn.Process(target=run_worker, name="config-service-worker")
+        worker.start()
+        return worker
+
+    workers = [start() for _ in range(settings.workers)]
+    while not stopping.wait(0.5):
+        for index, worker in enumerate(workers):
+            if not worker.is_alive():
+                log.warning(f"worker {worker.pid} exited with code {worker.exitcode}; restarting it")
+                workers[index] = start()
+    for worker in workers:
+        worker.terminate()  # SIGTERM: each finishes its in-flight requests, then exits
+    for worker in workers:
+        worker.join(settings.shutdown_timeout + 5)
+        if worker.is_alive():
+            worker.kill()
+    port_guard.close()
+
+
+def serve(settings: Settings) -> None:
+    """Serve until SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the pool."""
+    log.info(f"serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s)")
+    if settings.workers > 1:
+        supervise(settings)
+        return
     sock = listening_socket(settings.host, settings.port)
     # uvicorn shuts down gracefully on these, then raises the signal again to die by it.
     # By then everything is closed: let the process exit 0, as process managers expect.
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, lambda *_: None)
-    log.info(f"serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s)")
-    if settings.workers > 1:
-        Multiprocess(config, sockets=[sock]).run()
-    else:
-        uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(_uvicorn_config(settings)).run(sockets=[sock])
 
 
 def prepare(settings: Settings) -> str | None:

@@ -1,0 +1,74 @@
+"""wrk Lua scripts: each cycles through a list of requests built from the seeded data."""
+
+import json
+import uuid
+
+REQUEST_LOOP = """
+local i = 0
+request = function()
+  i = i + 1
+  local r = requests[(i % #requests) + 1]
+  return wrk.format(r[1], r[2], r[3], r[4])
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    # A JSON string literal is a valid Lua string literal for the ASCII text used here.
+    return json.dumps(text)
+
+
+def _lua_request(method: str, path: str, headers: dict[str, str], body: str | None) -> str:
+    header_table = ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items())
+    body_text = _lua_string(body) if body is not None else "nil"
+    return f"{{{_lua_string(method)}, {_lua_string(path)}, {{{header_table}}}, {body_text}}}"
+
+
+def cycling(requests: list[tuple[str, str, dict[str, str], str | None]]) -> str:
+    """A script sending the given (method, path, headers, body) requests round-robin."""
+    entries = ",\n  ".join(_lua_request(*request) for request in requests)
+    return f"requests = {{\n  {entries}\n}}\n{REQUEST_LOOP}"
+
+
+def get_each(paths: list[str]) -> str:
+    return cycling([("GET", path, {}, None) for path in paths])
+
+
+def revalidate_each(paths_and_etags: list[tuple[str, str]]) -> str:
+    return cycling([("GET", path, {"If-None-Match": etag}, None) for path, etag in paths_and_etags])
+
+
+POST_LOOP = """
+local i = 0
+request = function()
+  i = i + 1
+  local body = '{"application_id": "' .. application_ids[(i % #application_ids) + 1]
+    .. '", "name": "' .. prefix .. i .. '", "config": ' .. config .. '}'
+  return wrk.format("POST", "/api/v1/configurations", {["Content-Type"] = "application/json"}, body)
+end
+"""
+
+
+def post_new_configurations(application_ids: list[str], config: dict) -> str:
+    """POSTs of new configurations, spread over the applications, with names never used before."""
+    ids = ", ".join(_lua_string(application_id) for application_id in application_ids)
+    return (
+        f"application_ids = {{{ids}}}\n"
+        f"prefix = {_lua_string('bench-' + uuid.uuid4().hex[:8] + '-')}\n"
+        f"config = {_lua_string(json.dumps(config))}\n{POST_LOOP}"
+    )
+
+
+def put_each(configurations: list[dict]) -> str:
+    headers = {"Content-Type": "application/json"}
+    return cycling(
+        [
+            (
+                "PUT",
+                f"/api/v1/configurations/{c['id']}",
+                headers,
+                json.dumps({"name": c["name"], "comments": "updated", "config": c["config"]}),
+            )
+            for c in configurations
+        ]
+    )

@@ -1,0 +1,66 @@
+"""Running wrk and reading its report."""
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+# The same settings for every scenario: one wrk thread, 32 keep-alive connections.
+THREADS, CONNECTIONS = 1, 32
+WARM_UP_SECONDS, MEASURE_SECONDS = 2, 10
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+@dataclass(frozen=True)
+class Result:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx_3xx: int
+    socket_errors: int
+
+
+def _milliseconds(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()
+    return float(number) * UNITS[unit]
+
+
+def parse(report: str) -> Result:
+    """The numbers of a `wrk --latency` report."""
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", report).group(1))
+    percentiles = dict(re.findall(r"^\s+(50|99)\.000%\s+(\S+)$", report, re.MULTILINE))
+    if not percentiles:
+        percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", report, re.MULTILINE))
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", report)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", report
+    )
+    return Result(
+        requests_per_second=rate,
+        p50_ms=_milliseconds(percentiles["50"]),
+        p99_ms=_milliseconds(percentiles["99"]),
+        non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=sum(map(int, errors.groups())) if errors else 0,
+    )
+
+
+def run(base_url: str, script: Path, seconds: int = MEASURE_SECONDS) -> Result:
+    """Load `base_url` with the requests `script` makes, for `seconds`."""
+    command = [
+        "wrk",
+        f"-t{THREADS}",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--latency",
+        "-s",
+        str(script),
+        base_url,
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, check=True)
+    return parse(completed.stdout)
+
+
+def warm_up_and_run(base_url: str, script: Path) -> Result:
+    run(base_url, script, WARM_UP_SECONDS)
+    return run(base_url, script)

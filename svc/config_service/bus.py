@@ -40,16 +40,20 @@ class MessageBus:
         *,
         commands: Mapping[type, Handler] = COMMAND_HANDLERS,
         queries: Mapping[type, Handler] = QUERY_HANDLERS,
+        after_command: Callable[[], None] = lambda: None,
     ):
         self._database = database
         self._commands = commands
         self._queries = queries
+        self._after_command = after_command
 
     async def dispatch(self, message: Any) -> Any:
         """Run the message's handler in the transaction its kind needs; return its result."""
         kind = type(message)
         if kind in self._commands:
-            return await self._database.run(self._commands[kind], message, write=True)
+            result = await self._database.run(self._commands[kind], message, write=True)
+            self._after_command()  # committed: e.g. forget remembered ETags
+            return result
         if kind in self._queries:
             return await self._database.run(self._queries[kind], message, write=False)
         raise LookupError(f"no handler is registered for {kind.__name__}")

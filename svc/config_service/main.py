@@ -15,6 +15,7 @@ from config_service.database import open_database
 from config_service.errors import install_error_handlers
 from config_service.openapi import install_openapi
 from config_service.request_log import RequestLogMiddleware
+from config_service.revalidation import open_known_etags
 from config_service.security import BearerTokenMiddleware
 from config_service.settings import Settings, get_settings
 
@@ -31,9 +32,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.auth_enabled:
             log.warning("no API_READ_TOKENS or API_WRITE_TOKENS: the API is open to anyone")
-        async with open_database(settings) as database:
+        async with open_database(settings) as database, open_known_etags(settings) as known_etags:
             app.state.database = database
-            app.state.bus = MessageBus(database)
+            app.state.known_etags = known_etags
+            app.state.bus = MessageBus(database, after_command=known_etags.forget_all)
             yield
 
     app = FastAPI(

@@ -30,6 +30,19 @@ def _listed_tags(header: str) -> list[str]:
     return [tag.strip() for tag in header.split(",")]
 
 
+def none_match(if_none_match: str | None, etag: str) -> bool:
+    """True unless If-None-Match names `etag` (weak comparison, RFC 9110 13.1.2)."""
+    if if_none_match is None:
+        return True
+    tags = _listed_tags(if_none_match)
+    return "*" not in tags and etag not in (tag.removeprefix("W/") for tag in tags)
+
+
+def not_modified(etag: str) -> Response:
+    """304: the client's copy, named by `etag`, is current."""
+    return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
+
+
 @dataclass(frozen=True, slots=True)
 class Representation:
     id: str
@@ -43,13 +56,6 @@ class Representation:
     def from_row(cls, row: dict) -> "Representation":
         """From a row with `id` and `body` (the JSON text) columns."""
         return cls(row["id"], row["body"].encode())
-
-    def matches_none_of(self, if_none_match: str | None) -> bool:
-        """True when If-None-Match does not name this version (weak comparison, RFC 9110)."""
-        if if_none_match is None:
-            return True
-        tags = _listed_tags(if_none_match)
-        return "*" not in tags and self.etag not in (tag.removeprefix("W/") for tag in tags)
 
     def check_if_match(self, if_match: str | None) -> None:
         """Raise PreconditionFailed unless If-Match is absent or names this version (strong)."""
@@ -74,8 +80,6 @@ class Representation:
 
 def read_response(request: Request, representation: Representation) -> Response:
     """200 with the body, or 304 without it when the client's copy is current."""
-    if representation.matches_none_of(request.headers.get("if-none-match")):
+    if none_match(request.headers.get("if-none-match"), representation.etag):
         return representation.response()
-    return Response(
-        status_code=304, headers={"ETag": representation.etag, "Cache-Control": "no-cache"}
-    )
+    return not_modified(representation.etag)

@@ -9,7 +9,7 @@ import multiprocessing
 import signal
 import socket
 import sys
-import threading
+import time
 
 import psycopg2
 import uvicorn
@@ -90,12 +90,13 @@ def supervise(settings: Settings) -> None:
     evenly. (uvicorn's --workers shares one socket, and asyncio accepts every pending
     connection at once: a burst of keep-alive connections lands on a single worker.)
     """
-    # Bound but not listening: holds the port, so a port in use fails here, once, clearly.
-    port_guard = listening_socket(settings.host, settings.port, reuse_port=True, listen=False)
+    # Workers share the port through SO_REUSEPORT, which would also let a second instance
+    # of the service join in silently: check first that nothing holds the port.
+    listening_socket(settings.host, settings.port, listen=False).close()
     spawn = multiprocessing.get_context("spawn")
-    stopping = threading.Event()
+    stop_signals = []  # a list, not a threading.Event: signal handlers must not take locks
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stop_signal, lambda *_: stopping.set())
+        signal.signal(stop_signal, lambda number, _: stop_signals.append(number))
 
     def start() -> multiprocessing.Process:
         worker = spawn.Process(target=run_worker, name="config-service-worker")
@@ -103,9 +104,10 @@ def supervise(settings: Settings) -> None:
         return worker
 
     workers = [start() for _ in range(settings.workers)]
-    while not stopping.wait(0.5):
+    while not stop_signals:
+        time.sleep(0.2)
         for index, worker in enumerate(workers):
-            if not worker.is_alive():
+            if not worker.is_alive() and not stop_signals:
                 log.warning(f"worker {worker.pid} exited with code {worker.exitcode}; restarting it")
                 workers[index] = start()
     for worker in workers:
@@ -114,7 +116,6 @@ def supervise(settings: Settings) -> None:
         worker.join(settings.shutdown_timeout + 5)
         if worker.is_alive():
             worker.kill()
-    port_guard.close()
 
 
 def serve(settings: Settings) -> None:
@@ -159,7 +160,12 @@ def main() -> int:
     if reason:
         print(f"config-service cannot start: {reason}", file=sys.stderr)
         return 1
-    serve(settings)
+    try:
+        serve(settings)
+    except OSError as error:
+        print(f"config-service cannot listen on {settings.host}:{settings.port}: {error.strerror}",
+              file=sys.stderr)
+        return 1
     return 0
 
 

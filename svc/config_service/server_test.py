@@ -127,13 +127,48 @@ def test_sigterm_finishes_in_flight_requests_then_exits_cleanly(database_url):
     assert "database connections closed" in output
 
 
-def test_several_workers_share_the_port_and_stop_together(database_url):
+def worker_pids(supervisor: subprocess.Popen) -> set[int]:
+    children = Path(f"/proc/{supervisor.pid}/task/{supervisor.pid}/children").read_text().split()
+    workers = set()
+    for pid in map(int, children):
+        if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text():
+            workers.add(pid)
+    return workers
+
+
+def test_several_workers_serve_restart_when_killed_and_stop_together(database_url):
     process, base_url = start_server(database_url, WORKERS="2")
     try:
+        first_workers = worker_pids(process)
+        assert len(first_workers) == 2
+        os.kill(min(first_workers), signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while len(worker_pids(process) - {min(first_workers)}) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
         statuses = {httpx.get(f"{base_url}/health/live").status_code for _ in range(20)}
     finally:
         process.send_signal(signal.SIGTERM)
         output = process.communicate(timeout=30)[0]
     assert statuses == {200}
+    assert "exited with code -9; restarting it" in output
     assert process.returncode == 0
-    assert output.count("database connections closed") == 2
+
+
+def test_a_second_instance_on_the_same_port_is_refused(database_url):
+    process, base_url = start_server(database_url, WORKERS="2")
+    port = base_url.rsplit(":", 1)[1]
+    try:
+        for workers in ("2", "1"):
+            second = subprocess.run(
+                [sys.executable, "-m", "config_service.server"],
+                cwd=SVC_DIR,
+                env={**os.environ, "DATABASE_URL": database_url, "PORT": port, "WORKERS": workers},
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert second.returncode == 1
+            assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in second.stderr
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)

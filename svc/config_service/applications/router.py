@@ -9,7 +9,8 @@ from config_service.applications.models import ApplicationCreate, ApplicationRea
 from config_service.applications.queries import GetApplication, ListApplications
 from config_service.bus import Bus
 from config_service.errors import READ_PROBLEMS, WRITE_PROBLEMS, problem_responses
-from config_service.representation import JSON, NOT_MODIFIED, read_response
+from config_service.representation import JSON, NOT_MODIFIED
+from config_service.revalidation import revalidated_read
 from config_service.schema import Ulid
 
 router = APIRouter(prefix="/applications", tags=["applications"])
@@ -61,7 +62,7 @@ async def update_application(
 )
 async def get_application(id: ApplicationId, bus: Bus, request: Request) -> Response:
     """The application with the ids of all its configurations, ascending; supports If-None-Match."""
-    return read_response(request, await bus.dispatch(GetApplication(id=id)))
+    return await revalidated_read(request, bus, GetApplication(id=id))
 
 
 @router.get(

@@ -13,7 +13,8 @@ from config_service.configurations.models import (
 )
 from config_service.configurations.queries import GetConfiguration
 from config_service.errors import READ_PROBLEMS, WRITE_PROBLEMS, problem_responses
-from config_service.representation import NOT_MODIFIED, read_response
+from config_service.representation import NOT_MODIFIED
+from config_service.revalidation import revalidated_read
 from config_service.schema import Ulid
 
 router = APIRouter(prefix="/configurations", tags=["configurations"])
@@ -76,4 +77,4 @@ async def update_configuration(
 )
 async def get_configuration(id: ConfigurationId, bus: Bus, request: Request) -> Response:
     """One configuration with its config document; supports If-None-Match."""
-    return read_response(request, await bus.dispatch(GetConfiguration(id=id)))
+    return await revalidated_read(request, bus, GetConfiguration(id=id))

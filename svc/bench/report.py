@@ -27,7 +27,7 @@ def table(results: Mapping[str, Result]) -> str:
     lines = [
         f"| {'scenario':<44} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'non-2xx':>7} "
         f"| {'errors':>6} | {'× baseline':>10} |",
-        f"|{'-' * 46}|{'-' * 10}:|{'-' * 9}:|{'-' * 9}:|{'-' * 9}:|{'-' * 8}:|{'-' * 12}:|",
+        "|" + "-" * 46 + "|" + "|".join("-" * (width - 1) + ":" for width in (10, 9, 9, 9, 8, 12)) + "|",
     ]
     for name, result in results.items():
         lines.append(

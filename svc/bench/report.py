@@ -27,7 +27,11 @@ def table(results: Mapping[str, Result]) -> str:
     lines = [
         f"| {'scenario':<44} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'non-2xx':>7} "
         f"| {'errors':>6} | {'× baseline':>10} |",
-        "|" + "-" * 46 + "|" + "|".join("-" * (width - 1) + ":" for width in (10, 9, 9, 9, 8, 12)) + "|",
+        "|"
+        + "-" * 46
+        + "|"
+        + "|".join("-" * (width - 1) + ":" for width in (10, 9, 9, 9, 8, 12))
+        + "|",
     ]
     for name, result in results.items():
         lines.append(
@@ -54,7 +58,9 @@ def targets(results: Mapping[str, Result], memory: Memory) -> list[tuple[str, bo
         return ours <= theirs, f"{ours:.2f} ms vs {theirs:.2f} ms"
 
     def clean_check() -> tuple[bool, str]:
-        bad = {n: r.non_2xx_3xx + r.socket_errors for n, r in results.items() if n != TWO_WORKERS_PLAIN}
+        bad = {
+            n: r.non_2xx_3xx + r.socket_errors for n, r in results.items() if n != TWO_WORKERS_PLAIN
+        }
         failing = {n: count for n, count in bad.items() if count}
         return not failing, ", ".join(f"{n}: {c}" for n, c in failing.items()) or "none"
 
@@ -73,11 +79,16 @@ def targets(results: Mapping[str, Result], memory: Memory) -> list[tuple[str, bo
         ("POST configuration ≥ 0.5× baseline", _ratio(results, POST_CONFIGURATION, 0.5)),
         ("PUT configuration ≥ 0.5× baseline", _ratio(results, PUT_CONFIGURATION, 0.5)),
         ("no non-2xx/3xx and no socket errors", clean_check),
-        ("2 workers ≥ 1.5× 1 worker (GET configuration)", _ratio(results, TWO_WORKERS, 1.5, GET_CONFIGURATION)),
+        (
+            "2 workers ≥ 1.5× 1 worker (GET configuration)",
+            _ratio(results, TWO_WORKERS, 1.5, GET_CONFIGURATION),
+        ),
         ("resident memory at end within 10% of after warm-up", memory_check),
     ]
     return [(name, *check()) for name, check in checks]
 
 
 def verdict_lines(outcomes: list[tuple[str, bool, str]]) -> str:
-    return "\n".join(f"{'PASS' if met else 'FAIL'}  {name}: {measured}" for name, met, measured in outcomes)
+    return "\n".join(
+        f"{'PASS' if met else 'FAIL'}  {name}: {measured}" for name, met, measured in outcomes
+    )

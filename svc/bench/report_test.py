@@ -31,7 +31,12 @@ def test_each_missed_target_is_reported():
     outcomes = dict(
         (name, met)
         for name, met, _ in report.targets(
-            results(**{report.CONDITIONAL_GET: result(1400), report.POST_CONFIGURATION: result(600, failures=1)}),
+            results(
+                **{
+                    report.CONDITIONAL_GET: result(1400),
+                    report.POST_CONFIGURATION: result(600, failures=1),
+                }
+            ),
             report.Memory(50_000, 60_000),
         )
     )

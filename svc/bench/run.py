@@ -59,7 +59,9 @@ def seed(http, applications: int = 100, configurations: int = 10, config: dict =
             response = http.post("/api/v1/configurations", json=body)
             response.raise_for_status()
             seeded.configurations.append(response.json())
-            seeded.etags[f"/api/v1/configurations/{response.json()['id']}"] = response.headers["etag"]
+            seeded.etags[f"/api/v1/configurations/{response.json()['id']}"] = response.headers[
+                "etag"
+            ]
     return seeded
 
 
@@ -104,7 +106,9 @@ class Server:
 
     def resident_kb(self) -> int:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
-        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+        return int(
+            next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
+        )
 
     def stop(self) -> None:
         self.process.terminate()
@@ -113,11 +117,24 @@ class Server:
 
 
 def service(dsn: str, workers: int, *, plain_uvicorn: bool = False) -> Server:
-    env = {"DATABASE_URL": dsn, "PORT": str(SERVICE_PORT), "WORKERS": str(workers), "LOG_FORMAT": "json"}
+    env = {
+        "DATABASE_URL": dsn,
+        "PORT": str(SERVICE_PORT),
+        "WORKERS": str(workers),
+        "LOG_FORMAT": "json",
+    }
     if plain_uvicorn:
         command = [
-            sys.executable, "-m", "uvicorn", "config_service.main:create_app", "--factory",
-            "--port", str(SERVICE_PORT), "--workers", str(workers), "--no-access-log",
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "config_service.main:create_app",
+            "--factory",
+            "--port",
+            str(SERVICE_PORT),
+            "--workers",
+            str(workers),
+            "--no-access-log",
         ]
         log_name = f"service-plain-{workers}w.log"
     else:
@@ -130,8 +147,11 @@ def main() -> int:
     RESULTS_DIR.mkdir(exist_ok=True)
     settings = get_settings()
     dsn = bench_dsn(settings.dsn)
-    print(f"bench: fresh database {BENCH_DATABASE}; wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS} "
-          f"-d{wrk.MEASURE_SECONDS}s after a {wrk.WARM_UP_SECONDS}s warm-up", flush=True)
+    print(
+        f"bench: fresh database {BENCH_DATABASE}; wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS} "
+        f"-d{wrk.MEASURE_SECONDS}s after a {wrk.WARM_UP_SECONDS}s warm-up",
+        flush=True,
+    )
     recreate_database(dsn)
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     results: dict[str, wrk.Result] = {}
@@ -150,7 +170,11 @@ def main() -> int:
     one_worker = service(dsn, workers=1)
     baseline = Server(
         [sys.executable, "-m", "bench.baseline"],
-        {"DATABASE_URL": dsn, "PORT": str(BASELINE_PORT), "DB_POOL_SIZE": str(settings.db_pool_size)},
+        {
+            "DATABASE_URL": dsn,
+            "PORT": str(BASELINE_PORT),
+            "DB_POOL_SIZE": str(settings.db_pool_size),
+        },
         BASELINE_PORT,
         "baseline.log",
     ).wait_until_answering("/docs")
@@ -169,10 +193,26 @@ def main() -> int:
             after_warm_up=lambda: memory.update(after=one_worker.resident_kb()),
         )
         measure(report.GET_APPLICATION, one_worker.url, lambda: scripts.get_each(application_paths))
-        measure(report.LIST_APPLICATIONS, one_worker.url, lambda: scripts.get_each(["/api/v1/applications"]))
-        measure(report.CONDITIONAL_GET, one_worker.url, lambda: scripts.revalidate_each(list(seeded.etags.items())))
-        measure(report.POST_CONFIGURATION, one_worker.url, lambda: scripts.post_new_configurations(seeded.application_ids, CONFIG))
-        measure(report.PUT_CONFIGURATION, one_worker.url, lambda: scripts.put_each(seeded.configurations))
+        measure(
+            report.LIST_APPLICATIONS,
+            one_worker.url,
+            lambda: scripts.get_each(["/api/v1/applications"]),
+        )
+        measure(
+            report.CONDITIONAL_GET,
+            one_worker.url,
+            lambda: scripts.revalidate_each(list(seeded.etags.items())),
+        )
+        measure(
+            report.POST_CONFIGURATION,
+            one_worker.url,
+            lambda: scripts.post_new_configurations(seeded.application_ids, CONFIG),
+        )
+        measure(
+            report.PUT_CONFIGURATION,
+            one_worker.url,
+            lambda: scripts.put_each(seeded.configurations),
+        )
         memory["end"] = one_worker.resident_kb()
     finally:
         one_worker.stop()

@@ -28,7 +28,9 @@ def test_a_chunked_body_over_the_limit_is_413(small_bodies):
             yield b"x" * 500
         yield b'"}'
 
-    response = small_bodies.post(API, content=chunks(), headers={"content-type": "application/json"})
+    response = small_bodies.post(
+        API, content=chunks(), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413
 
 
@@ -51,7 +53,8 @@ def test_a_body_that_is_not_json_is_415(small_bodies, content_type):
 
 
 @pytest.mark.parametrize(
-    "content_type", ["application/json; charset=utf-8", "APPLICATION/JSON", "application/merge+json"]
+    "content_type",
+    ["application/json; charset=utf-8", "APPLICATION/JSON", "application/merge+json"],
 )
 def test_json_media_types_are_accepted(small_bodies, content_type):
     body = f'{{"name": "{random_name()}"}}'

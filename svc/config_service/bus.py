@@ -60,7 +60,7 @@ class MessageBus:
 
 
 async def get_bus(request: Request) -> MessageBus:
-    """The application's bus, made in its lifespan (async: FastAPI would run a plain def in a thread)."""
+    """The app's bus. (Async on purpose: FastAPI runs a plain `def` dependency in a thread.)"""
     return request.app.state.bus
 
 

@@ -50,6 +50,20 @@ def test_commands_run_in_a_write_transaction_and_queries_do_not():
     assert database.calls == [(shout, (Shout("a"),), True), (whisper, (Whisper("b"),), False)]
 
 
+def test_after_a_command_the_bus_says_so_and_after_a_query_it_does_not():
+    commands_done = []
+    bus = MessageBus(
+        RecordingDatabase(),
+        commands={Shout: shout},
+        queries={Whisper: whisper},
+        after_command=lambda: commands_done.append(1),
+    )
+    asyncio.run(bus.dispatch(Whisper("b")))
+    assert commands_done == []
+    asyncio.run(bus.dispatch(Shout("a")))
+    assert commands_done == [1]
+
+
 def test_an_unregistered_message_is_a_programming_error():
     bus = MessageBus(RecordingDatabase(), commands={}, queries={})
     with pytest.raises(LookupError, match="Shout"):

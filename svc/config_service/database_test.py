@@ -7,6 +7,7 @@ import pytest
 from conftest import make_settings
 from config_service.database import ConnectionPool, Database, connect_kwargs, open_database
 from config_service.errors import DatabaseUnavailable, InvalidValue
+from test import postgres
 from test.random_refs import random_name
 
 SCRATCH = """
@@ -59,21 +60,6 @@ def insert(cursor, name):
     cursor.execute("INSERT INTO scratch (name) VALUES (%s)", (name,))
 
 
-def terminate_pool_connections(database_url: str) -> int:
-    """Kill the service's idle server connections, as a server restart would."""
-    admin = psycopg2.connect(database_url)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND application_name = 'config-service'"
-            " AND pid <> pg_backend_pid()"
-        )
-        killed = cursor.fetchone()[0]
-    admin.close()
-    return killed
-
-
 def test_queries_run_in_autocommit_and_commands_in_a_transaction(database):
     def autocommit(cursor):
         return cursor.connection.autocommit
@@ -117,7 +103,7 @@ def test_a_slow_statement_is_cut_by_the_statement_timeout(database):
 
 def test_connections_killed_while_idle_are_replaced_transparently(database, database_url):
     run(database, insert, random_name(), write=True)  # the pool's connections are open
-    assert terminate_pool_connections(database_url) >= 2
+    assert postgres.terminate_connections(database_url, "config-service") >= 2
 
     name = random_name()
     run(database, insert, name, write=True)

@@ -88,7 +88,9 @@ class Problem(BaseModel):
     title: str = Field(examples=["Not found"])
     status: int = Field(examples=[404])
     detail: str = Field(examples=["No application has id 01JDQ2ZK3M8N7V6W5X4Y3Z2A1B."])
-    instance: str | None = Field(default=None, examples=["/api/v1/applications/01JDQ2ZK3M8N7V6W5X4Y3Z2A1B"])
+    instance: str | None = Field(
+        default=None, examples=["/api/v1/applications/01JDQ2ZK3M8N7V6W5X4Y3Z2A1B"]
+    )
     request_id: str | None = Field(default=None, examples=["01JDQ30A4B5C6D7E8F9G0H1J2K"])
     errors: list[ProblemDetail] | None = Field(
         default=None, description="Present on 422: each field that is wrong."

@@ -8,7 +8,9 @@ from config_service.logs import JsonFormatter, TextFormatter, configure_logging
 
 
 def record(message: str = "request", **fields) -> logging.LogRecord:
-    log_record = logging.LogRecord("config_service.requests", logging.INFO, __file__, 1, message, None, None)
+    log_record = logging.LogRecord(
+        "config_service.requests", logging.INFO, __file__, 1, message, None, None
+    )
     log_record.fields = fields
     return log_record
 
@@ -45,7 +47,9 @@ def restore_root_logger():
     root.handlers[:], root.level = handlers, level
 
 
-def test_configure_logging_installs_one_handler_in_the_chosen_format(database_url, restore_root_logger):
+def test_configure_logging_installs_one_handler_in_the_chosen_format(
+    database_url, restore_root_logger
+):
     configure_logging(make_settings(database_url, log_format="text", log_level="debug"))
     root = logging.getLogger()
     assert len(root.handlers) == 1

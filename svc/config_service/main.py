@@ -1,4 +1,4 @@
-"""The application factory: settings -> database -> bus -> middleware and routers."""
+"""The application factory: settings -> database, known ETags -> bus -> middleware, routers."""
 
 import logging
 from collections.abc import AsyncIterator

@@ -1,4 +1,4 @@
-"""Schema migrations: applies migrations/NNNN_name.sql in order, once each, recorded in `migrations`.
+"""Schema migrations: migrations/NNNN_name.sql, applied in order, once each, recorded in a table.
 
 Run with `python -m config_service.migrations` (`make migrate`). Safe to run from several
 processes at once: an advisory lock lets one apply while the others wait and then find nothing

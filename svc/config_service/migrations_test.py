@@ -53,7 +53,9 @@ def test_the_shipped_migrations_create_the_data_model(empty_database):
         ("configurations", "comments"): ("character varying", 1024),
         ("configurations", "config"): ("jsonb", None),
     }
-    indexes = {row["indexname"] for row in query(empty_database, "SELECT indexname FROM pg_indexes")}
+    indexes = {
+        row["indexname"] for row in query(empty_database, "SELECT indexname FROM pg_indexes")
+    }
     assert {
         "applications_name_key",
         "configurations_application_id_name_key",

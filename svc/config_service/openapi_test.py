@@ -5,13 +5,37 @@ from config_service.configurations import models as configuration_models
 from config_service.errors import Problem
 
 OPERATIONS = {
-    "createApplication": ("post", "/api/v1/applications", {"201", "401", "403", "409", "413", "415", "422", "503"}),
-    "updateApplication": ("put", "/api/v1/applications/{id}", {"200", "401", "403", "404", "409", "412", "413", "415", "422", "503"}),
-    "getApplication": ("get", "/api/v1/applications/{id}", {"200", "304", "401", "404", "422", "503"}),
+    "createApplication": (
+        "post",
+        "/api/v1/applications",
+        {"201", "401", "403", "409", "413", "415", "422", "503"},
+    ),
+    "updateApplication": (
+        "put",
+        "/api/v1/applications/{id}",
+        {"200", "401", "403", "404", "409", "412", "413", "415", "422", "503"},
+    ),
+    "getApplication": (
+        "get",
+        "/api/v1/applications/{id}",
+        {"200", "304", "401", "404", "422", "503"},
+    ),
     "listApplications": ("get", "/api/v1/applications", {"200", "401", "422", "503"}),
-    "createConfiguration": ("post", "/api/v1/configurations", {"201", "401", "403", "409", "413", "415", "422", "503"}),
-    "updateConfiguration": ("put", "/api/v1/configurations/{id}", {"200", "401", "403", "404", "409", "412", "413", "415", "422", "503"}),
-    "getConfiguration": ("get", "/api/v1/configurations/{id}", {"200", "304", "401", "404", "422", "503"}),
+    "createConfiguration": (
+        "post",
+        "/api/v1/configurations",
+        {"201", "401", "403", "409", "413", "415", "422", "503"},
+    ),
+    "updateConfiguration": (
+        "put",
+        "/api/v1/configurations/{id}",
+        {"200", "401", "403", "404", "409", "412", "413", "415", "422", "503"},
+    ),
+    "getConfiguration": (
+        "get",
+        "/api/v1/configurations/{id}",
+        {"200", "304", "401", "404", "422", "503"},
+    ),
 }
 
 MODELS = {

@@ -33,11 +33,18 @@ def test_response_carries_etag_and_no_cache():
 
 def test_read_response_is_304_without_body_when_if_none_match_names_it():
     representation = Representation("ID", b"{}")
-    for header in (representation.etag, f'"a", {representation.etag}', f"W/{representation.etag}", "*"):
+    for header in (
+        representation.etag,
+        f'"a", {representation.etag}',
+        f"W/{representation.etag}",
+        "*",
+    ):
         response = read_response(request_with({"If-None-Match": header}), representation)
         assert (response.status_code, response.body) == (304, b"")
         assert response.headers["etag"] == representation.etag
-    assert read_response(request_with({"If-None-Match": '"other"'}), representation).status_code == 200
+    assert (
+        read_response(request_with({"If-None-Match": '"other"'}), representation).status_code == 200
+    )
     assert read_response(request_with({}), representation).body == b"{}"
 
 

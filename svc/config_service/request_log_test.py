@@ -27,7 +27,11 @@ def client():
 
 
 def request_lines(caplog) -> list[dict]:
-    return [r.fields for r in caplog.records if r.name == "config_service.requests" and r.msg == "request"]
+    return [
+        r.fields
+        for r in caplog.records
+        if r.name == "config_service.requests" and r.msg == "request"
+    ]
 
 
 def test_a_generated_request_id_is_echoed_and_logged(client, caplog):

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from conftest import make_settings
 from config_service.main import create_app
 from config_service.revalidation import KnownEtags
+from test import postgres
 from test.proxy import TcpProxy
 from test.random_refs import random_name
 
@@ -52,7 +53,10 @@ def configuration(writer) -> dict:
         "/api/v1/configurations",
         json={"application_id": application["id"], "name": random_name(), "config": {"v": 1}},
     )
-    return {"path": response.headers["location"].removeprefix("http://testserver"), **response.json()}
+    return {
+        "path": response.headers["location"].removeprefix("http://testserver"),
+        **response.json(),
+    }
 
 
 def revalidate(client, path: str, etag: str):
@@ -86,18 +90,26 @@ def test_a_change_made_by_hand_in_sql_is_seen_too(reader, configuration, databas
     old_etag = reader.get(configuration["path"]).headers["etag"]
     connection = psycopg2.connect(database_url)
     with connection, connection.cursor() as cursor:
-        cursor.execute("UPDATE configurations SET comments = 'by hand' WHERE id = %s", (configuration["id"],))
+        cursor.execute(
+            "UPDATE configurations SET comments = 'by hand' WHERE id = %s", (configuration["id"],)
+        )
     connection.close()
 
     until(lambda: revalidate(reader, configuration["path"], old_etag).status_code == 200)
 
 
-def test_adding_a_configuration_changes_its_applications_etag_everywhere(writer, reader, configuration):
+def test_adding_a_configuration_changes_its_applications_etag_everywhere(
+    writer, reader, configuration
+):
     path = f"/api/v1/applications/{configuration['application_id']}"
     old_etag = reader.get(path).headers["etag"]
     writer.post(
         "/api/v1/configurations",
-        json={"application_id": configuration["application_id"], "name": random_name(), "config": {}},
+        json={
+            "application_id": configuration["application_id"],
+            "name": random_name(),
+            "config": {},
+        },
     )
     until(lambda: revalidate(reader, path, old_etag).status_code == 200)
 
@@ -117,14 +129,7 @@ def test_without_its_listening_connection_a_worker_remembers_nothing_until_it_is
 ):
     known: KnownEtags = reader.app.state.known_etags
     etag = reader.get(configuration["path"]).headers["etag"]
-    admin = psycopg2.connect(database_url)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE application_name = 'config-service-listener' AND datname = current_database()"
-        )
-    admin.close()
+    assert postgres.terminate_connections(database_url, "config-service-listener") >= 1
 
     until(lambda: not known.listening)
     assert known.current(configuration["id"]) is None

@@ -12,7 +12,9 @@ def test_ulids_are_accepted_in_any_case_and_answered_in_upper_case():
     assert adapter.validate_python(ULID_TEXT) == ULID_TEXT
 
 
-@pytest.mark.parametrize("value", ["", "01ARZ3NDEK", ULID_TEXT + "0", "8" + ULID_TEXT[1:], "U" * 26, 5])
+@pytest.mark.parametrize(
+    "value", ["", "01ARZ3NDEK", ULID_TEXT + "0", "8" + ULID_TEXT[1:], "U" * 26, 5]
+)
 def test_malformed_ulids_are_refused(value):
     with pytest.raises(ValidationError):
         TypeAdapter(Ulid).validate_python(value)
@@ -61,9 +63,7 @@ def test_check_json_document_refuses_what_jsonb_cannot_store(document, message):
 
 
 def test_check_json_document_accepts_ordinary_json_up_to_the_depth():
-    check_json_document(
-        {"a": [1, 2.5, None, True, "ü", {"b": 10**100}], **nested(7)}, max_depth=8
-    )
+    check_json_document({"a": [1, 2.5, None, True, "ü", {"b": 10**100}], **nested(7)}, max_depth=8)
 
 
 def test_config_documents_must_be_objects_within_the_configured_depth():

@@ -41,12 +41,16 @@ def test_without_a_valid_token_api_calls_are_401_with_a_challenge(guarded, heade
 
 def test_a_read_token_may_read_but_not_write(guarded):
     assert guarded.get("/api/v1/applications", headers=bearer(READ)).status_code == 200
-    response = guarded.post("/api/v1/applications", json={"name": random_name()}, headers=bearer(READ))
+    response = guarded.post(
+        "/api/v1/applications", json={"name": random_name()}, headers=bearer(READ)
+    )
     assert response.status_code == 403
 
 
 def test_a_write_token_may_write_and_read(guarded):
-    created = guarded.post("/api/v1/applications", json={"name": random_name()}, headers=bearer(WRITE))
+    created = guarded.post(
+        "/api/v1/applications", json={"name": random_name()}, headers=bearer(WRITE)
+    )
     assert created.status_code == 201
     assert guarded.get(created.headers["location"], headers=bearer(WRITE)).status_code == 200
 

@@ -108,7 +108,9 @@ def supervise(settings: Settings) -> None:
         time.sleep(0.2)
         for index, worker in enumerate(workers):
             if not worker.is_alive() and not stop_signals:
-                log.warning(f"worker {worker.pid} exited with code {worker.exitcode}; restarting it")
+                log.warning(
+                    f"worker {worker.pid} exited with code {worker.exitcode}; restarting it"
+                )
                 workers[index] = start()
     for worker in workers:
         worker.terminate()  # SIGTERM: each finishes its in-flight requests, then exits
@@ -163,8 +165,10 @@ def main() -> int:
     try:
         serve(settings)
     except OSError as error:
-        print(f"config-service cannot listen on {settings.host}:{settings.port}: {error.strerror}",
-              file=sys.stderr)
+        print(
+            f"config-service cannot listen on {settings.host}:{settings.port}: {error.strerror}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -47,7 +47,10 @@ class Settings(BaseSettings):
         default=1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
     )
     max_json_depth: int = Field(
-        default=32, ge=2, le=512, description="Deepest nesting of objects/arrays accepted in config."
+        default=32,
+        ge=2,
+        le=512,
+        description="Deepest nesting of objects/arrays accepted in config.",
     )
     api_read_tokens: Tokens = Field(
         default=frozenset(), description="Comma-separated bearer tokens that may read."

@@ -47,4 +47,3 @@ def test_invalid_values_name_the_setting(monkeypatch, name, value):
     with pytest.raises(ValidationError) as caught:
         Settings(_env_file=None)
     assert name.lower() in str(caught.value)
-

@@ -11,7 +11,11 @@ from test.random_refs import random_name
 @pytest.fixture
 def application(client) -> dict:
     response = client.post("/api/v1/applications", json={"name": random_name("app")})
-    return {"location": response.headers["location"], "etag": response.headers["etag"], **response.json()}
+    return {
+        "location": response.headers["location"],
+        "etag": response.headers["etag"],
+        **response.json(),
+    }
 
 
 @pytest.fixture
@@ -20,7 +24,11 @@ def configuration(client, application) -> dict:
         "/api/v1/configurations",
         json={"application_id": application["id"], "name": random_name("cfg"), "config": {"v": 0}},
     )
-    return {"location": response.headers["location"], "etag": response.headers["etag"], **response.json()}
+    return {
+        "location": response.headers["location"],
+        "etag": response.headers["etag"],
+        **response.json(),
+    }
 
 
 @pytest.mark.parametrize("resource", ["application", "configuration"])
@@ -64,7 +72,11 @@ def test_a_stale_if_match_is_412_and_changes_nothing(client, request, resource):
     client.put(created["location"], json=body)  # someone else's edit
     current = client.get(created["location"]).json()
 
-    response = client.put(created["location"], json=body | {"name": random_name()}, headers={"If-Match": created["etag"]})
+    response = client.put(
+        created["location"],
+        json=body | {"name": random_name()},
+        headers={"If-Match": created["etag"]},
+    )
 
     assert response.status_code == 412
     assert response.headers["content-type"] == "application/problem+json"
@@ -76,13 +88,17 @@ def test_two_concurrent_editors_with_one_etag_exactly_one_wins(settings, client,
     created = request.getfixturevalue(resource)
     path = created["location"].removeprefix("http://testserver")
     edits = [
-        {"name": random_name(f"editor{n}")} | ({"config": {"editor": n}} if resource == "configuration" else {})
+        {"name": random_name(f"editor{n}")}
+        | ({"config": {"editor": n}} if resource == "configuration" else {})
         for n in range(2)
     ]
     with LiveServer(create_app(settings)) as server:
         responses = send_together(
             server.url,
-            [("PUT", path, {"json": edit, "headers": {"If-Match": created["etag"]}}) for edit in edits],
+            [
+                ("PUT", path, {"json": edit, "headers": {"If-Match": created["etag"]}})
+                for edit in edits
+            ],
         )
 
     statuses = [response.status_code for response in responses]

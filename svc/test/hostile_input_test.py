@@ -19,22 +19,62 @@ CASES = [
     ("JSON string", b'"name"', "application/json", 422),
     ("NaN literal", b'{"name": "n", "config": {"x": NaN}, "v": NaN}', "application/json", 422),
     ("Infinity literal", b'{"name": "n", "config": {"x": -Infinity}}', "application/json", 422),
-    ("number too large for a float", b'{"name": "n", "config": {"x": 1e999}}', "application/json", 422),
-    ("integer past 4300 digits", b'{"name": "n", "config": {"x": ' + b"9" * 5000 + b"}}", "application/json", 400),
-    ("nested deeper than the limit", ('{"name": "n", "config": ' + nested(40) + "}").encode(), "application/json", 422),
-    ("nested past Python's recursion", b'{"name": "n", "config": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "application/json", 400),
+    (
+        "number too large for a float",
+        b'{"name": "n", "config": {"x": 1e999}}',
+        "application/json",
+        422,
+    ),
+    (
+        "integer past 4300 digits",
+        b'{"name": "n", "config": {"x": ' + b"9" * 5000 + b"}}",
+        "application/json",
+        400,
+    ),
+    (
+        "nested deeper than the limit",
+        ('{"name": "n", "config": ' + nested(40) + "}").encode(),
+        "application/json",
+        422,
+    ),
+    (
+        "nested past Python's recursion",
+        b'{"name": "n", "config": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        "application/json",
+        400,
+    ),
     ("NUL in a name", b'{"name": "a\\u0000b", "config": {}}', "application/json", 422),
-    ("NUL in a config value", b'{"name": "n", "config": {"x": "a\\u0000"}}', "application/json", 422),
+    (
+        "NUL in a config value",
+        b'{"name": "n", "config": {"x": "a\\u0000"}}',
+        "application/json",
+        422,
+    ),
     ("NUL in a config key", b'{"name": "n", "config": {"a\\u0000": 1}}', "application/json", 422),
     ("lone surrogate in a name", b'{"name": "\\ud800", "config": {}}', "application/json", 422),
-    ("lone surrogate in config", b'{"name": "n", "config": {"\\udfff": "\\ud800"}}', "application/json", 422),
+    (
+        "lone surrogate in config",
+        b'{"name": "n", "config": {"\\udfff": "\\ud800"}}',
+        "application/json",
+        422,
+    ),
     ("invalid UTF-8", b'{"name": "\xff\xfe", "config": {}}', "application/json", 400),
     ("not JSON at all", b"name=n", "application/x-www-form-urlencoded", 415),
     ("no content type", b'{"name": "n", "config": {}}', None, 415),
-    ("too large", b'{"name": "n", "comments": "' + b"c" * (1024 * 1024) + b'"}', "application/json", 413),
+    (
+        "too large",
+        b'{"name": "n", "comments": "' + b"c" * (1024 * 1024) + b'"}',
+        "application/json",
+        413,
+    ),
 ]
 
-ENDPOINTS = ["POST /api/v1/applications", "PUT application", "POST /api/v1/configurations", "PUT configuration"]
+ENDPOINTS = [
+    "POST /api/v1/applications",
+    "PUT application",
+    "POST /api/v1/configurations",
+    "PUT configuration",
+]
 
 
 @pytest.fixture(scope="module")
@@ -52,21 +92,27 @@ def targets(client):
     }
 
 
+# A fingerprint of every stored row: equal before and after means nothing was written.
+SNAPSHOT = """
+    SELECT (SELECT md5(coalesce(string_agg(a::text, ',' ORDER BY id), '')) FROM applications a),
+           (SELECT md5(coalesce(string_agg(c::text, ',' ORDER BY id), '')) FROM configurations c)
+"""
+
+
 def snapshot(database_url: str) -> tuple:
     connection = psycopg2.connect(database_url)
     try:
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT (SELECT md5(coalesce(string_agg(a::text, ',' ORDER BY id), '')) FROM applications a),"
-                " (SELECT md5(coalesce(string_agg(c::text, ',' ORDER BY id), '')) FROM configurations c)"
-            )
+            cursor.execute(SNAPSHOT)
             return cursor.fetchone()
     finally:
         connection.close()
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-@pytest.mark.parametrize(("case", "body", "content_type", "status"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("case", "body", "content_type", "status"), CASES, ids=[c[0] for c in CASES]
+)
 def test_hostile_bodies_get_a_clear_4xx_and_change_nothing(
     client, database_url, targets, endpoint, case, body, content_type, status
 ):

@@ -90,4 +90,3 @@ def test_connections_cut_by_a_restart_are_replaced_without_an_error(client, prox
 
     assert (read.status_code, write.status_code) == (200, 201)
     assert stored_names(database_url, [name]) == [name]
-

@@ -54,3 +54,20 @@ def drop_database(dsn: str) -> None:
     """Drop the database `dsn` names, closing whatever still uses it."""
     name = psycopg2.extensions.parse_dsn(dsn)["dbname"]
     _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def terminate_connections(dsn: str, application_name: str) -> int:
+    """Kill the server side of every connection to `dsn`'s database with this application name,
+    as a server restart would; returns how many."""
+    connection = psycopg2.connect(dsn)
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND application_name = %s",
+                (application_name,),
+            )
+            return cursor.fetchone()[0]
+    finally:
+        connection.close()

@@ -72,11 +72,14 @@ def test_update_honours_if_match(cursor):
             cursor, UpdateApplication(id=created.id, name="x", comments="", if_match='"stale"')
         )
     first = update_application(
-        cursor, UpdateApplication(id=created.id, name=random_name(), comments="", if_match=created.etag)
+        cursor,
+        UpdateApplication(id=created.id, name=random_name(), comments="", if_match=created.etag),
     )
     renamed = random_name()
     update_application(
         cursor,
-        UpdateApplication(id=created.id, name=renamed, comments="", if_match=f'"other", {first.etag}'),
+        UpdateApplication(
+            id=created.id, name=renamed, comments="", if_match=f'"other", {first.etag}'
+        ),
     )
     assert stored(cursor, created.id)["name"] == renamed

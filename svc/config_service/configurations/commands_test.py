@@ -17,7 +17,9 @@ MISSING_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 @pytest.fixture
 def application_id(cursor) -> str:
     application_id = "01ARZ3NDEKTSV4RRFFQ69G5FA1"
-    cursor.execute("INSERT INTO applications (id, name) VALUES (%s, %s)", (application_id, random_name()))
+    cursor.execute(
+        "INSERT INTO applications (id, name) VALUES (%s, %s)", (application_id, random_name())
+    )
     return application_id
 
 
@@ -76,7 +78,9 @@ def test_update_replaces_name_comments_and_config(cursor, application_id):
 
 def test_update_of_a_missing_configuration_raises_not_found(cursor):
     with pytest.raises(NotFound):
-        update_configuration(cursor, UpdateConfiguration(id=MISSING_ID, name="x", comments="", config={}))
+        update_configuration(
+            cursor, UpdateConfiguration(id=MISSING_ID, name="x", comments="", config={})
+        )
 
 
 def test_update_to_a_taken_name_raises_already_exists(cursor, application_id):
@@ -93,7 +97,9 @@ def test_update_with_a_stale_if_match_changes_nothing(cursor, application_id):
     with pytest.raises(PreconditionFailed):
         update_configuration(
             cursor,
-            UpdateConfiguration(id=created.id, name="x", comments="", config={"v": 2}, if_match='"old"'),
+            UpdateConfiguration(
+                id=created.id, name="x", comments="", config={"v": 2}, if_match='"old"'
+            ),
         )
     assert stored_config(cursor, created.id) == {"v": 1}
 

@@ -11,7 +11,9 @@ CONFIGURATION_ID = "01ARZ3NDEKTSV4RRFFQ69G5FC1"
 
 
 def test_get_configuration_renders_the_stored_row(cursor):
-    cursor.execute("INSERT INTO applications (id, name) VALUES (%s, %s)", (APPLICATION_ID, random_name()))
+    cursor.execute(
+        "INSERT INTO applications (id, name) VALUES (%s, %s)", (APPLICATION_ID, random_name())
+    )
     cursor.execute(
         "INSERT INTO configurations (id, application_id, name, comments, config)"
         " VALUES (%s, %s, 'db', 'primary', %s)",

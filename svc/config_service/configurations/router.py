@@ -33,9 +33,7 @@ IfMatch = Annotated[
     summary="Create a configuration in an application",
     responses=problem_responses(409, *WRITE_PROBLEMS),
 )
-async def create_configuration(
-    body: ConfigurationCreate, bus: Bus, request: Request
-) -> Response:
+async def create_configuration(body: ConfigurationCreate, bus: Bus, request: Request) -> Response:
     """Creates a configuration; its name must be new within its application."""
     configuration = await bus.dispatch(
         CreateConfiguration(

@@ -46,8 +46,11 @@ def listening_socket(
 
 
 def connection_budget_problem(settings: Settings) -> str | None:
-    """Why WORKERS x DB_POOL_SIZE connections would not fit in PostgreSQL, or None."""
-    wanted = settings.workers * settings.db_pool_size
+    """Why the workers' connections would not fit in PostgreSQL, or None.
+
+    Each worker holds DB_POOL_SIZE pooled connections and one listening for changes.
+    """
+    wanted = settings.workers * (settings.db_pool_size + 1)
     connection = psycopg2.connect(settings.dsn, connect_timeout=5)
     try:
         with connection.cursor() as cursor:
@@ -60,7 +63,8 @@ def connection_budget_problem(settings: Settings) -> str | None:
         connection.close()
     if wanted > available:
         return (
-            f"WORKERS x DB_POOL_SIZE = {settings.workers} x {settings.db_pool_size} = {wanted}"
+            f"WORKERS x (DB_POOL_SIZE + 1) = {settings.workers} x {settings.db_pool_size + 1}"
+            f" = {wanted}"
             f" connections, but PostgreSQL allows {available}; lower one of them"
         )
     return None
@@ -137,8 +141,10 @@ def serve(settings: Settings) -> None:
 def prepare(settings: Settings) -> str | None:
     """Create and migrate the database; why the service cannot start, or None."""
     try:
-        ensure_database(settings.dsn)
-        apply_migrations(settings.dsn)
+        if ensure_database(settings.dsn):
+            log.info("created the database DATABASE_URL names")
+        for migration in apply_migrations(settings.dsn):
+            log.info(f"applied migration {migration.version:04d}_{migration.name}")
         return connection_budget_problem(settings)
     except psycopg2.OperationalError as error:
         return (

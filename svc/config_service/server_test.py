@@ -15,6 +15,7 @@ from conftest import make_settings
 from config_service import server
 from config_service.server import connection_budget_problem, listening_socket, prepare
 from config_service.settings import get_settings
+from test import postgres
 from test.proxy import TcpProxy
 
 SVC_DIR = Path(__file__).resolve().parent.parent
@@ -35,19 +36,21 @@ def test_accepted_connections_inherit_tcp_nodelay():
 def test_the_connection_budget_is_checked_against_postgres(database_url):
     assert connection_budget_problem(make_settings(database_url, workers=1)) is None
     problem = connection_budget_problem(make_settings(database_url, workers=64, db_pool_size=200))
-    assert "WORKERS x DB_POOL_SIZE = 64 x 200 = 12800" in problem
+    assert "WORKERS x (DB_POOL_SIZE + 1) = 64 x 201 = 12864" in problem
 
 
-def test_prepare_creates_and_migrates_the_database(database_url):
+def test_prepare_creates_and_migrates_the_database(database_url, caplog):
+    caplog.set_level("INFO", logger="config_service.server")
     name = f"config_service_test_prepare_{os.getpid()}"
     dsn = urlsplit(database_url)._replace(path=f"/{name}").geturl()
-    from test import postgres
-
     try:
         assert prepare(make_settings(dsn, workers=1)) is None
         assert prepare(make_settings(dsn, workers=1)) is None
     finally:
         postgres.drop_database(dsn)
+    said = [record.getMessage() for record in caplog.records]
+    assert said.count("created the database DATABASE_URL names") == 1
+    assert said.count("applied migration 0001_create_applications") == 1
 
 
 def test_prepare_explains_an_unreachable_database():

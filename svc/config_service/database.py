@@ -97,6 +97,7 @@ class Database:
             self._return(connection)
 
     def _return(self, connection: psycopg2.extensions.connection) -> None:
+        # putconn would roll back too, but let a failing rollback escape with the connection.
         if not connection.closed and connection.info.transaction_status not in (
             psycopg2.extensions.TRANSACTION_STATUS_IDLE,
             psycopg2.extensions.TRANSACTION_STATUS_UNKNOWN,

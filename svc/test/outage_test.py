@@ -90,3 +90,43 @@ def test_connections_cut_by_a_restart_are_replaced_without_an_error(client, prox
 
     assert (read.status_code, write.status_code) == (200, 201)
     assert stored_names(database_url, [name]) == [name]
+
+
+def test_a_hung_network_answers_503_in_bounded_time_and_drops_the_write(
+    client, proxy, database_url
+):
+    created = client.post(API, json={"name": random_name("before")})
+    name = random_name("during")
+
+    proxy.stall()  # packets go nowhere: no error, no answer, only the deadline helps
+    read, read_seconds = timed(lambda: client.get(created.headers["location"]))
+    write, write_seconds = timed(lambda: client.post(API, json={"name": name}))
+    proxy.restore()
+
+    assert (read.status_code, write.status_code) == (503, 503)
+    assert read.headers["retry-after"] and write.headers["content-type"] == "application/problem+json"
+    assert max(read_seconds, write_seconds) < 6  # deadline: connect 1 s + statement 2 s + 1 s
+    # Once the network is back the hung INSERT reaches PostgreSQL, and is rolled back.
+    assert client.get(created.headers["location"]).status_code == 200
+    wait_until_the_service_is_idle(database_url)
+    assert stored_names(database_url, [name]) == []
+
+
+def wait_until_the_service_is_idle(database_url: str, seconds: float = 10) -> None:
+    """Until none of the service's connections is running a statement or inside a transaction."""
+    connection = psycopg2.connect(database_url)
+    connection.autocommit = True
+    deadline = time.monotonic() + seconds
+    try:
+        with connection.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND application_name = 'config-service' AND state <> 'idle'"
+                )
+                if cursor.fetchone()[0] == 0:
+                    return
+                time.sleep(0.05)
+    finally:
+        connection.close()
+    pytest.fail("the service's connections stayed busy")

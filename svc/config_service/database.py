@@ -7,7 +7,6 @@ one thread hop per request.
 
 import asyncio
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -46,49 +45,29 @@ class _LostBeforeCommit(Exception):
 class Database:
     """Runs handler functions on pooled connections in worker threads."""
 
-    def __init__(
-        self,
-        pool: ConnectionPool,
-        executor: ThreadPoolExecutor,
-        *,
-        retry_after: int,
-        deadline: float,
-    ):
+    def __init__(self, pool: ConnectionPool, executor: ThreadPoolExecutor, *, retry_after: int):
         self._pool = pool
         self._executor = executor
         self._retry_after = retry_after
-        self._deadline = deadline
 
     async def run(self, work: Callable[..., T], *args: Any, write: bool) -> T:
-        """Run `work(cursor, *args)`: in a transaction when `write`, else in autocommit mode.
-
-        Answers within the deadline even when the network to PostgreSQL hangs: the caller
-        gets DatabaseUnavailable, and work that had not committed by then never will.
-        """
-        abandoned = threading.Event()
+        """Run `work(cursor, *args)`: in a transaction when `write`, else in autocommit mode."""
         loop = asyncio.get_running_loop()
-        running = loop.run_in_executor(self._executor, self._run, work, args, write, abandoned)
-        try:
-            return await asyncio.wait_for(running, self._deadline)
-        except TimeoutError:
-            abandoned.set()  # (work still queued is cancelled by wait_for)
-            raise self._unavailable("The database did not answer in time.") from None
+        return await loop.run_in_executor(self._executor, self._run, work, args, write)
 
-    def _run(self, work: Callable[..., T], args: tuple, write: bool, abandoned) -> T:
+    def _run(self, work: Callable[..., T], args: tuple, write: bool) -> T:
         try:
-            return self._run_on_a_connection(work, args, write, abandoned)
+            return self._run_on_a_connection(work, args, write)
         except _LostBeforeCommit:
             # Typically a connection that died idle across a server restart. Nothing was
             # committed, so one more try on a fresh connection cannot apply a write twice.
             self._pool.discard_idle()
             try:
-                return self._run_on_a_connection(work, args, write, abandoned)
+                return self._run_on_a_connection(work, args, write)
             except _LostBeforeCommit as lost:
                 raise self._unavailable("The database connection was lost.") from lost
 
-    def _run_on_a_connection(
-        self, work: Callable[..., T], args: tuple, write: bool, abandoned: threading.Event
-    ) -> T:
+    def _run_on_a_connection(self, work: Callable[..., T], args: tuple, write: bool) -> T:
         try:
             connection = self._pool.getconn()
         except psycopg2.OperationalError as error:
@@ -100,8 +79,6 @@ class Database:
             with connection.cursor() as cursor:
                 result = work(cursor, *args)
             if write:
-                if abandoned.is_set():  # the client was told 503: roll back (in _return)
-                    raise self._unavailable("The database did not answer in time.")
                 committing = True
                 connection.commit()
             return result
@@ -152,14 +129,6 @@ def connect_kwargs(settings: Settings) -> dict[str, Any]:
     }
 
 
-def request_deadline(settings: Settings) -> float:
-    """Seconds one request may wait on the database: a connection, a statement, a margin.
-
-    The server-side statement timeout cannot help when the network itself hangs.
-    """
-    return settings.db_connect_timeout + settings.db_statement_timeout + 1.0
-
-
 @asynccontextmanager
 async def open_database(settings: Settings) -> AsyncIterator[Database]:
     """A Database for the lifetime of the block; its connections are closed on exit."""
@@ -167,9 +136,7 @@ async def open_database(settings: Settings) -> AsyncIterator[Database]:
     # minconn = maxconn: psycopg2's pool closes returned connections beyond minconn.
     pool = ConnectionPool(size, size, **connect_kwargs(settings))
     executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="database")
-    database = Database(
-        pool, executor, retry_after=settings.retry_after, deadline=request_deadline(settings)
-    )
+    database = Database(pool, executor, retry_after=settings.retry_after)
     try:
         yield database
     finally:

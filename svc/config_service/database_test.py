@@ -1,22 +1,13 @@
 import asyncio
-import time
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit
 
 import psycopg2
 import pytest
 
 from conftest import make_settings
-from config_service.database import (
-    ConnectionPool,
-    Database,
-    connect_kwargs,
-    open_database,
-    request_deadline,
-)
+from config_service.database import ConnectionPool, Database, connect_kwargs, open_database
 from config_service.errors import DatabaseUnavailable, InvalidValue
 from test import postgres
-from test.proxy import TcpProxy
 from test.random_refs import random_name
 
 SCRATCH = """
@@ -48,7 +39,7 @@ def settings_for_db(database_url):
 def database(settings_for_db, scratch_tables):
     size = settings_for_db.db_pool_size
     pool = ConnectionPool(size, size, **connect_kwargs(settings_for_db))
-    database = Database(pool, ThreadPoolExecutor(max_workers=size), retry_after=3, deadline=5)
+    database = Database(pool, ThreadPoolExecutor(max_workers=size), retry_after=3)
     yield database
     database.close()
 
@@ -151,49 +142,12 @@ def test_a_connection_lost_while_committing_is_never_retried(database):
 def test_an_unreachable_server_is_unavailable_not_an_error(settings_for_db):
     unreachable = make_settings("postgresql://postgres@127.0.0.1:9/none", db_connect_timeout=1)
     pool = ConnectionPool(0, 1, **connect_kwargs(unreachable))
-    database = Database(pool, ThreadPoolExecutor(max_workers=1), retry_after=5, deadline=5)
+    database = Database(pool, ThreadPoolExecutor(max_workers=1), retry_after=5)
     try:
         with pytest.raises(DatabaseUnavailable, match="cannot be reached"):
             run(database, lambda cursor: None)
     finally:
         database.close()
-
-
-def test_a_hung_network_is_cut_off_at_the_deadline_and_the_write_never_lands(database_url):
-    target = urlsplit(database_url)
-    with TcpProxy(target.hostname, target.port or 5432) as proxy:
-        through_proxy = target._replace(netloc=f"postgres:postgres@{proxy.url_netloc}").geturl()
-        settings = make_settings(through_proxy, db_pool_size=1)
-        pool = ConnectionPool(1, 1, **connect_kwargs(settings))
-        database = Database(pool, ThreadPoolExecutor(max_workers=1), retry_after=3, deadline=1)
-        name, queued_name = random_name(), random_name()
-
-        async def write_while_hung():
-            proxy.stall()  # packets go nowhere: no error, no answer
-            started = time.monotonic()
-            attempts = [
-                database.run(insert, name, write=True),
-                database.run(insert, queued_name, write=True),  # waits for the one thread
-            ]
-            outcomes = await asyncio.gather(*attempts, return_exceptions=True)
-            return outcomes, time.monotonic() - started
-
-        outcomes, seconds = asyncio.run(write_while_hung())
-        proxy.restore()  # the hung INSERT now reaches PostgreSQL, then is rolled back
-        database.close()
-
-    assert [type(outcome) for outcome in outcomes] == [DatabaseUnavailable] * 2
-    assert seconds < 3
-    connection = psycopg2.connect(database_url)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM scratch WHERE name IN (%s, %s)", (name, queued_name))
-        assert cursor.fetchone()[0] == 0
-    connection.close()
-
-
-def test_request_deadline_covers_a_connection_and_a_statement(database_url):
-    settings = make_settings(database_url, db_connect_timeout=2, db_statement_timeout=4)
-    assert request_deadline(settings) == 7
 
 
 def test_discard_idle_closes_only_idle_connections(database_url):

@@ -118,12 +118,22 @@ class Database:
 
 
 def connect_kwargs(settings: Settings) -> dict[str, Any]:
-    """Connection parameters that bound every wait on the database."""
+    """Connection parameters that bound waits on the database.
+
+    The statement timeout is enforced by the server; when the network drops packets instead,
+    the kernel gives up on a connection whose data goes unacknowledged for the connect plus
+    statement timeouts (tcp_user_timeout), and keepalives find idle connections that died.
+    """
     statement_timeout_ms = int(settings.db_statement_timeout * 1000)
     return {
         "dsn": settings.dsn,
         "connect_timeout": max(1, round(settings.db_connect_timeout)),
         "options": f"-c statement_timeout={statement_timeout_ms}",
+        "tcp_user_timeout": int((settings.db_connect_timeout + settings.db_statement_timeout) * 1000),
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
         "application_name": "config-service",
         "cursor_factory": psycopg2.extras.RealDictCursor,
     }

@@ -60,6 +60,20 @@ def insert(cursor, name):
     cursor.execute("INSERT INTO scratch (name) VALUES (%s)", (name,))
 
 
+def test_connections_carry_the_timeouts_from_settings(database):
+    def server_settings(cursor):
+        cursor.execute(
+            "SELECT current_setting('statement_timeout') AS statement_timeout,"
+            " current_setting('application_name') AS application_name"
+        )
+        return dict(cursor.fetchone()), cursor.connection.get_dsn_parameters()
+
+    seen, parameters = run(database, server_settings)
+    assert seen == {"statement_timeout": "500ms", "application_name": "config-service"}
+    assert parameters["tcp_user_timeout"] == "3500"  # connect 3 s + statement 0.5 s
+    assert parameters["keepalives"] == "1"
+
+
 def test_queries_run_in_autocommit_and_commands_in_a_transaction(database):
     def autocommit(cursor):
         return cursor.connection.autocommit

@@ -22,7 +22,21 @@ class Memory:
     at_end_kb: int
 
 
+ORDER = [
+    BASELINE,
+    GET_CONFIGURATION,
+    GET_APPLICATION,
+    LIST_APPLICATIONS,
+    CONDITIONAL_GET,
+    POST_CONFIGURATION,
+    PUT_CONFIGURATION,
+    TWO_WORKERS,
+    TWO_WORKERS_PLAIN,
+]
+
+
 def table(results: Mapping[str, Result]) -> str:
+    """The results in ORDER (not the order they were measured in)."""
     baseline = results[BASELINE].requests_per_second
     lines = [
         f"| {'scenario':<44} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'non-2xx':>7} "
@@ -33,7 +47,8 @@ def table(results: Mapping[str, Result]) -> str:
         + "|".join("-" * (width - 1) + ":" for width in (10, 9, 9, 9, 8, 12))
         + "|",
     ]
-    for name, result in results.items():
+    for name in ORDER:
+        result = results[name]
         lines.append(
             f"| {name:<44} | {result.requests_per_second:>8.0f} | {result.p50_ms:>7.2f} "
             f"| {result.p99_ms:>7.2f} | {result.non_2xx_3xx:>7} | {result.socket_errors:>6} "

@@ -3,8 +3,8 @@
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from config_service.errors import DatabaseUnavailable, problem
-from config_service.migrations import discover, pending
+from config_service.errors import problem
+from config_service.migrations import MigrationError, discover, pending
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -25,10 +25,11 @@ async def live() -> dict[str, str]:
 )
 async def ready(request: Request) -> Response:
     """200 when requests can be served; 503 while the database is unreachable or behind."""
+    # An unreachable database raises DatabaseUnavailable: 503 through the error handlers.
     try:
         missing = await request.app.state.database.run(pending, MIGRATIONS, write=False)
-    except DatabaseUnavailable as error:
-        return problem(request.scope, 503, error.detail, headers=error.headers)
+    except MigrationError as error:  # an applied migration differs from this build's
+        return problem(request.scope, 503, str(error))
     if missing:
         names = ", ".join(f"{m.version:04d}_{m.name}" for m in missing)
         return problem(request.scope, 503, f"Migrations are pending: {names}.")

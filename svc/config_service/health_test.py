@@ -29,3 +29,16 @@ def test_ready_is_503_while_migrations_are_pending(empty_database, tmp_path):
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert "0002_create_configurations" in response.json()["detail"]
+
+
+def test_ready_is_503_when_an_applied_migration_differs_from_this_build(empty_database, tmp_path):
+    for migration in discover():
+        sql = migration.sql if migration.version != 1 else migration.sql + "\n-- edited"
+        (tmp_path / f"{migration.version:04d}_{migration.name}.sql").write_text(sql)
+    apply_migrations(empty_database, tmp_path)
+
+    with TestClient(create_app(make_settings(empty_database))) as client:
+        response = client.get("/health/ready")
+
+    assert response.status_code == 503
+    assert "0001_create_applications changed after it was applied" in response.json()["detail"]

@@ -18,13 +18,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import psycopg2
 from psycopg2 import sql
 
 from bench import report, scripts, wrk
 from config_service.migrations import apply_migrations
-from config_service.settings import get_settings
+from config_service.settings import SVC_DIR, get_settings
 
-SVC_DIR = Path(__file__).resolve().parent.parent
 RESULTS_DIR = SVC_DIR / "bench" / "results"
 BENCH_DATABASE = "config_service_bench"
 SERVICE_PORT, BASELINE_PORT, TWO_WORKERS_PORT = 8765, 8766, 8767
@@ -70,8 +70,6 @@ def bench_dsn(dsn: str) -> str:
 
 
 def recreate_database(dsn: str) -> None:
-    import psycopg2
-
     admin = psycopg2.connect(urlsplit(dsn)._replace(path="/postgres").geturl())
     admin.autocommit = True
     with admin.cursor() as cursor:

@@ -1,13 +1,10 @@
 """Optional bearer tokens for /api/: read tokens may GET, write tokens may do everything."""
 
 import hmac
-import logging
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from config_service.errors import problem
-
-log = logging.getLogger(__name__)
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="config-service"'}

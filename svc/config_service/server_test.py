@@ -14,11 +14,10 @@ import pytest
 from conftest import make_settings
 from config_service import server
 from config_service.server import connection_budget_problem, listening_socket, prepare
-from config_service.settings import get_settings
+from config_service.settings import SVC_DIR, get_settings
 from test import postgres
 from test.proxy import TcpProxy
 
-SVC_DIR = Path(__file__).resolve().parent.parent
 
 
 def test_accepted_connections_inherit_tcp_nodelay():

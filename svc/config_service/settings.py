@@ -1,6 +1,5 @@
 """Service settings: read from svc/.env, each one overridable by the process environment."""
 
-import logging
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -84,10 +83,6 @@ class Settings(BaseSettings):
     @property
     def auth_enabled(self) -> bool:
         return bool(self.api_read_tokens or self.api_write_tokens)
-
-    @property
-    def log_level_number(self) -> int:
-        return logging.getLevelNamesMapping()[self.log_level.upper()]
 
 
 @lru_cache

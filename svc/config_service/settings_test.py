@@ -21,7 +21,7 @@ def test_environment_overrides_and_tokens_are_comma_separated(monkeypatch):
     assert settings.port == 9001
     assert settings.api_read_tokens == {"reader-1", "reader-2"}
     assert settings.auth_enabled is True
-    assert settings.log_level_number == 30
+    assert settings.log_level == "warning"
 
 
 def test_env_file_is_read(tmp_path, monkeypatch):

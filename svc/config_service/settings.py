@@ -57,6 +57,33 @@ class Settings(BaseSettings):
     api_write_tokens: Tokens = Field(
         default=frozenset(), description="Comma-separated bearer tokens that may read and write."
     )
+    read_cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Memory per worker for representations served from memory (0: off).",
+    )
+    max_wait_seconds: int = Field(
+        default=55, ge=1, le=3600, description="Longest a GET with Prefer: wait=N is held."
+    )
+    max_waiters: int = Field(
+        default=10_000, ge=0, description="Held GETs per worker; past that, 304 at once."
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1",
+        description="Proxies whose X-Forwarded-For/-Proto are trusted (comma-separated, or *).",
+    )
+    docs_js_url: str = Field(
+        default="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js",
+        description="Swagger UI's script, for /docs.",
+    )
+    docs_css_url: str = Field(
+        default="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css",
+        description="Swagger UI's style sheet, for /docs.",
+    )
+    redoc_js_url: str = Field(
+        default="https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
+        description="ReDoc's script, for /redoc.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Lowest level logged."
     )

@@ -1,7 +1,6 @@
 """Database outages, for real: the app talks to PostgreSQL through a proxy the test breaks."""
 
 import time
-from urllib.parse import urlsplit
 
 import psycopg2
 import pytest
@@ -9,24 +8,15 @@ from fastapi.testclient import TestClient
 
 from conftest import make_settings
 from config_service.main import create_app
-from test.proxy import TcpProxy
 from test.random_refs import random_name
 
 API = "/api/v1/applications"
 
 
 @pytest.fixture
-def proxy(database_url):
-    target = urlsplit(database_url)
-    with TcpProxy(target.hostname, target.port or 5432) as running:
-        yield running
-
-
-@pytest.fixture
 def client(proxy, database_url):
-    through_proxy = urlsplit(database_url)._replace(netloc=f"postgres:postgres@{proxy.url_netloc}")
     settings = make_settings(
-        through_proxy.geturl(), db_pool_size=2, db_connect_timeout=1, db_statement_timeout=2
+        proxy.dsn(database_url), db_pool_size=2, db_connect_timeout=1, db_statement_timeout=2
     )
     with TestClient(create_app(settings)) as test_client:
         yield test_client

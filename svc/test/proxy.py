@@ -5,6 +5,7 @@ It runs its own asyncio loop in a thread; the methods are called from test code.
 
 import asyncio
 import threading
+from urllib.parse import urlsplit
 
 
 class TcpProxy:
@@ -16,6 +17,12 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._flowing = asyncio.Event()
+
+    @classmethod
+    def in_front_of(cls, dsn: str) -> "TcpProxy":
+        """A proxy to the server `dsn` names; use `proxy.dsn(dsn)` to connect through it."""
+        target = urlsplit(dsn)
+        return cls(target.hostname, target.port or 5432)
 
     def __enter__(self) -> "TcpProxy":
         self._thread.start()
@@ -30,9 +37,12 @@ class TcpProxy:
         self._thread.join(timeout=5)
         self._loop.close()
 
-    @property
-    def url_netloc(self) -> str:
-        return f"127.0.0.1:{self.port}"
+    def dsn(self, dsn: str) -> str:
+        """The same database as `dsn`, reached through this proxy."""
+        parts = urlsplit(dsn)
+        credentials = parts.netloc.rpartition("@")[0]
+        netloc = f"{credentials}@127.0.0.1:{self.port}" if credentials else f"127.0.0.1:{self.port}"
+        return parts._replace(netloc=netloc).geturl()
 
     def cut(self) -> None:
         """Drop every open connection, as a database restart does; new ones still get through."""

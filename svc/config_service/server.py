@@ -6,22 +6,28 @@ many server processes, each accepting on its own SO_REUSEPORT socket (see `super
 
 import logging
 import multiprocessing
+import resource
 import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 
 import psycopg2
+import psycopg2.extensions
 import uvicorn
 from pydantic import ValidationError
 
 from config_service.logs import configure_logging, logging_config
+from config_service.main import create_app
 from config_service.migrations import MigrationError, apply_migrations, ensure_database
 from config_service.settings import Settings, get_settings
 
-log = logging.getLogger(__name__)
+# Named, not __name__: run with `python -m`, this module is __main__.
+log = logging.getLogger("config_service.server")
 
-APP = "config_service.main:create_app"
+# Open files a worker needs besides one per held request: connections, pool, listener, logs.
+FILES_BESIDES_WAITERS = 1024
 
 
 def listening_socket(
@@ -70,24 +76,39 @@ def connection_budget_problem(settings: Settings) -> str | None:
     return None
 
 
-def _uvicorn_config(settings: Settings) -> uvicorn.Config:
-    return uvicorn.Config(
-        APP,
-        factory=True,
+class Server(uvicorn.Server):
+    """uvicorn's server, which answers held requests (watches) as soon as shutdown begins:
+    otherwise each would keep the process up for the rest of its wait."""
+
+    def __init__(self, config: uvicorn.Config, *, before_shutdown: Callable[[], None]):
+        super().__init__(config)
+        self._before_shutdown = before_shutdown
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._before_shutdown()
+        await super().shutdown(sockets)
+
+
+def serve_app(settings: Settings, sock: socket.socket) -> None:
+    """Serve the app on `sock` until SIGTERM/SIGINT, in this process."""
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         access_log=False,  # the service's own request log replaces it
         log_config=logging_config(settings),
         timeout_graceful_shutdown=settings.shutdown_timeout,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
+    Server(config, before_shutdown=app.state.read_model.end_watches).run(sockets=[sock])
 
 
 def run_worker() -> None:
     """One server process of several: its own SO_REUSEPORT socket, uvicorn serving the app."""
     settings = get_settings()  # read again: a spawned process inherits the environment only
-    sock = listening_socket(settings.host, settings.port, reuse_port=True)
-    uvicorn.Server(_uvicorn_config(settings)).run(sockets=[sock])
+    serve_app(settings, listening_socket(settings.host, settings.port, reuse_port=True))
 
 
-def supervise(settings: Settings) -> None:
+def supervise(settings: Settings, *, on_listening: Callable[[], None]) -> None:
     """Run WORKERS server processes until SIGTERM/SIGINT; restart any that dies.
 
     Each worker accepts on its own SO_REUSEPORT socket, so the kernel spreads connections
@@ -97,6 +118,7 @@ def supervise(settings: Settings) -> None:
     # Workers share the port through SO_REUSEPORT, which would also let a second instance
     # of the service join in silently: check first that nothing holds the port.
     listening_socket(settings.host, settings.port, listen=False).close()
+    on_listening()
     spawn = multiprocessing.get_context("spawn")
     stop_signals = []  # a list, not a threading.Event: signal handlers must not take locks
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
@@ -126,23 +148,42 @@ def supervise(settings: Settings) -> None:
 
 def serve(settings: Settings) -> None:
     """Serve until SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the pool."""
-    log.info(f"serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s)")
+    serving = f"serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s)"
     if settings.workers > 1:
-        supervise(settings)
+        supervise(settings, on_listening=lambda: log.info(serving))
         return
     sock = listening_socket(settings.host, settings.port)
+    log.info(serving)
     # uvicorn shuts down gracefully on these, then raises the signal again to die by it.
     # By then everything is closed: let the process exit 0, as process managers expect.
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, lambda *_: None)
-    uvicorn.Server(_uvicorn_config(settings)).run(sockets=[sock])
+    serve_app(settings, sock)
+
+
+def raise_open_files_limit(settings: Settings) -> None:
+    """Make room for MAX_WAITERS held requests: each is a socket, so an open file."""
+    needed = settings.max_waiters + FILES_BESIDES_WAITERS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= needed:
+        return
+    wanted = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    if wanted < needed:
+        log.warning(
+            f"open files limited to {wanted} (hard limit), below the {needed} that "
+            f"MAX_WAITERS={settings.max_waiters} needs; raise the hard limit or lower MAX_WAITERS"
+        )
+    else:
+        log.info(f"raised the open files limit from {soft} to {wanted} for MAX_WAITERS")
 
 
 def prepare(settings: Settings) -> str | None:
     """Create and migrate the database; why the service cannot start, or None."""
     try:
         if ensure_database(settings.dsn):
-            log.info("created the database DATABASE_URL names")
+            name = psycopg2.extensions.parse_dsn(settings.dsn)["dbname"]
+            log.info(f"created the database {name} (DATABASE_URL)")
         for migration in apply_migrations(settings.dsn):
             log.info(f"applied migration {migration.version:04d}_{migration.name}")
         return connection_budget_problem(settings)
@@ -164,6 +205,7 @@ def main() -> int:
             print(f"invalid setting {name}: {problem['msg']}", file=sys.stderr)
         return 2
     configure_logging(settings)
+    raise_open_files_limit(settings)  # before workers start: they inherit it
     reason = prepare(settings)
     if reason:
         print(f"config-service cannot start: {reason}", file=sys.stderr)

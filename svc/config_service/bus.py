@@ -1,67 +1,58 @@
 """The in-process message bus: routers hand it a command or a query, it runs the handler.
 
-The two tables below are everything the service can do. Commands run in a write
-transaction, queries in autocommit mode (one round trip); both on a pooled connection in a
-database thread, so handlers stay plain synchronous functions of (cursor, message).
-The bus keeps no per-request state, so one instance serves all concurrent requests.
+Generic: it knows messages only by their marker classes (messages.py) and is given its
+handler tables, which each resource exports beside its handlers and main.py merges, so those
+tables are everything the service can do. Commands run in a write transaction and, once
+committed, tell the read model what they touched before anyone is answered. Get queries are
+answered by the read model, which asks PostgreSQL only when memory will not do; other queries
+run in autocommit mode (one round trip). The bus keeps no per-request state.
 """
 
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from functools import partial
+from typing import Any
 
-from fastapi import Depends, Request
+from config_service.database import Cursor, Database
+from config_service.messages import Command, Get, Message, Query
+from config_service.read_model import ReadModel
 
-from config_service.applications import commands as application_commands
-from config_service.applications import queries as application_queries
-from config_service.configurations import commands as configuration_commands
-from config_service.configurations import queries as configuration_queries
-from config_service.database import Database
-
-Handler = Callable[[Any, Any], Any]
-
-COMMAND_HANDLERS: Mapping[type, Handler] = {
-    application_commands.CreateApplication: application_commands.create_application,
-    application_commands.UpdateApplication: application_commands.update_application,
-    configuration_commands.CreateConfiguration: configuration_commands.create_configuration,
-    configuration_commands.UpdateConfiguration: configuration_commands.update_configuration,
-}
-
-QUERY_HANDLERS: Mapping[type, Handler] = {
-    application_queries.GetApplication: application_queries.get_application,
-    application_queries.ListApplications: application_queries.list_applications,
-    configuration_queries.GetConfiguration: configuration_queries.get_configuration,
-}
+type Handler = Callable[[Cursor, Any], Any]
+type HandlerTable = Mapping[type[Message], Handler]
 
 
 class MessageBus:
     def __init__(
         self,
         database: Database,
+        read_model: ReadModel,
         *,
-        commands: Mapping[type, Handler] = COMMAND_HANDLERS,
-        queries: Mapping[type, Handler] = QUERY_HANDLERS,
-        after_command: Callable[[], None] = lambda: None,
+        commands: HandlerTable,
+        queries: HandlerTable,
     ):
+        for message_type in commands:
+            assert issubclass(message_type, Command), f"{message_type.__name__} is no Command"
+        for message_type in queries:
+            assert issubclass(message_type, Query), f"{message_type.__name__} is no Query"
         self._database = database
-        self._commands = commands
-        self._queries = queries
-        self._after_command = after_command
+        self._read_model = read_model
+        self._commands = dict(commands)
+        self._queries = dict(queries)
 
-    async def dispatch(self, message: Any) -> Any:
+    async def dispatch[R](self, message: Message[R]) -> R:
         """Run the message's handler in the transaction its kind needs; return its result."""
-        kind = type(message)
-        if kind in self._commands:
-            result = await self._database.run(self._commands[kind], message, write=True)
-            self._after_command()  # committed: e.g. forget remembered ETags
+        if isinstance(message, Command):
+            result = await self._database.write(self._handler(self._commands, message), message)
+            for key in message.touches():
+                self._read_model.changed(key)  # committed: this worker never answers the old one
             return result
-        if kind in self._queries:
-            return await self._database.run(self._queries[kind], message, write=False)
-        raise LookupError(f"no handler is registered for {kind.__name__}")
+        handler = self._handler(self._queries, message)
+        if isinstance(message, Get):
+            return await self._read_model.read(message, partial(self._database.read, handler, message))
+        return await self._database.read(handler, message)
 
-
-async def get_bus(request: Request) -> MessageBus:
-    """The app's bus. (Async on purpose: FastAPI runs a plain `def` dependency in a thread.)"""
-    return request.app.state.bus
-
-
-Bus = Annotated[MessageBus, Depends(get_bus)]
+    @staticmethod
+    def _handler(table: dict[type[Message], Handler], message: Message) -> Handler:
+        try:
+            return table[type(message)]
+        except KeyError:
+            raise LookupError(f"no handler is registered for {type(message).__name__}") from None

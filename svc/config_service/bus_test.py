@@ -1,91 +1,129 @@
 import asyncio
-import dataclasses
 import inspect
+import sys
+from dataclasses import dataclass
 
 import pytest
 
-from config_service.applications import commands as application_commands
-from config_service.applications import queries as application_queries
-from config_service.bus import COMMAND_HANDLERS, QUERY_HANDLERS, MessageBus
-from config_service.configurations import commands as configuration_commands
-from config_service.configurations import queries as configuration_queries
+from config_service import main
+from config_service.bus import MessageBus
+from config_service.messages import Command, Get, Query
+from config_service.read_model import Read, ReadModel
+from config_service.representation import Representation
 
 
 class RecordingDatabase:
-    """Stands in for Database.run only to observe which transaction kind the bus asks for."""
+    """Stands in for Database only to observe which transaction kind the bus asks for."""
 
     def __init__(self):
         self.calls = []
 
-    async def run(self, work, *args, write):
-        self.calls.append((work, args, write))
-        return "result"
+    async def read(self, work, message):
+        self.calls.append(("read", work, message))
+        return work(None, message)
+
+    async def write(self, work, message):
+        self.calls.append(("write", work, message))
+        return work(None, message)
 
 
-@dataclasses.dataclass(frozen=True)
-class Shout:
+@dataclass(frozen=True)
+class Shout(Command[str]):
+    text: str
+
+    def touches(self) -> tuple[str, ...]:
+        return (f"thing:{self.text}",)
+
+
+@dataclass(frozen=True)
+class Whisper(Query[str]):
     text: str
 
 
-@dataclasses.dataclass(frozen=True)
-class Whisper:
-    text: str
+@dataclass(frozen=True, slots=True)
+class GetThing(Get):
+    kind = "thing"
 
 
-def shout(cursor, message):
+def shout(cursor, message: Shout) -> str:
     return message.text.upper()
 
 
-def whisper(cursor, message):
+def whisper(cursor, message: Whisper) -> str:
     return message.text.lower()
+
+
+def get_thing(cursor, query: GetThing) -> Representation:
+    return Representation(query.id, b'{"thing": 1}')
+
+
+def new_bus(database) -> tuple[MessageBus, ReadModel]:
+    read_model = ReadModel(max_bytes=1 << 20, max_wait=5, max_waiters=10, retry_after=1)
+    read_model.listening_started()
+    bus = MessageBus(
+        database, read_model, commands={Shout: shout}, queries={Whisper: whisper, GetThing: get_thing}
+    )
+    return bus, read_model
 
 
 def test_commands_run_in_a_write_transaction_and_queries_do_not():
     database = RecordingDatabase()
-    bus = MessageBus(database, commands={Shout: shout}, queries={Whisper: whisper})
+    bus, _ = new_bus(database)
 
-    assert asyncio.run(bus.dispatch(Shout("a"))) == "result"
-    asyncio.run(bus.dispatch(Whisper("b")))
+    async def scenario():
+        return await bus.dispatch(Shout("a")), await bus.dispatch(Whisper("B"))
 
-    assert database.calls == [(shout, (Shout("a"),), True), (whisper, (Whisper("b"),), False)]
+    assert asyncio.run(scenario()) == ("A", "b")
+    assert database.calls == [("write", shout, Shout("a")), ("read", whisper, Whisper("B"))]
 
 
-def test_after_a_command_the_bus_says_so_and_after_a_query_it_does_not():
-    commands_done = []
-    bus = MessageBus(
-        RecordingDatabase(),
-        commands={Shout: shout},
-        queries={Whisper: whisper},
-        after_command=lambda: commands_done.append(1),
-    )
-    asyncio.run(bus.dispatch(Whisper("b")))
-    assert commands_done == []
-    asyncio.run(bus.dispatch(Shout("a")))
-    assert commands_done == [1]
+def test_get_queries_are_answered_from_memory_once_read_until_a_command_touches_them():
+    database = RecordingDatabase()
+    bus, read_model = new_bus(database)
+
+    async def scenario() -> list[Read]:
+        reads = [await bus.dispatch(GetThing("x")), await bus.dispatch(GetThing("x"))]
+        await bus.dispatch(Shout("x"))  # touches thing:x
+        reads.append(await bus.dispatch(GetThing("x")))
+        return reads
+
+    reads = asyncio.run(scenario())
+    assert [read.representation.body for read in reads] == [b'{"thing": 1}'] * 3
+    database_reads = [call for call in database.calls if call[0] == "read"]
+    assert len(database_reads) == 2  # the second GET came from memory, the third did not
 
 
 def test_an_unregistered_message_is_a_programming_error():
-    bus = MessageBus(RecordingDatabase(), commands={}, queries={})
-    with pytest.raises(LookupError, match="Shout"):
-        asyncio.run(bus.dispatch(Shout("a")))
+    bus, _ = new_bus(RecordingDatabase())
+    with pytest.raises(LookupError, match="Unknown"):
+
+        @dataclass(frozen=True)
+        class Unknown(Query[None]):
+            pass
+
+        asyncio.run(bus.dispatch(Unknown()))
 
 
-def messages_in(*modules) -> set[type]:
-    return {
-        value
-        for module in modules
-        for value in vars(module).values()
-        if inspect.isclass(value)
-        and dataclasses.is_dataclass(value)
-        and value.__module__ == module.__name__
-        and value.__name__[0].isupper()
-        and not value.__name__.endswith("Page")
-    }
+def test_tables_take_only_their_kind_of_message():
+    with pytest.raises(AssertionError, match="Whisper is no Command"):
+        MessageBus(RecordingDatabase(), None, commands={Whisper: whisper}, queries={})
 
 
-def test_every_message_has_exactly_one_handler():
-    commands = messages_in(application_commands, configuration_commands)
-    queries = messages_in(application_queries, configuration_queries)
-    assert set(COMMAND_HANDLERS) == commands
-    assert set(QUERY_HANDLERS) == queries
-    assert not commands & queries
+def messages_in(base: type) -> set[type]:
+    """Every message class the service's modules define deriving from `base`."""
+    found, pending = set(), [base]
+    while pending:
+        for subclass in pending.pop().__subclasses__():
+            pending.append(subclass)
+            module = sys.modules[subclass.__module__]
+            # dataclass(slots=True) replaces a class: count the one its module holds.
+            if not module.__name__.endswith("_test") and vars(module).get(subclass.__name__) is subclass:
+                found.add(subclass)
+    return found - {Get}
+
+
+def test_every_message_of_the_service_has_exactly_one_handler():
+    assert set(main.COMMAND_HANDLERS) == messages_in(Command)
+    assert set(main.QUERY_HANDLERS) == messages_in(Query)
+    for handler in (*main.COMMAND_HANDLERS.values(), *main.QUERY_HANDLERS.values()):
+        assert list(inspect.signature(handler).parameters)[0] == "cursor"

@@ -1,8 +1,8 @@
 """PostgreSQL access: a connection pool and exactly as many threads as it has connections.
 
-Handlers are plain synchronous functions of a cursor; `Database.run` carries one to a worker
-thread, gives it a connection and the right kind of transaction, and brings the result back:
-one thread hop per request.
+Handlers are plain synchronous functions of a cursor; `Database.read` and `Database.write`
+carry one to a worker thread, give it a connection and the right kind of transaction, and
+bring the result back: one thread hop per request.
 """
 
 import asyncio
@@ -10,7 +10,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, Concatenate
 
 import psycopg2
 import psycopg2.errors
@@ -18,13 +18,13 @@ import psycopg2.extensions
 import psycopg2.extras
 import psycopg2.pool
 
-from config_service.errors import DatabaseUnavailable, InvalidValue
+from config_service.errors import DatabaseUnavailable, InvalidValue, UnavailableReason
 from config_service.settings import Settings
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-Cursor = psycopg2.extras.RealDictCursor
+# Every cursor of the service returns rows as dicts.
+type Cursor = psycopg2.extras.RealDictCursor
 
 
 class ConnectionPool(psycopg2.pool.ThreadedConnectionPool):
@@ -50,24 +50,35 @@ class Database:
         self._executor = executor
         self._retry_after = retry_after
 
-    async def run(self, work: Callable[..., T], *args: Any, write: bool) -> T:
-        """Run `work(cursor, *args)`: in a transaction when `write`, else in autocommit mode."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._run, work, args, write)
+    async def read[**P, T](
+        self, work: Callable[Concatenate[Cursor, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `work(cursor, ...)` in autocommit mode: one round trip for one statement."""
+        return await self._run(lambda cursor: work(cursor, *args, **kwargs), write=False)
 
-    def _run(self, work: Callable[..., T], args: tuple, write: bool) -> T:
+    async def write[**P, T](
+        self, work: Callable[Concatenate[Cursor, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `work(cursor, ...)` in a transaction, committed when it returns."""
+        return await self._run(lambda cursor: work(cursor, *args, **kwargs), write=True)
+
+    async def _run[T](self, work: Callable[[Cursor], T], *, write: bool) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._run_with_one_retry, work, write)
+
+    def _run_with_one_retry[T](self, work: Callable[[Cursor], T], write: bool) -> T:
         try:
-            return self._run_on_a_connection(work, args, write)
+            return self._run_on_a_connection(work, write)
         except _LostBeforeCommit:
             # Typically a connection that died idle across a server restart. Nothing was
             # committed, so one more try on a fresh connection cannot apply a write twice.
             self._pool.discard_idle()
             try:
-                return self._run_on_a_connection(work, args, write)
+                return self._run_on_a_connection(work, write)
             except _LostBeforeCommit as lost:
                 raise self._unavailable("The database connection was lost.") from lost
 
-    def _run_on_a_connection(self, work: Callable[..., T], args: tuple, write: bool) -> T:
+    def _run_on_a_connection[T](self, work: Callable[[Cursor], T], write: bool) -> T:
         try:
             connection = self._pool.getconn()
         except psycopg2.OperationalError as error:
@@ -77,7 +88,7 @@ class Database:
             # Reads run in autocommit: one round trip instead of BEGIN, SELECT, ROLLBACK.
             connection.autocommit = not write
             with connection.cursor() as cursor:
-                result = work(cursor, *args)
+                result = work(cursor)
             if write:
                 committing = True
                 connection.commit()
@@ -85,11 +96,13 @@ class Database:
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
             if not connection.closed:
                 if isinstance(error, psycopg2.errors.QueryCanceled):
-                    raise self._unavailable("The database did not answer in time.") from error
+                    detail = "The database did not answer in time."
+                    raise self._unavailable(detail, "statement_timeout") from error
                 raise
             if committing:
                 # The COMMIT may or may not have been applied; retrying could apply it twice.
-                raise self._unavailable("The database connection was lost.") from error
+                detail = "The database connection was lost."
+                raise self._unavailable(detail, "lost_during_commit") from error
             raise _LostBeforeCommit() from error
         except (psycopg2.DataError, psycopg2.errors.CheckViolation) as error:
             raise InvalidValue(f"A value cannot be stored: {error.pgerror or error}") from error
@@ -108,8 +121,10 @@ class Database:
                 connection.close()
         self._pool.putconn(connection, close=bool(connection.closed))
 
-    def _unavailable(self, detail: str) -> DatabaseUnavailable:
-        return DatabaseUnavailable(detail, retry_after=self._retry_after)
+    def _unavailable(
+        self, detail: str, reason: UnavailableReason = "unreachable"
+    ) -> DatabaseUnavailable:
+        return DatabaseUnavailable(detail, reason=reason, retry_after=self._retry_after)
 
     def close(self) -> None:
         """Wait for running work, then close every connection."""

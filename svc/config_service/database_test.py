@@ -9,6 +9,7 @@ from config_service.database import ConnectionPool, Database, connect_kwargs, op
 from config_service.errors import DatabaseUnavailable, InvalidValue
 from test import postgres
 from test.random_refs import random_name
+from test.waiting import until
 
 SCRATCH = """
     CREATE TABLE IF NOT EXISTS scratch (name text PRIMARY KEY);
@@ -45,7 +46,7 @@ def database(settings_for_db, scratch_tables):
 
 
 def run(database: Database, work, *args, write: bool = False):
-    return asyncio.run(database.run(work, *args, write=write))
+    return asyncio.run((database.write if write else database.read)(work, *args))
 
 
 def scratch_names(database: Database) -> list[str]:
@@ -112,7 +113,7 @@ def test_a_value_postgres_cannot_store_is_invalid_value(database):
 def test_a_slow_statement_is_cut_by_the_statement_timeout(database):
     with pytest.raises(DatabaseUnavailable, match="in time") as caught:
         run(database, lambda cursor: cursor.execute("SELECT pg_sleep(5)"))
-    assert caught.value.headers == {"Retry-After": "3"}
+    assert (caught.value.reason, caught.value.retry_after) == ("statement_timeout", 3)
 
 
 def test_connections_killed_while_idle_are_replaced_transparently(database, database_url):
@@ -147,9 +148,10 @@ def test_a_connection_lost_while_committing_is_never_retried(database):
         attempts.append(1)
         cursor.execute("INSERT INTO doomed (name) VALUES ('x')")
 
-    with pytest.raises(DatabaseUnavailable, match="lost"):
+    with pytest.raises(DatabaseUnavailable, match="lost") as caught:
         run(database, insert_doomed, write=True)
     assert len(attempts) == 1
+    assert caught.value.reason == "lost_during_commit"
     assert run(database, lambda cursor: cursor.execute("SELECT 1") or "alive") == "alive"
 
 
@@ -174,11 +176,22 @@ def test_discard_idle_closes_only_idle_connections(database_url):
     pool.closeall()
 
 
-def test_open_database_closes_every_connection_on_exit(settings_for_db):
-    async def use():
-        async with open_database(settings_for_db) as database:
-            await database.run(lambda cursor: cursor.execute("SELECT 1"), write=False)
-            return database
+def test_open_database_closes_every_connection_on_exit(empty_database):
+    def connections() -> int:
+        connection = psycopg2.connect(empty_database)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND application_name = 'config-service'"
+            )
+            count = cursor.fetchone()[0]
+        connection.close()
+        return count
 
-    database = asyncio.run(use())
-    assert database._pool.closed
+    async def use():
+        async with open_database(make_settings(empty_database, db_pool_size=2)) as database:
+            await database.read(lambda cursor: cursor.execute("SELECT 1"))
+            return connections()
+
+    assert asyncio.run(use()) == 2
+    until(lambda: connections() == 0, message="pooled connections left open")

@@ -6,6 +6,7 @@ is a 422 naming the field, never a 500 from the database.
 
 import math
 import re
+from contextvars import ContextVar
 from typing import Annotated, Any
 
 from pydantic import (
@@ -18,8 +19,6 @@ from pydantic import (
 )
 from pydantic_extra_types.ulid import ULID
 
-from config_service.settings import get_settings
-
 # PostgreSQL text cannot hold NUL; psycopg2 cannot encode a lone UTF-16 surrogate.
 UNSTORABLE_CHARACTER = re.compile("[\x00\ud800-\udfff]")
 
@@ -29,7 +28,6 @@ ULID_JSON_SCHEMA = {
     "minLength": 26,
     "maxLength": 26,
     "description": "A ULID: 26 Crockford base32 characters, case-insensitive.",
-    "examples": ["01JDQ2ZK3M8N7V6W5X4Y3Z2A1B"],
 }
 
 
@@ -46,6 +44,10 @@ def _canonical_ulid(value: str) -> str:
 # Text on the wire and in the database; checked by pydantic-extra-types' ULID. (FastAPI takes
 # only plain types as path parameters, so the annotated type is str.)
 Ulid = Annotated[str, AfterValidator(_canonical_ulid), WithJsonSchema(ULID_JSON_SCHEMA)]
+# The same, for fields a client may send back but never changes (OpenAPI `readOnly`).
+ReadOnlyUlid = Annotated[
+    str, AfterValidator(_canonical_ulid), WithJsonSchema({**ULID_JSON_SCHEMA, "readOnly": True})
+]
 
 
 def _storable_text(value: str) -> str:
@@ -92,8 +94,14 @@ def check_json_document(value: Any, *, max_depth: int) -> None:
             raise ValueError("numbers must be finite (no NaN or Infinity)")
 
 
+# The app's MAX_JSON_DEPTH for the request being validated. FastAPI hands a body validator
+# nothing but the value, so JsonBodyMiddleware (json_bodies.py), which the app builds from its
+# settings, sets this before the body is parsed. Unset, the validator refuses to guess.
+max_json_depth: ContextVar[int] = ContextVar("max_json_depth")
+
+
 def _storable_document(value: dict[str, Any]) -> dict[str, Any]:
-    check_json_document(value, max_depth=get_settings().max_json_depth)
+    check_json_document(value, max_depth=max_json_depth.get())
     return value
 
 
@@ -107,7 +115,12 @@ ConfigDocument = Annotated[
 ]
 
 
-class RequestBody(BaseModel):
-    """A request body: unknown fields are refused so that typos surface as 422."""
+class Strict(BaseModel):
+    """Unknown fields are refused, so that a typo in a request body surfaces as 422."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+# Examples, distinct per resource so a reader of the docs can tell the ids apart.
+APPLICATION_ID_EXAMPLE = "01JDQ2ZK3M8N7V6W5X4Y3Z2A1B"
+CONFIGURATION_ID_EXAMPLE = "01JDQ30A4B5C6D7E8F9G0H1J2K"

@@ -1,7 +1,9 @@
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from config_service.schema import Comments, ConfigDocument, Name, Ulid, check_json_document
+from config_service.fields import Comments, ConfigDocument, Name, Ulid, check_json_document
+
+pytestmark = pytest.mark.usefixtures("json_depth")
 
 ULID_TEXT = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 

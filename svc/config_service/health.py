@@ -1,17 +1,50 @@
 """Liveness and readiness, outside /api/v1 and never behind a token."""
 
+from dataclasses import dataclass
+from typing import Literal
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
-from config_service.errors import problem
-from config_service.migrations import MigrationError, discover, pending
+from config_service.api import Bus
+from config_service.bus import HandlerTable
+from config_service.database import Cursor
+from config_service.messages import Query
+from config_service.migrations import Migration, MigrationError, discover, pending
+from config_service.problems import problem, problem_responses
 
 router = APIRouter(prefix="/health", tags=["health"])
 
-MIGRATIONS = discover()
+
+@dataclass(frozen=True, slots=True)
+class PendingMigrations(Query[list[Migration]]):
+    """Which of this build's migrations the database has not applied."""
 
 
-@router.get("/live", operation_id="live", summary="The process is up")
+def pending_migrations(cursor: Cursor, query: PendingMigrations) -> list[Migration]:
+    # Read from disk on each check, not at import: a misnamed file makes readiness say so.
+    return pending(cursor, discover())
+
+
+QUERY_HANDLERS: HandlerTable = {PendingMigrations: pending_migrations}
+
+
+class Live(BaseModel):
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    status: Literal["ready"]
+
+
+@router.get(
+    "/live",
+    operation_id="live",
+    summary="The process is up",
+    response_model=Live,
+    responses={200: {"description": "The process serves requests."}},
+)
 async def live() -> dict[str, str]:
     """Always 200 while the process serves requests."""
     return {"status": "ok"}
@@ -21,13 +54,21 @@ async def live() -> dict[str, str]:
     "/ready",
     operation_id="ready",
     summary="The database is reachable and migrated",
-    responses={503: {"description": "Not ready: the database is down or migrations are pending."}},
+    response_model=Ready,
+    responses={
+        200: {"description": "Ready: the database answers and every migration is applied."},
+        503: {
+            **problem_responses(503)[503],
+            "description": "Not ready: the database is unreachable, or migrations are pending "
+            "or differ from this build's.",
+        }
+    },
 )
-async def ready(request: Request) -> Response:
+async def ready(request: Request, bus: Bus) -> Response:
     """200 when requests can be served; 503 while the database is unreachable or behind."""
-    # An unreachable database raises DatabaseUnavailable: 503 through the error handlers.
+    # An unreachable database raises DatabaseUnavailable: 503 through the problem handlers.
     try:
-        missing = await request.app.state.database.run(pending, MIGRATIONS, write=False)
+        missing = await bus.dispatch(PendingMigrations())
     except MigrationError as error:  # an applied migration differs from this build's
         return problem(request.scope, 503, str(error))
     if missing:

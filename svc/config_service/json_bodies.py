@@ -1,38 +1,42 @@
-"""Request bodies for /api/ writes: JSON only (415), and no larger than MAX_BODY_BYTES (413).
+"""Request bodies of /api/ writes: JSON only (415), no larger than MAX_BODY_BYTES (413), and
+`config` no deeper than MAX_JSON_DEPTH (422, checked by the model; the limit is set here).
 
-Both are decided here, before FastAPI parses anything: a body over the limit is never read
+Size and type are decided before FastAPI parses anything: a body over the limit is never read
 past the limit, and a non-JSON body never reaches a parser.
 """
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from config_service.errors import problem
+from config_service.fields import max_json_depth
+from config_service.problems import problem
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-def _is_json(content_type: bytes) -> bool:
-    media_type = content_type.split(b";")[0].strip().lower()
-    return media_type == b"application/json" or (
-        media_type.startswith(b"application/") and media_type.endswith(b"+json")
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";")[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
     )
 
 
-class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int):
+class JsonBodyMiddleware:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_depth: int):
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_depth = max_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        if not _is_json(headers.get(b"content-type", b"")):
+        headers = Headers(scope=scope)
+        if not _is_json(headers.get("content-type", "")):
             detail = "Send the body as JSON with `Content-Type: application/json`."
             await problem(scope, 415, detail)(scope, receive, send)
             return
-        declared = headers.get(b"content-length", b"0")
+        declared = headers.get("content-length", "0")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             await self._too_large(scope, receive, send)
             return
@@ -47,6 +51,7 @@ class BodyLimitMiddleware:
             if len(body) > self.max_body_bytes:  # a chunked body that never declared its size
                 await self._too_large(scope, receive, send)
                 return
+        max_json_depth.set(self.max_depth)  # read by the `config` validator (fields.py)
         await self.app(scope, _replay(bytes(body), receive), send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:

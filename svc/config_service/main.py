@@ -1,56 +1,101 @@
-"""The application factory: settings -> database, known ETags -> bus -> middleware, routers."""
+"""The application factory: the one place where everything is wired together.
+
+settings -> read model -> (lifespan) database, listener, bus with every handler table ->
+middleware, routers, problem handlers, OpenAPI and its docs pages.
+"""
 
 import logging
+import tomllib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from config_service import health
+from config_service.api import no_unknown_query_parameters
+from config_service.applications import commands as application_commands
+from config_service.applications import queries as application_queries
 from config_service.applications.router import router as applications_router
-from config_service.body_limits import BodyLimitMiddleware
-from config_service.bus import MessageBus
+from config_service.bus import HandlerTable, MessageBus
+from config_service.configurations import commands as configuration_commands
+from config_service.configurations import queries as configuration_queries
 from config_service.configurations.router import router as configurations_router
 from config_service.database import open_database
-from config_service.errors import install_error_handlers
+from config_service.docs import install_docs
+from config_service.head import HeadMiddleware
+from config_service.json_bodies import JsonBodyMiddleware
+from config_service.listener import open_listener
 from config_service.openapi import install_openapi
+from config_service.problems import install_problem_handlers
+from config_service.read_model import ReadModel
 from config_service.request_log import RequestLogMiddleware
-from config_service.revalidation import open_known_etags
 from config_service.security import BearerTokenMiddleware
-from config_service.settings import Settings, get_settings
+from config_service.settings import SVC_DIR, Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+VERSION = tomllib.loads((SVC_DIR / "pyproject.toml").read_text())["project"]["version"]
+
+# Everything the service can do.
+COMMAND_HANDLERS: HandlerTable = {
+    **application_commands.COMMAND_HANDLERS,
+    **configuration_commands.COMMAND_HANDLERS,
+}
+QUERY_HANDLERS: HandlerTable = {
+    **application_queries.QUERY_HANDLERS,
+    **configuration_queries.QUERY_HANDLERS,
+    **health.QUERY_HANDLERS,
+}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A ready-to-serve app; `uvicorn --factory config_service.main:create_app` calls it."""
     settings = settings or get_settings()
+    read_model = ReadModel(
+        max_bytes=settings.read_cache_bytes,
+        max_wait=settings.max_wait_seconds,
+        max_waiters=settings.max_waiters,
+        retry_after=settings.retry_after,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.auth_enabled:
             log.warning("no API_READ_TOKENS or API_WRITE_TOKENS: the API is open to anyone")
-        async with open_database(settings) as database, open_known_etags(settings) as known_etags:
-            app.state.database = database
-            app.state.known_etags = known_etags
-            app.state.bus = MessageBus(database, after_command=known_etags.forget_all)
-            yield
+        async with open_database(settings) as database, open_listener(settings, read_model):
+            app.state.bus = MessageBus(
+                database, read_model, commands=COMMAND_HANDLERS, queries=QUERY_HANDLERS
+            )
+            try:
+                yield
+            finally:
+                await read_model.close()
 
     app = FastAPI(
         title="Configuration Service",
-        version="1.0.0",
+        version=VERSION,
         summary="Applications and their JSON configurations, for write clients and runtimes.",
         lifespan=lifespan,
+        docs_url=None,  # install_docs serves /docs and /redoc from the configured asset URLs
+        redoc_url=None,
     )
-    install_error_handlers(app)
+    # The server ends held requests with this when it starts to shut down (server.py).
+    app.state.read_model = read_model
+    install_problem_handlers(app)
     install_openapi(app)
-    app.include_router(applications_router, prefix=API_PREFIX)
-    app.include_router(configurations_router, prefix=API_PREFIX)
+    install_docs(app, settings)
+    api_checks = [Depends(no_unknown_query_parameters)]
+    app.include_router(applications_router, prefix=API_PREFIX, dependencies=api_checks)
+    app.include_router(configurations_router, prefix=API_PREFIX, dependencies=api_checks)
     app.include_router(health.router)
-    # Added innermost first: a request meets the request log, then tokens, then body limits.
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    # Added innermost first: a request meets the request log, then tokens, then body checks.
+    app.add_middleware(HeadMiddleware)
+    app.add_middleware(
+        JsonBodyMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_depth=settings.max_json_depth,
+    )
     if settings.auth_enabled:
         app.add_middleware(
             BearerTokenMiddleware,

@@ -1,37 +1,60 @@
+import psycopg2
 from fastapi.testclient import TestClient
 
 from conftest import make_settings
-from config_service.body_limits import BodyLimitMiddleware
-from config_service.bus import MessageBus
-from config_service.main import create_app
-from config_service.request_log import RequestLogMiddleware
-from config_service.security import BearerTokenMiddleware
+from config_service.main import VERSION, create_app
+from config_service.migrations import apply_migrations
+from test.random_refs import random_name
+from test.waiting import until
 
 
-def middleware_classes(app) -> list[type]:
-    return [middleware.cls for middleware in app.user_middleware]
+def open_connections(database_url: str) -> int:
+    connection = psycopg2.connect(database_url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND application_name LIKE 'config-service%'"
+            )
+            return cursor.fetchone()[0]
+    finally:
+        connection.close()
 
 
-def test_a_request_meets_the_log_then_tokens_then_body_limits(database_url):
-    app = create_app(make_settings(database_url, api_write_tokens=frozenset({"w"})))
-    assert middleware_classes(app) == [
-        RequestLogMiddleware,
-        BearerTokenMiddleware,
-        BodyLimitMiddleware,
-    ]
+def test_the_lifespan_opens_the_pool_and_listener_and_closes_them(empty_database):
+    apply_migrations(empty_database)
+    with TestClient(create_app(make_settings(empty_database, db_pool_size=3))) as client:
+        assert client.get("/health/ready").status_code == 200
+        assert open_connections(empty_database) == 3 + 1  # the pool and the listener
+    # A backend ends a moment after its client closes the connection.
+    until(lambda: open_connections(empty_database) == 0, message="connections left open")
 
 
-def test_without_tokens_there_is_no_token_check(database_url):
-    app = create_app(make_settings(database_url))
-    assert BearerTokenMiddleware not in middleware_classes(app)
+def test_an_unauthenticated_oversized_body_is_refused_for_the_token_first(database_url):
+    settings = make_settings(database_url, api_write_tokens=frozenset({"w"}), max_body_bytes=1024)
+    with TestClient(create_app(settings)) as client:
+        response = client.post(
+            "/api/v1/applications",
+            content=b'{"name": "' + b"x" * 5000 + b'"}',
+            headers={"content-type": "application/json"},
+        )
+    assert response.status_code == 401
 
 
-def test_the_lifespan_opens_the_database_and_bus_and_closes_them(database_url):
-    app = create_app(make_settings(database_url))
-    with TestClient(app):
-        assert isinstance(app.state.bus, MessageBus)
-        database = app.state.database
-    assert database._pool.closed
+def test_the_validation_limits_are_the_apps_own_settings(database_url):
+    """A config nested 4 deep is refused by an app told MAX_JSON_DEPTH=2, whatever .env says."""
+    with TestClient(create_app(make_settings(database_url, max_json_depth=2))) as client:
+        application = client.post("/api/v1/applications", json={"name": random_name()}).json()
+        response = client.post(
+            "/api/v1/configurations",
+            json={
+                "application_id": application["id"],
+                "name": "deep",
+                "config": {"a": {"b": {"c": {}}}},
+            },
+        )
+    assert response.status_code == 422
+    assert "deeper than 2" in response.json()["errors"][0]["msg"]
 
 
 def test_the_api_lives_under_api_v1_and_health_outside(client):
@@ -44,3 +67,8 @@ def test_the_api_lives_under_api_v1_and_health_outside(client):
         "/health/live",
         "/health/ready",
     } <= paths
+
+
+def test_the_version_is_the_projects(client):
+    assert client.get("/openapi.json").json()["info"]["version"] == VERSION
+    assert VERSION.count(".") == 2

@@ -1,11 +1,13 @@
-"""The OpenAPI document: FastAPI's own, plus the problem schema and the bearer scheme."""
+"""The OpenAPI document: FastAPI's own, plus the problem schema, the bearer scheme and the
+headers every response carries."""
 
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from config_service.errors import Problem
+from config_service.api import header
+from config_service.problems import Problem
 
 TAGS = [
     {"name": "applications", "description": "Applications: a unique name and comments."},
@@ -16,10 +18,19 @@ TAGS = [
 DESCRIPTION = """
 Write clients provision applications and their configurations; application runtimes read
 them. Ids are ULIDs chosen by the service. Every resource response carries a strong `ETag`:
-send it back in `If-None-Match` to get `304 Not Modified`, or in `If-Match` on `PUT` so that
-two editors cannot overwrite each other (`412`). Errors are `application/problem+json`
+send it back in `If-None-Match` to get `304 Not Modified` (add `Prefer: wait=55` to be
+answered the moment it changes), or in `If-Match` on `PUT` so that two editors cannot
+overwrite each other (`412`). A `PUT` takes the body a `GET` returned, edited. Unknown body
+fields and query parameters are refused (`422`). Errors are `application/problem+json`
 (RFC 9457). When tokens are configured, `/api/v1` needs `Authorization: Bearer <token>`.
 """
+
+# Headers some responses carry, by status, besides those each operation declares.
+X_REQUEST_ID = header("The request's id: the caller's X-Request-ID if valid, else a new ULID.")
+HEADERS_BY_STATUS = {
+    "401": {"WWW-Authenticate": header('`Bearer realm="config-service"`.')},
+    "503": {"Retry-After": header("Seconds to wait before retrying.", pattern="^[0-9]+$")},
+}
 
 
 def _problem_schemas() -> dict[str, Any]:
@@ -27,33 +38,41 @@ def _problem_schemas() -> dict[str, Any]:
     return {**schema.pop("$defs", {}), "Problem": schema}
 
 
+def _document(app: FastAPI) -> dict[str, Any]:
+    document = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=DESCRIPTION.strip(),
+        routes=app.routes,
+        tags=TAGS,
+    )
+    components = document.setdefault("components", {})
+    components.setdefault("schemas", {}).update(_problem_schemas())
+    components["securitySchemes"] = {
+        "bearerAuth": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "Needed when API_READ_TOKENS or API_WRITE_TOKENS are set.",
+        }
+    }
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            if path.startswith("/api/"):
+                operation["security"] = [{"bearerAuth": []}]
+            for status, response in operation["responses"].items():
+                headers = response.setdefault("headers", {})
+                headers.update(HEADERS_BY_STATUS.get(status, {}))
+                headers["X-Request-ID"] = X_REQUEST_ID
+    return document
+
+
 def install_openapi(app: FastAPI) -> None:
     """Make `app.openapi()` build (once) the document described above."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = get_openapi(
-                title=app.title,
-                version=app.version,
-                summary=app.summary,
-                description=DESCRIPTION.strip(),
-                routes=app.routes,
-                tags=TAGS,
-            )
-            components = document.setdefault("components", {})
-            components.setdefault("schemas", {}).update(_problem_schemas())
-            components["securitySchemes"] = {
-                "bearerAuth": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "Needed when API_READ_TOKENS or API_WRITE_TOKENS are set.",
-                }
-            }
-            for path, operations in document["paths"].items():
-                if path.startswith("/api/"):
-                    for operation in operations.values():
-                        operation["security"] = [{"bearerAuth": []}]
-            app.openapi_schema = document
+            app.openapi_schema = _document(app)
         return app.openapi_schema
 
     app.openapi = openapi

@@ -1,48 +1,34 @@
+"""A walk over the whole OpenAPI document: what a client generator and a reader rely on."""
+
 import pytest
 
 from config_service.applications import models as application_models
 from config_service.configurations import models as configuration_models
-from config_service.errors import Problem
+from config_service.fields import max_json_depth
+from config_service.main import VERSION
+from config_service.problems import Problem
 
+WRITES = {"401", "403", "400", "413", "415", "422", "503"}
+READS = {"401", "422", "503"}
 OPERATIONS = {
-    "createApplication": (
-        "post",
-        "/api/v1/applications",
-        {"201", "401", "403", "409", "413", "415", "422", "503"},
-    ),
-    "updateApplication": (
-        "put",
-        "/api/v1/applications/{id}",
-        {"200", "401", "403", "404", "409", "412", "413", "415", "422", "503"},
-    ),
-    "getApplication": (
-        "get",
-        "/api/v1/applications/{id}",
-        {"200", "304", "401", "404", "422", "503"},
-    ),
-    "listApplications": ("get", "/api/v1/applications", {"200", "401", "422", "503"}),
-    "createConfiguration": (
-        "post",
-        "/api/v1/configurations",
-        {"201", "401", "403", "409", "413", "415", "422", "503"},
-    ),
+    "createApplication": ("post", "/api/v1/applications", {"201", "409"} | WRITES),
+    "updateApplication": ("put", "/api/v1/applications/{id}", {"200", "404", "409", "412"} | WRITES),
+    "getApplication": ("get", "/api/v1/applications/{id}", {"200", "304", "404"} | READS),
+    "listApplications": ("get", "/api/v1/applications", {"200"} | READS),
+    "createConfiguration": ("post", "/api/v1/configurations", {"201", "409"} | WRITES),
     "updateConfiguration": (
         "put",
         "/api/v1/configurations/{id}",
-        {"200", "401", "403", "404", "409", "412", "413", "415", "422", "503"},
+        {"200", "404", "409", "412"} | WRITES,
     ),
-    "getConfiguration": (
-        "get",
-        "/api/v1/configurations/{id}",
-        {"200", "304", "401", "404", "422", "503"},
-    ),
+    "getConfiguration": ("get", "/api/v1/configurations/{id}", {"200", "304", "404"} | READS),
 }
 
 MODELS = {
     name: model
     for module in (application_models, configuration_models)
     for name, model in vars(module).items()
-    if name.startswith(("Application", "Configuration"))
+    if name.startswith(("Application", "Configuration")) and not name.endswith("Base")
 }
 
 
@@ -58,6 +44,13 @@ def api_operations(document) -> dict[str, tuple[str, str, dict]]:
         if path.startswith("/api/")
         for method, operation in operations.items()
     }
+
+
+def all_responses(document):
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            for status, response in operation["responses"].items():
+                yield operation["operationId"], status, response
 
 
 def test_the_document_lists_the_seven_operations_with_their_status_codes(document):
@@ -76,22 +69,85 @@ def test_every_operation_is_summarised_described_tagged_and_secured(document):
         assert operation["security"] == [{"bearerAuth": []}]
 
 
-def test_errors_are_documented_as_problem_json(document):
-    for _, _, operation in api_operations(document).values():
-        for status, response in operation["responses"].items():
-            if status >= "400":
-                schema = response["content"]["application/problem+json"]["schema"]
-                assert schema == {"$ref": "#/components/schemas/Problem"}
+def test_every_response_documents_its_headers(document):
+    expected_by_status = {"401": {"WWW-Authenticate"}, "503": {"Retry-After"}}
+    for operation_id, status, response in all_responses(document):
+        headers = set(response.get("headers", {}))
+        assert "X-Request-ID" in headers, (operation_id, status)
+        assert expected_by_status.get(status, set()) <= headers, (operation_id, status)
+        if operation_id in OPERATIONS and status in ("200", "201", "304"):
+            assert "Cache-Control" in headers, (operation_id, status)
+            if operation_id != "listApplications":
+                assert {"ETag"} <= headers, (operation_id, status)
+        if status == "201":
+            assert "Location" in headers
+    list_page = api_operations(document)["listApplications"][2]["responses"]["200"]
+    assert "Link" in list_page["headers"]
+    for operation_id in ("getApplication", "getConfiguration"):
+        read = api_operations(document)[operation_id][2]["responses"]
+        for status in ("200", "304"):
+            assert {"Preference-Applied", "Vary", "Age"} <= set(read[status]["headers"])
 
 
-def test_every_example_validates_against_its_schema(document):
+def test_successes_say_what_they_return_and_each_problem_has_its_own_example(document):
+    for operation_id, status, response in all_responses(document):
+        assert response["description"] != "Successful Response", (operation_id, status)
+        if status >= "400":
+            content = response["content"]["application/problem+json"]
+            assert content["schema"] == {"$ref": "#/components/schemas/Problem"}
+            assert content["example"]["status"] == int(status), (operation_id, status)
+            Problem.model_validate(content["example"])
+
+
+def test_conditional_and_watch_headers_are_declared_parameters(document):
+    operations = api_operations(document)
+    for operation_id in ("getApplication", "getConfiguration"):
+        names = {p["name"] for p in operations[operation_id][2]["parameters"]}
+        assert {"if-none-match", "prefer", "cache-control"} <= names
+    for operation_id in ("updateApplication", "updateConfiguration"):
+        names = {p["name"] for p in operations[operation_id][2]["parameters"]}
+        assert "if-match" in names
+    list_names = {p["name"] for p in operations["listApplications"][2]["parameters"]}
+    assert list_names == {"limit", "after", "name"}
+
+
+def test_examples_validate_and_use_distinct_ids_per_resource(document):
     schemas = document["components"]["schemas"]
-    checked = 0
-    for name, model in {**MODELS, "Problem": Problem}.items():
-        for example in schemas[name].get("examples", []):
-            model.model_validate(example)
-            checked += 1
-    assert checked >= 6
+    token = max_json_depth.set(32)  # as JsonBodyMiddleware does for a request
+    try:
+        for name, model in MODELS.items():
+            for example in schemas[name].get("examples", []):
+                model.model_validate(example)
+    finally:
+        max_json_depth.reset(token)
+    application = schemas["ApplicationRead"]["examples"][0]
+    configuration = schemas["ConfigurationRead"]["examples"][0]
+    assert configuration["application_id"] == application["id"] != configuration["id"]
+    operations = api_operations(document)
+    path_examples = {
+        operation_id: next(
+            p["examples"] for p in operations[operation_id][2]["parameters"] if p["name"] == "id"
+        )
+        for operation_id in ("getApplication", "getConfiguration")
+    }
+    assert [*path_examples["getApplication"].values()][0]["value"] == application["id"]
+    assert [*path_examples["getConfiguration"].values()][0]["value"] == configuration["id"]
+
+
+def test_fields_a_client_cannot_change_are_read_only(document):
+    schemas = document["components"]["schemas"]
+    assert schemas["ApplicationRead"]["properties"]["configuration_ids"]["readOnly"] is True
+    assert schemas["ApplicationRead"]["properties"]["id"]["readOnly"] is True
+    assert schemas["ConfigurationRead"]["properties"]["id"]["readOnly"] is True
+    update = schemas["ApplicationUpdate"]["properties"]
+    assert update["configuration_ids"]["readOnly"] is True
+
+
+def test_health_responses_have_a_schema_and_the_version_is_the_projects(document):
+    for path in ("/health/live", "/health/ready"):
+        ok = document["paths"][path]["get"]["responses"]["200"]
+        assert "$ref" in ok["content"]["application/json"]["schema"]
+    assert document["info"]["version"] == VERSION
 
 
 def test_ids_are_documented_as_26_character_strings(document):

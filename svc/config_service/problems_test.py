@@ -11,10 +11,8 @@ from config_service.errors import (
     InvalidValue,
     NotFound,
     PreconditionFailed,
-    install_error_handlers,
-    problem,
-    problem_responses,
 )
+from config_service.problems import STATUS_OF, install_problem_handlers, problem, problem_responses
 
 
 class Body(BaseModel):
@@ -23,7 +21,7 @@ class Body(BaseModel):
 
 def app_raising(error: Exception) -> TestClient:
     app = FastAPI()
-    install_error_handlers(app)
+    install_problem_handlers(app)
 
     @app.get("/raise")
     async def raise_it():
@@ -31,6 +29,10 @@ def app_raising(error: Exception) -> TestClient:
 
     @app.post("/validate")
     async def validate(body: Body):
+        return body
+
+    @app.put("/validate")
+    async def replace(body: Body):
         return body
 
     return TestClient(app)
@@ -43,7 +45,7 @@ def app_raising(error: Exception) -> TestClient:
         (AlreadyExists("taken"), 409),
         (PreconditionFailed("stale"), 412),
         (InvalidValue("bad", loc=("body", "application_id")), 422),
-        (DatabaseUnavailable("down", retry_after=7), 503),
+        (DatabaseUnavailable("down", reason="unreachable", retry_after=7), 503),
     ],
 )
 def test_each_domain_error_becomes_its_problem(error, status):
@@ -52,7 +54,7 @@ def test_each_domain_error_becomes_its_problem(error, status):
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
-    assert (body["status"], body["title"], body["detail"]) == (status, error.title, error.detail)
+    assert (body["status"], body["title"], body["detail"]) == (status, STATUS_OF[type(error)][1], error.detail)
     assert body["type"] == "about:blank"
     assert body["instance"] == "/raise"
 
@@ -60,7 +62,9 @@ def test_each_domain_error_becomes_its_problem(error, status):
 def test_invalid_value_names_the_field_and_unavailable_says_when_to_retry():
     invalid = app_raising(InvalidValue("bad", loc=("body", "application_id"))).get("/raise")
     assert invalid.json()["errors"] == [{"loc": ["body", "application_id"], "msg": "bad"}]
-    unavailable = app_raising(DatabaseUnavailable("down", retry_after=7)).get("/raise")
+    unavailable = app_raising(
+        DatabaseUnavailable("down", reason="unreachable", retry_after=7)
+    ).get("/raise")
     assert unavailable.headers["retry-after"] == "7"
 
 
@@ -80,6 +84,12 @@ def test_unknown_routes_and_methods_are_problems_too():
     assert wrong_method.headers["content-type"] == "application/problem+json"
 
 
+def test_a_405_allows_every_method_the_path_serves():
+    client = app_raising(NotFound("unused"))
+    assert client.delete("/validate").headers["allow"] == "POST, PUT"
+    assert client.post("/raise").headers["allow"] == "GET, HEAD"
+
+
 def test_problem_escapes_what_it_echoes():
     scope = {"path": "/x", "state": {"request_id": "R1"}}
     response = problem(scope, 400, 'odd "\ud800" input')
@@ -87,7 +97,9 @@ def test_problem_escapes_what_it_echoes():
     assert (body["request_id"], body["title"]) == ("R1", "Bad Request")
 
 
-def test_problem_responses_document_each_status():
+def test_problem_responses_document_each_status_with_its_own_example():
     documented = problem_responses(404, 409)
     assert set(documented) == {404, 409}
-    assert "application/problem+json" in documented[404]["content"]
+    for status in (404, 409):
+        example = documented[status]["content"]["application/problem+json"]["example"]
+        assert example["status"] == status

@@ -1,143 +1,339 @@
-"""Revalidations (GET with If-None-Match) answered from memory, without asking PostgreSQL.
+"""The read model: each worker answers GETs by id from memory while it knows them current.
 
-Runtimes poll their configuration with If-None-Match. Each worker remembers the ETag of
-what it has served, so a poll naming the current ETag is answered 304 at once. Triggers
-(migration 0003) NOTIFY every commit's changed ids; each worker LISTENs on a connection of
-its own and forgets those ETags. A worker forgets everything after its own writes, and
-remembers nothing while its listening connection is down, so a 304 from memory can lag a
-commit made through another worker only by the time its notification takes to arrive.
+Runtimes mostly read, and mostly the same representations. A worker keeps the bytes and ETag
+of what it has read and answers the next GET of that id from memory. What is "current" has one
+rule. PostgreSQL triggers NOTIFY every committed change (migration 0004) and the listener
+(listener.py) passes each on to `changed`; the bus does the same for its own commits before it
+answers; a read that raced with a change of its key is not kept; and nothing counts as current
+while the listening connection is down (`listening_lost`), since changes could go unnoticed.
+
+A representation outlives its currency: a copy known current N seconds ago may still answer a
+request that allows it (`Cache-Control: stale-if-error=N`) while PostgreSQL is unreachable.
+
+Watches live here too: GETs with If-None-Match and `Prefer: wait`, held until the
+representation changes. However many wait on a key, a change costs one read.
 """
 
 import asyncio
-import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+import math
+import random
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal
 
-import psycopg2
-import psycopg2.extensions
-from fastapi import Request, Response
+from config_service.errors import DatabaseUnavailable, DomainError
+from config_service.representation import Representation, none_match
 
-from config_service.bus import MessageBus
-from config_service.database import connect_kwargs
-from config_service.representation import none_match, not_modified, read_response
-from config_service.settings import Settings
+if TYPE_CHECKING:
+    from config_service.messages import Get
 
-log = logging.getLogger(__name__)
+# What a kept representation costs beyond its body: key, entry and representation objects,
+# the LRU's node. Measured roughly with tracemalloc; it only has to keep the bound honest.
+ENTRY_OVERHEAD = 400
+# When listening is lost, every held request is answered within this many seconds.
+LOST_REREAD_SECONDS = 2.0
+# Held requests that started together end up to this fraction early, so they spread out.
+WAIT_JITTER = 0.1
 
-CHANNEL = "representation_changed"
-MAX_REMEMBERED = 100_000  # ids; about 10 MB. Past that, start over.
-RECONNECT_DELAY = 1.0
+type Load = Callable[[], Awaitable[Representation]]
+type Outcome = Literal["changed", "timeout", "shed", "lost", "shutdown"]
 
 
-class KnownEtags:
-    """The ETags of current representations, as far as this worker knows."""
+def key_of(kind: str, resource_id: str) -> str:
+    """How a representation is named in memory and in change notifications."""
+    return f"{kind}:{resource_id}"
 
-    def __init__(self, connect: Callable[[], psycopg2.extensions.connection]):
-        self._connect = connect
-        self._etags: dict[str, str] = {}
-        # Bumped whenever anything is forgotten: a read that started before then may have
-        # seen the old version, so its ETag must not be remembered (see `remember`).
-        self.generation = 0
-        self._connection: psycopg2.extensions.connection | None = None
-        self._fd = -1  # the connection's socket; fileno() fails once psycopg2 saw it close
-        self._reconnecting: asyncio.Task | None = None
+
+@dataclass(frozen=True, slots=True)
+class ReadConditions:
+    """What a GET asks of its answer (If-None-Match, Cache-Control and Prefer, parsed)."""
+
+    if_none_match: str | None = None
+    no_cache: bool = False  # read PostgreSQL, not memory
+    stale_if_error: int | None = None  # seconds a stale copy may answer while PostgreSQL is down
+    wait: int = 0  # seconds to hold the request until the representation changes
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """How a held GET ended, after how long, and the wait it was given (Preference-Applied)."""
+
+    outcome: Outcome
+    seconds: float
+    waited: int
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """A GET's answer: the representation, and what the response must say about it."""
+
+    representation: Representation
+    not_modified: bool  # If-None-Match names it: 304
+    age: int | None = None  # answered stale (stale-if-error): seconds since last known current
+    held: Held | None = None
+    error: DomainError | None = None  # a held request whose re-read failed answers with this
+
+
+class _Entry:
+    __slots__ = ("representation", "size", "current", "known_current_at")
+
+    def __init__(self, representation: Representation, size: int):
+        self.representation = representation
+        self.size = size
+        self.current = True
+        self.known_current_at = 0.0  # set when it stops being current
+
+
+class _Flight:
+    """One read of a key from PostgreSQL, shared by every request that needs it meanwhile."""
+
+    __slots__ = ("epoch", "superseded", "task")
+
+    def __init__(self, epoch: int):
+        self.epoch = epoch  # the listening session it started in; -1 when not listening
+        self.superseded = False  # a change of its key arrived while it was in flight
+        self.task: asyncio.Task[Representation]
+
+
+class _Watch:
+    """The requests held on one key, each with the If-None-Match it was sent with."""
+
+    __slots__ = ("load", "waiters")
+
+    def __init__(self, load: Load):
+        self.load = load
+        self.waiters: dict[asyncio.Future, str] = {}
+
+
+def _settle(future: asyncio.Future, result: tuple) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+class ReadModel:
+    def __init__(
+        self,
+        *,
+        max_bytes: int,
+        max_wait: int,
+        max_waiters: int,
+        retry_after: int,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._max_bytes = max_bytes
+        self._max_wait = max_wait
+        self._max_waiters = max_waiters
+        self._retry_after = retry_after
+        self._clock = clock
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()  # least recently used first
+        self._bytes = 0
+        self._flights: dict[str, _Flight] = {}
+        self._watches: dict[str, _Watch] = {}
+        self._held = 0
+        self._background: set[asyncio.Task] = set()
+        self.listening = False
+        self._epoch = 0
+        self._closing = False
 
     @property
-    def listening(self) -> bool:
-        return self._connection is not None
+    def size(self) -> tuple[int, int]:
+        """(entries, bytes) kept in memory."""
+        return len(self._entries), self._bytes
 
-    def current(self, resource_id: str) -> str | None:
-        return self._etags.get(resource_id)
+    @property
+    def held(self) -> int:
+        return self._held
 
-    def remember(self, resource_id: str, etag: str, generation: int) -> None:
-        """Remember an ETag read from the database, if nothing was forgotten since the read."""
-        if self.listening and generation == self.generation:
-            if len(self._etags) >= MAX_REMEMBERED:
-                self._etags.clear()
-            self._etags[resource_id] = etag
+    # --- what the listener and the bus report ---------------------------------------------
 
-    def forget(self, resource_id: str) -> None:
-        self._etags.pop(resource_id, None)
-        self.generation += 1
+    def changed(self, key: str) -> None:
+        """The representation named `key` changed (or may have): stop serving it as current."""
+        entry = self._entries.get(key)
+        if entry is not None and entry.current:
+            entry.current = False
+            entry.known_current_at = self._clock()
+        flight = self._flights.pop(key, None)
+        if flight is not None:
+            flight.superseded = True  # it may have read the old version: answer, but never keep
+        if key in self._watches:
+            self._wake(key, "changed")
 
-    def forget_all(self) -> None:
-        self._etags.clear()
-        self.generation += 1
+    def listening_started(self) -> None:
+        """Changes are being heard (again): from now on, what is read may be kept as current."""
+        self.listening = True
+        self._epoch += 1
 
-    async def listen(self) -> None:
-        """Open the listening connection; until it is open nothing is remembered."""
-        connection = await asyncio.to_thread(self._connect_and_listen)
-        self._fd = connection.fileno()
-        asyncio.get_running_loop().add_reader(self._fd, self._on_notifications)
-        self.forget_all()  # whatever changed while nobody listened
-        self._connection = connection
+    def listening_lost(self) -> None:
+        """Changes can no longer be heard: nothing in memory is current any more."""
+        self.listening = False
+        self._epoch += 1
+        now = self._clock()
+        for entry in self._entries.values():
+            if entry.current:
+                entry.current = False
+                entry.known_current_at = now
+        for key in list(self._watches):
+            self._wake(key, "lost")  # nothing would end these waits now: answer them
 
-    def _connect_and_listen(self) -> psycopg2.extensions.connection:
-        connection = self._connect()
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(f"LISTEN {CHANNEL}")
-        return connection
-
-    def _on_notifications(self) -> None:
-        try:
-            self._connection.poll()
-        except psycopg2.Error:
-            self._lost()
-            return
-        for notification in self._connection.notifies:
-            self.forget(notification.payload)
-        self._connection.notifies.clear()
-
-    def _lost(self) -> None:
-        log.warning("lost the connection listening for changes; revalidating from the database")
-        self._stop_listening()
-        self.forget_all()
-        self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
-
-    async def _reconnect(self) -> None:
-        while True:
-            await asyncio.sleep(RECONNECT_DELAY)
-            try:
-                await self.listen()
-            except psycopg2.Error:
-                continue
-            log.info("listening for changes again")
-            return
-
-    def _stop_listening(self) -> None:
-        if self._connection is not None:
-            asyncio.get_running_loop().remove_reader(self._fd)
-            self._connection.close()
-            self._connection = None
+    def end_watches(self) -> None:
+        """Shutting down: answer every held request now (304) and hold no more."""
+        self._closing = True
+        for watch in self._watches.values():
+            for future in watch.waiters:
+                _settle(future, ("shutdown", None))
 
     async def close(self) -> None:
-        if self._reconnecting is not None:
-            self._reconnecting.cancel()
-        self._stop_listening()
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
 
+    # --- reads ---------------------------------------------------------------------------
 
-@asynccontextmanager
-async def open_known_etags(settings: Settings) -> AsyncIterator[KnownEtags]:
-    """KnownEtags listening for changes for the lifetime of the block."""
-    parameters = {**connect_kwargs(settings), "application_name": "config-service-listener"}
-    known_etags = KnownEtags(lambda: psycopg2.connect(**parameters))
-    await known_etags.listen()
-    try:
-        yield known_etags
-    finally:
-        await known_etags.close()
+    async def read(self, query: "Get", load: Load) -> Read:
+        """Answer a Get query from memory when current, else with `load` (PostgreSQL)."""
+        conditions = query.conditions
+        if conditions.wait > 0 and conditions.if_none_match is not None:
+            return await self._watch(query, load)
+        return await self._read(query, load)
 
+    async def _read(self, query: "Get", load: Load) -> Read:
+        conditions = query.conditions
+        key = query.key
+        entry = None if conditions.no_cache else self._entries.get(key)
+        age = None
+        if entry is not None and entry.current:
+            self._entries.move_to_end(key)
+            representation = entry.representation
+        else:
+            try:
+                representation = await self._load(key, load, fresh=conditions.no_cache)
+            except DatabaseUnavailable:
+                stale = self._stale(key, conditions.stale_if_error)
+                if stale is None:
+                    raise
+                representation, age = stale
+        not_modified = not none_match(conditions.if_none_match, representation.etag)
+        return Read(representation, not_modified, age)
 
-async def revalidated_read(request: Request, bus: MessageBus, query: Any) -> Response:
-    """Dispatch a Get… query, or answer 304 from memory when If-None-Match is current."""
-    known_etags: KnownEtags = request.app.state.known_etags
-    if_none_match = request.headers.get("if-none-match")
-    etag = known_etags.current(query.id)
-    if if_none_match is not None and etag is not None and not none_match(if_none_match, etag):
-        return not_modified(etag)
-    generation = known_etags.generation
-    representation = await bus.dispatch(query)
-    known_etags.remember(query.id, representation.etag, generation)
-    return read_response(request, representation)
+    async def _load(self, key: str, load: Load, *, fresh: bool) -> Representation:
+        """Read `key` from PostgreSQL, joining a read already in flight unless `fresh`."""
+        flight = None if fresh else self._flights.get(key)
+        if flight is None:
+            flight = _Flight(self._epoch if self.listening else -1)
+            previous = self._flights.get(key)
+            if previous is not None:
+                previous.superseded = True  # the newer read answers for the key from now on
+            self._flights[key] = flight
+            flight.task = asyncio.ensure_future(self._fly(key, flight, load))
+        # Shielded: a request that goes away must not cancel a read others are waiting for.
+        return await asyncio.shield(flight.task)
+
+    async def _fly(self, key: str, flight: _Flight, load: Load) -> Representation:
+        try:
+            representation = await load()
+        finally:
+            if self._flights.get(key) is flight:
+                del self._flights[key]
+        if not flight.superseded and flight.epoch == self._epoch and self.listening:
+            self._keep(key, representation)
+        return representation
+
+    def _keep(self, key: str, representation: Representation) -> None:
+        size = len(representation.body) + ENTRY_OVERHEAD
+        if size > self._max_bytes:
+            return  # also READ_CACHE_BYTES=0: nothing is kept
+        previous = self._entries.pop(key, None)
+        if previous is not None:
+            self._bytes -= previous.size
+        self._entries[key] = _Entry(representation, size)
+        self._bytes += size
+        while self._bytes > self._max_bytes:
+            _, evicted = self._entries.popitem(last=False)
+            self._bytes -= evicted.size
+
+    def _stale(self, key: str, max_age: int | None) -> tuple[Representation, int] | None:
+        """The last representation known, if known current at most `max_age` seconds ago."""
+        entry = self._entries.get(key) if max_age is not None else None
+        if entry is None:
+            return None
+        age = 0.0 if entry.current else self._clock() - entry.known_current_at
+        return (entry.representation, int(age)) if age <= max_age else None
+
+    # --- watches -------------------------------------------------------------------------
+
+    async def _watch(self, query: "Get", load: Load) -> Read:
+        if self._closing or not self.listening:
+            return await self._read(query, load)  # nothing would end a wait: answer now
+        if self._held >= self._max_waiters:
+            read = await self._read(query, load)
+            return replace(read, held=Held("shed", 0.0, waited=0)) if read.not_modified else read
+        key, if_none_match = query.key, query.conditions.if_none_match
+        watch = self._watches.get(key)
+        if watch is None:
+            watch = self._watches[key] = _Watch(load)
+        # Registered before reading, so a change that lands during the read still wakes it.
+        future = asyncio.get_running_loop().create_future()
+        watch.waiters[future] = if_none_match
+        self._held += 1
+        try:
+            read = await self._read(query, load)
+            if not read.not_modified or read.age is not None:
+                return read  # already different (or PostgreSQL is down): answer at once
+            return await self._hold(future, read, query.conditions)
+        finally:
+            self._held -= 1
+            del watch.waiters[future]
+            if not watch.waiters and self._watches.get(key) is watch:
+                del self._watches[key]
+
+    async def _hold(self, future: asyncio.Future, read: Read, conditions: ReadConditions) -> Read:
+        delay = min(conditions.wait, self._max_wait) * (1 - WAIT_JITTER * random.random())
+        timer = asyncio.get_running_loop().call_later(delay, _settle, future, ("timeout", None))
+        started = self._clock()
+        try:
+            outcome, result = await future
+        finally:
+            timer.cancel()
+        held = Held(outcome, self._clock() - started, waited=math.ceil(delay))
+        if isinstance(result, DomainError):
+            return replace(read, held=held, error=result)
+        if result is None or not none_match(conditions.if_none_match, result.etag):
+            return replace(read, held=held)  # unchanged: 304
+        return Read(result, not_modified=False, held=held)
+
+    def _wake(self, key: str, outcome: Outcome) -> None:
+        task = asyncio.get_running_loop().create_task(self._reread(key, outcome))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _reread(self, key: str, outcome: Outcome) -> None:
+        """Read `key` once for everyone watching it; answer those whose version it is not."""
+        watch = self._watches.get(key)
+        if watch is None:
+            return
+        try:
+            # After a change, a read already in flight started after it (changed() dropped
+            # older ones): share it. After losing the listener, read afresh, within a bound.
+            if outcome == "lost":
+                reading = self._load(key, watch.load, fresh=True)
+                representation = await asyncio.wait_for(reading, LOST_REREAD_SECONDS)
+            else:
+                representation = await self._load(key, watch.load, fresh=False)
+        except TimeoutError:
+            error = DatabaseUnavailable(
+                "The database did not answer in time.",
+                reason="unreachable",
+                retry_after=self._retry_after,
+            )
+            for future in watch.waiters:
+                _settle(future, (outcome, error))
+            return
+        except DomainError as error:  # unreachable, or gone (deleted by hand)
+            for future in watch.waiters:
+                _settle(future, (outcome, error))
+            return
+        for future, if_none_match in watch.waiters.items():
+            if outcome != "changed" or none_match(if_none_match, representation.etag):
+                _settle(future, (outcome, representation))

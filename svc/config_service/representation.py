@@ -9,16 +9,7 @@ changes the tag.
 import hashlib
 from dataclasses import dataclass, field
 
-from starlette.requests import Request
-from starlette.responses import Response
-
 from config_service.errors import PreconditionFailed
-
-JSON = "application/json"
-
-NOT_MODIFIED = {
-    304: {"description": "Not modified: the ETag in If-None-Match is current. No body."}
-}
 
 
 def etag_of(body: bytes) -> str:
@@ -38,11 +29,6 @@ def none_match(if_none_match: str | None, etag: str) -> bool:
     return "*" not in tags and etag not in (tag.removeprefix("W/") for tag in tags)
 
 
-def not_modified(etag: str) -> Response:
-    """304: the client's copy, named by `etag`, is current."""
-    return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
-
-
 @dataclass(frozen=True, slots=True)
 class Representation:
     id: str
@@ -57,29 +43,11 @@ class Representation:
         """From a row with `id` and `body` (the JSON text) columns."""
         return cls(row["id"], row["body"].encode())
 
-    def check_if_match(self, if_match: str | None) -> None:
-        """Raise PreconditionFailed unless If-Match is absent or names this version (strong)."""
-        if if_match is None:
-            return
+    def check_if_match(self, if_match: str) -> None:
+        """Raise PreconditionFailed unless If-Match names this version (strong comparison)."""
         tags = _listed_tags(if_match)
         if "*" not in tags and self.etag not in tags:
             raise PreconditionFailed(
                 "The resource changed since the version named in If-Match; "
                 "GET it again and reapply your change."
             )
-
-    def response(self, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        """The representation as a response that clients may keep and must revalidate."""
-        return Response(
-            self.body,
-            status_code=status,
-            media_type=JSON,
-            headers={"ETag": self.etag, "Cache-Control": "no-cache", **(headers or {})},
-        )
-
-
-def read_response(request: Request, representation: Representation) -> Response:
-    """200 with the body, or 304 without it when the client's copy is current."""
-    if none_match(request.headers.get("if-none-match"), representation.etag):
-        return representation.response()
-    return not_modified(representation.etag)

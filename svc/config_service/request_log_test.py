@@ -5,14 +5,14 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from config_service.errors import install_error_handlers
+from config_service.problems import install_problem_handlers
 from config_service.request_log import RequestLogMiddleware
 
 
 @pytest.fixture
 def client():
     app = FastAPI()
-    install_error_handlers(app)
+    install_problem_handlers(app)
 
     @app.get("/items/{item_id}")
     async def get_item(item_id: str):

@@ -1,12 +1,14 @@
-"""Optional bearer tokens for /api/: read tokens may GET, write tokens may do everything."""
+"""Optional bearer tokens for /api/ and /metrics: read tokens may GET, write tokens anything."""
 
 import hmac
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from config_service.errors import problem
+from config_service.problems import problem
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+GUARDED_PREFIXES = ("/api/", "/metrics")
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="config-service"'}
 
 
@@ -16,11 +18,10 @@ def _known(token: bytes, tokens: tuple[bytes, ...]) -> bool:
 
 
 def _bearer_token(scope: Scope) -> bytes | None:
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            scheme, _, token = value.partition(b" ")
-            return token.strip() if scheme.lower() == b"bearer" and token.strip() else None
-    return None
+    # Latin-1 round-trips the header's raw bytes, so a non-ASCII token simply matches nothing.
+    scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
+    token = token.strip()
+    return token.encode("latin-1") if scheme.lower() == "bearer" and token else None
 
 
 class BearerTokenMiddleware:
@@ -32,7 +33,7 @@ class BearerTokenMiddleware:
         self.any_tokens = self.write_tokens + tuple(token.encode() for token in read_tokens)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+        if scope["type"] == "http" and scope["path"].startswith(GUARDED_PREFIXES):
             token = _bearer_token(scope)
             if token is None or not _known(token, self.any_tokens):
                 detail = "Send a valid token as `Authorization: Bearer <token>`."

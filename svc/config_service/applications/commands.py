@@ -10,29 +10,36 @@ import psycopg2.errors
 from ulid import ULID
 
 from config_service.applications.queries import find_application
+from config_service.bus import HandlerTable
+from config_service.database import Cursor
 from config_service.errors import AlreadyExists, NotFound
+from config_service.messages import Command
+from config_service.read_model import key_of
 from config_service.representation import Representation
 
 
-@dataclass(frozen=True)
-class CreateApplication:
+@dataclass(frozen=True, slots=True)
+class CreateApplication(Command[Representation]):
     name: str
     comments: str
 
 
-@dataclass(frozen=True)
-class UpdateApplication:
+@dataclass(frozen=True, slots=True)
+class UpdateApplication(Command[Representation]):
     id: str
     name: str
     comments: str
     if_match: str | None = None
+
+    def touches(self) -> tuple[str, ...]:
+        return (key_of("application", self.id),)
 
 
 def _name_taken(name: str) -> AlreadyExists:
     return AlreadyExists(f"An application named {name!r} already exists.")
 
 
-def create_application(cursor, command: CreateApplication) -> Representation:
+def create_application(cursor: Cursor, command: CreateApplication) -> Representation:
     """Insert a new application with a fresh id."""
     application_id = str(ULID())
     try:
@@ -45,7 +52,7 @@ def create_application(cursor, command: CreateApplication) -> Representation:
     return find_application(cursor, application_id)
 
 
-def update_application(cursor, command: UpdateApplication) -> Representation:
+def update_application(cursor: Cursor, command: UpdateApplication) -> Representation:
     """Replace an application's name and comments, if it is still the version If-Match names."""
     # The row lock makes a concurrent editor wait here, then see this edit's result.
     cursor.execute("SELECT id FROM applications WHERE id = %(id)s FOR UPDATE", {"id": command.id})
@@ -61,3 +68,9 @@ def update_application(cursor, command: UpdateApplication) -> Representation:
     except psycopg2.errors.UniqueViolation as error:
         raise _name_taken(command.name) from error
     return find_application(cursor, command.id)
+
+
+COMMAND_HANDLERS: HandlerTable = {
+    CreateApplication: create_application,
+    UpdateApplication: update_application,
+}

@@ -9,9 +9,8 @@ from config_service.applications.commands import (
     update_application,
 )
 from config_service.errors import AlreadyExists, NotFound, PreconditionFailed
-from test.random_refs import random_name
+from test.random_refs import MISSING_ID, random_name
 
-MISSING_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
 
 def stored(cursor, application_id: str) -> dict | None:

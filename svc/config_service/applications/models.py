@@ -1,45 +1,62 @@
-"""The application resource's request and response shapes."""
+"""The application resource's request and response shapes: Base, then Create, Update, Read."""
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
-from config_service.schema import Comments, Name, RequestBody, Ulid
+from pydantic import ConfigDict, Field
+
+from config_service.fields import (
+    APPLICATION_ID_EXAMPLE,
+    CONFIGURATION_ID_EXAMPLE,
+    Comments,
+    Name,
+    ReadOnlyUlid,
+    Strict,
+)
 
 
-class ApplicationCreate(RequestBody):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"name": "billing-service", "comments": "Payments team"}]}
-    )
-
+class ApplicationBase(Strict):
     name: Name
     comments: Comments = ""
 
 
-class ApplicationUpdate(RequestBody):
-    """A full replacement: an omitted `comments` becomes empty."""
+class ApplicationCreate(ApplicationBase):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "billing-service", "comments": "Payments team"}]}
+    )
+
+
+class ApplicationUpdate(ApplicationBase):
+    """A full replacement: an omitted `comments` becomes empty.
+
+    The body a GET returned is accepted as it is, edited: `id` must be this application's,
+    and `configuration_ids` is ignored (configurations are added by creating them).
+    """
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"name": "billing-api", "comments": "Renamed in 2026"}]}
     )
 
-    name: Name
-    comments: Comments = ""
+    id: ReadOnlyUlid | None = Field(default=None, description="If sent, this application's id.")
+    configuration_ids: list[Any] | None = Field(
+        default=None, description="Ignored.", json_schema_extra={"readOnly": True}
+    )
 
 
-class ApplicationRead(BaseModel):
+class ApplicationRead(ApplicationBase):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "id": "01JDQ2ZK3M8N7V6W5X4Y3Z2A1B",
+                    "id": APPLICATION_ID_EXAMPLE,
                     "name": "billing-service",
                     "comments": "Payments team",
-                    "configuration_ids": ["01JDQ30A4B5C6D7E8F9G0H1J2K"],
+                    "configuration_ids": [CONFIGURATION_ID_EXAMPLE],
                 }
             ]
         }
     )
 
-    id: Ulid
-    name: str
-    comments: str
-    configuration_ids: list[Ulid] = Field(description="Its configurations' ids, ascending.")
+    id: ReadOnlyUlid
+    configuration_ids: list[ReadOnlyUlid] = Field(
+        description="Its configurations' ids, ascending.", json_schema_extra={"readOnly": True}
+    )

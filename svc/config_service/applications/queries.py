@@ -5,7 +5,10 @@ PostgreSQL renders the JSON (`row_to_json`), so the bytes it returns are the res
 
 from dataclasses import dataclass
 
+from config_service.bus import HandlerTable
+from config_service.database import Cursor
 from config_service.errors import NotFound
+from config_service.messages import Get, Query
 from config_service.representation import Representation
 
 # The columns of an application's representation; `a` is the applications row. The ids come
@@ -44,32 +47,43 @@ SELECT_APPLICATION_PAGE = f"""
     FROM page
 """
 
+# The page holding the application of that name, if any: served by the unique index on name.
+SELECT_APPLICATION_NAMED = f"""
+    SELECT COALESCE(json_agg(application), '[]')::text AS body, NULL AS last_id, false AS more
+    FROM (
+        SELECT {APPLICATION_COLUMNS}
+        FROM applications a
+        WHERE a.name = %(name)s AND a.id > %(after)s
+    ) application
+"""
 
-@dataclass(frozen=True)
-class GetApplication:
-    id: str
 
-
-@dataclass(frozen=True)
-class ListApplications:
-    limit: int
-    after: str | None = None
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ApplicationPage:
     body: bytes
     next_after: str | None
 
 
-def find_application(cursor, application_id: str) -> Representation | None:
+@dataclass(frozen=True, slots=True)
+class GetApplication(Get):
+    kind = "application"
+
+
+@dataclass(frozen=True, slots=True)
+class ListApplications(Query[ApplicationPage]):
+    limit: int
+    after: str | None = None
+    name: str | None = None  # exact, case-sensitive: a page of 0 or 1
+
+
+def find_application(cursor: Cursor, application_id: str) -> Representation | None:
     """The application's representation, or None; also used by commands to answer."""
     cursor.execute(SELECT_APPLICATION, {"id": application_id})
     row = cursor.fetchone()
     return Representation.from_row(row) if row else None
 
 
-def get_application(cursor, query: GetApplication) -> Representation:
+def get_application(cursor: Cursor, query: GetApplication) -> Representation:
     """One application with its configuration ids."""
     representation = find_application(cursor, query.id)
     if representation is None:
@@ -77,8 +91,17 @@ def get_application(cursor, query: GetApplication) -> Representation:
     return representation
 
 
-def list_applications(cursor, query: ListApplications) -> ApplicationPage:
-    """A page of applications in id order, after the given id."""
-    cursor.execute(SELECT_APPLICATION_PAGE, {"after": query.after or "", "limit": query.limit})
+def list_applications(cursor: Cursor, query: ListApplications) -> ApplicationPage:
+    """A page of applications in id order, after the given id; or the one with that name."""
+    parameters = {"after": query.after or "", "limit": query.limit, "name": query.name}
+    cursor.execute(
+        SELECT_APPLICATION_PAGE if query.name is None else SELECT_APPLICATION_NAMED, parameters
+    )
     row = cursor.fetchone()
     return ApplicationPage(row["body"].encode(), row["last_id"] if row["more"] else None)
+
+
+QUERY_HANDLERS: HandlerTable = {
+    GetApplication: get_application,
+    ListApplications: list_applications,
+}

@@ -4,21 +4,36 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
+from config_service.api import (
+    CACHE_CONTROL,
+    ETAG,
+    JSON,
+    Bus,
+    Conditions,
+    header,
+    read_response,
+    read_responses,
+    representation_response,
+)
 from config_service.applications.commands import CreateApplication, UpdateApplication
 from config_service.applications.models import ApplicationCreate, ApplicationRead, ApplicationUpdate
 from config_service.applications.queries import GetApplication, ListApplications
-from config_service.bus import Bus
-from config_service.errors import READ_PROBLEMS, WRITE_PROBLEMS, problem_responses
-from config_service.representation import JSON, NOT_MODIFIED
-from config_service.revalidation import revalidated_read
-from config_service.schema import Ulid
+from config_service.errors import InvalidValue
+from config_service.fields import APPLICATION_ID_EXAMPLE, Name, Ulid
+from config_service.problems import READ_PROBLEMS, WRITE_PROBLEMS, problem_responses
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 
-ApplicationId = Annotated[Ulid, Path(description="The application's id.")]
+ApplicationId = Annotated[
+    Ulid, Path(
+        description="The application's id.",
+        openapi_examples={"an application": {"value": APPLICATION_ID_EXAMPLE}},
+    )
+]
 IfMatch = Annotated[
     str | None, Header(description="Apply only if the application's ETag is still this one.")
 ]
+WRITTEN = {"ETag": ETAG, "Cache-Control": CACHE_CONTROL}
 
 
 @router.post(
@@ -27,13 +42,19 @@ IfMatch = Annotated[
     response_model=ApplicationRead,
     operation_id="createApplication",
     summary="Create an application",
-    responses=problem_responses(409, *WRITE_PROBLEMS),
+    responses={
+        201: {
+            "description": "Created: the application, as a GET returns it.",
+            "headers": {**WRITTEN, "Location": header("The new application's URL.")},
+        },
+        **problem_responses(409, *WRITE_PROBLEMS),
+    },
 )
 async def create_application(body: ApplicationCreate, bus: Bus, request: Request) -> Response:
     """Creates an application with a new id; its name must not be taken."""
     application = await bus.dispatch(CreateApplication(name=body.name, comments=body.comments))
     location = str(request.url_for("get_application", id=application.id))
-    return application.response(201, {"Location": location})
+    return representation_response(application, 201, {"Location": location})
 
 
 @router.put(
@@ -41,16 +62,22 @@ async def create_application(body: ApplicationCreate, bus: Bus, request: Request
     response_model=ApplicationRead,
     operation_id="updateApplication",
     summary="Replace an application's name and comments",
-    responses=problem_responses(404, 409, 412, *WRITE_PROBLEMS),
+    responses={
+        200: {"description": "Replaced: the application, as a GET returns it.", "headers": WRITTEN},
+        **problem_responses(404, 409, 412, *WRITE_PROBLEMS),
+    },
 )
 async def update_application(
     id: ApplicationId, body: ApplicationUpdate, bus: Bus, if_match: IfMatch = None
 ) -> Response:
-    """Replaces name and comments; send If-Match with the ETag you read to avoid lost updates."""
+    """Replaces name and comments; send If-Match with the ETag you read to avoid lost updates.
+    The body a GET returned may be sent back edited."""
+    if body.id not in (None, id):
+        raise InvalidValue(f"id must be {id}, the id in the path.", loc=("body", "id"))
     application = await bus.dispatch(
         UpdateApplication(id=id, name=body.name, comments=body.comments, if_match=if_match)
     )
-    return application.response()
+    return representation_response(application)
 
 
 @router.get(
@@ -58,29 +85,46 @@ async def update_application(
     response_model=ApplicationRead,
     operation_id="getApplication",
     summary="Read an application and its configuration ids",
-    responses={**NOT_MODIFIED, **problem_responses(404, *READ_PROBLEMS)},
+    responses={**read_responses("application"), **problem_responses(404, *READ_PROBLEMS)},
 )
-async def get_application(id: ApplicationId, bus: Bus, request: Request) -> Response:
-    """The application with the ids of all its configurations, ascending; supports If-None-Match."""
-    return await revalidated_read(request, bus, GetApplication(id=id))
+async def get_application(
+    id: ApplicationId, bus: Bus, conditions: Conditions, request: Request
+) -> Response:
+    """The application with the ids of all its configurations, ascending. Supports
+    If-None-Match (304), `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter)."""
+    read = await bus.dispatch(GetApplication(id, conditions=conditions))
+    return read_response(request, read)
 
 
 @router.get(
     "",
     response_model=list[ApplicationRead],
     operation_id="listApplications",
-    summary="List applications in id order, a page at a time",
-    responses=problem_responses(*READ_PROBLEMS),
+    summary="List applications in id order, a page at a time, or find one by name",
+    responses={
+        200: {
+            "description": "A page of applications (with `name`: a page of 0 or 1).",
+            "headers": {
+                "Cache-Control": CACHE_CONTROL,
+                "Link": header('`<next page URL>; rel="next"` while more remain.'),
+            },
+        },
+        **problem_responses(*READ_PROBLEMS),
+    },
 )
 async def list_applications(
     request: Request,
     bus: Bus,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
     after: Annotated[Ulid | None, Query(description="Start after this id.")] = None,
+    name: Annotated[
+        Name | None, Query(description="Only the application of exactly this name (case-sensitive).")
+    ] = None,
 ) -> Response:
-    """Applications ordered by id; while more remain, `Link: <…>; rel="next"` points to them."""
-    page = await bus.dispatch(ListApplications(limit=limit, after=after))
-    headers = {}
+    """Applications ordered by id; while more remain, `Link: <…>; rel="next"` points to them.
+    Unknown query parameters are refused (422), so a typo never lists everything."""
+    page = await bus.dispatch(ListApplications(limit=limit, after=after, name=name))
+    headers = {"Cache-Control": "no-cache"}
     if page.next_after is not None:
         next_url = request.url.include_query_params(limit=limit, after=page.next_after)
         headers["Link"] = f'<{next_url}>; rel="next"'

@@ -5,11 +5,10 @@ import pytest
 from config_service.main import create_app
 from test.concurrency import send_together
 from test.live_server import LiveServer
-from test.random_refs import random_name
+from test.random_refs import MISSING_ID, random_name
 
 API = "/api/v1/applications"
 ULID_TEXT = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-MISSING_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
 
 def create(client, **body):

@@ -11,33 +11,45 @@ import psycopg2.errors
 from psycopg2.extras import Json
 from ulid import ULID
 
+from config_service.bus import HandlerTable
 from config_service.configurations.queries import find_configuration
+from config_service.database import Cursor
 from config_service.errors import AlreadyExists, InvalidValue, NotFound
+from config_service.messages import Command
+from config_service.read_model import key_of
 from config_service.representation import Representation
 
 
-@dataclass(frozen=True)
-class CreateConfiguration:
+@dataclass(frozen=True, slots=True)
+class CreateConfiguration(Command[Representation]):
     application_id: str
     name: str
     comments: str
     config: dict[str, Any]
 
+    def touches(self) -> tuple[str, ...]:
+        return (key_of("application", self.application_id),)  # its configuration_ids grow
 
-@dataclass(frozen=True)
-class UpdateConfiguration:
+
+@dataclass(frozen=True, slots=True)
+class UpdateConfiguration(Command[Representation]):
     id: str
     name: str
     comments: str
     config: dict[str, Any]
     if_match: str | None = None
+    # A GET's body sent back names the application; it must be the one the configuration has.
+    application_id: str | None = None
+
+    def touches(self) -> tuple[str, ...]:
+        return (key_of("configuration", self.id),)
 
 
 def _name_taken(name: str) -> AlreadyExists:
     return AlreadyExists(f"This application already has a configuration named {name!r}.")
 
 
-def create_configuration(cursor, command: CreateConfiguration) -> Representation:
+def create_configuration(cursor: Cursor, command: CreateConfiguration) -> Representation:
     """Insert a new configuration into an existing application."""
     configuration_id = str(ULID())
     try:
@@ -63,12 +75,21 @@ def create_configuration(cursor, command: CreateConfiguration) -> Representation
     return find_configuration(cursor, configuration_id)
 
 
-def update_configuration(cursor, command: UpdateConfiguration) -> Representation:
+def update_configuration(cursor: Cursor, command: UpdateConfiguration) -> Representation:
     """Replace a configuration's name, comments and config, if If-Match names its version."""
     # The row lock makes a concurrent editor wait here, then see this edit's result.
-    cursor.execute("SELECT id FROM configurations WHERE id = %(id)s FOR UPDATE", {"id": command.id})
-    if cursor.fetchone() is None:
+    cursor.execute(
+        "SELECT application_id FROM configurations WHERE id = %(id)s FOR UPDATE", {"id": command.id}
+    )
+    row = cursor.fetchone()
+    if row is None:
         raise NotFound(f"No configuration has id {command.id}.")
+    if command.application_id not in (None, row["application_id"]):
+        raise InvalidValue(
+            "A configuration cannot move to another application: application_id must be "
+            f"{row['application_id']}.",
+            loc=("body", "application_id"),
+        )
     if command.if_match is not None:
         find_configuration(cursor, command.id).check_if_match(command.if_match)
     try:
@@ -88,3 +109,9 @@ def update_configuration(cursor, command: UpdateConfiguration) -> Representation
     except psycopg2.errors.UniqueViolation as error:
         raise _name_taken(command.name) from error
     return find_configuration(cursor, command.id)
+
+
+COMMAND_HANDLERS: HandlerTable = {
+    CreateConfiguration: create_configuration,
+    UpdateConfiguration: update_configuration,
+}

@@ -9,9 +9,8 @@ from config_service.configurations.commands import (
     update_configuration,
 )
 from config_service.errors import AlreadyExists, InvalidValue, NotFound, PreconditionFailed
-from test.random_refs import random_name
+from test.random_refs import MISSING_ID, random_name
 
-MISSING_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
 
 @pytest.fixture
@@ -50,7 +49,7 @@ def test_create_stores_the_config_as_jsonb(cursor, application_id):
 def test_create_in_a_missing_application_raises_invalid_value_on_that_field(cursor):
     with pytest.raises(InvalidValue) as caught:
         create(cursor, MISSING_ID)
-    assert caught.value.errors[0]["loc"] == ["body", "application_id"]
+    assert caught.value.loc == ("body", "application_id")
 
 
 def test_create_with_a_name_taken_in_the_application_raises_already_exists(cursor, application_id):

@@ -1,21 +1,33 @@
-"""The configuration resource's request and response shapes."""
+"""The configuration resource's request and response shapes: Base, then Create, Update, Read."""
 
-from typing import Any
+from pydantic import ConfigDict, Field
 
-from pydantic import BaseModel, ConfigDict
-
-from config_service.schema import Comments, ConfigDocument, Name, RequestBody, Ulid
-
+from config_service.fields import (
+    APPLICATION_ID_EXAMPLE,
+    CONFIGURATION_ID_EXAMPLE,
+    Comments,
+    ConfigDocument,
+    Name,
+    ReadOnlyUlid,
+    Strict,
+    Ulid,
+)
 
 EXAMPLE_CONFIG = {"database": {"pool_size": 10, "hosts": ["db-1", "db-2"]}, "dark_mode": True}
 
 
-class ConfigurationCreate(RequestBody):
+class ConfigurationBase(Strict):
+    name: Name
+    comments: Comments = ""
+    config: ConfigDocument
+
+
+class ConfigurationCreate(ConfigurationBase):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "application_id": "01JDQ2ZK3M8N7V6W5X4Y3Z2A1B",
+                    "application_id": APPLICATION_ID_EXAMPLE,
                     "name": "production",
                     "comments": "Live settings",
                     "config": EXAMPLE_CONFIG,
@@ -24,31 +36,33 @@ class ConfigurationCreate(RequestBody):
         }
     )
 
-    application_id: Ulid
-    name: Name
-    comments: Comments = ""
-    config: ConfigDocument
+    application_id: Ulid = Field(description="The application it belongs to, for good.")
 
 
-class ConfigurationUpdate(RequestBody):
-    """A full replacement of name, comments and config; the application cannot change."""
+class ConfigurationUpdate(ConfigurationBase):
+    """A full replacement of name, comments and config.
+
+    The body a GET returned is accepted as it is, edited: `id` must be this configuration's
+    and `application_id` its application's (a configuration never moves).
+    """
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"name": "production", "config": EXAMPLE_CONFIG}]}
     )
 
-    name: Name
-    comments: Comments = ""
-    config: ConfigDocument
+    id: ReadOnlyUlid | None = Field(default=None, description="If sent, this configuration's id.")
+    application_id: ReadOnlyUlid | None = Field(
+        default=None, description="If sent, the application it belongs to."
+    )
 
 
-class ConfigurationRead(BaseModel):
+class ConfigurationRead(ConfigurationBase):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "id": "01JDQ30A4B5C6D7E8F9G0H1J2K",
-                    "application_id": "01JDQ2ZK3M8N7V6W5X4Y3Z2A1B",
+                    "id": CONFIGURATION_ID_EXAMPLE,
+                    "application_id": APPLICATION_ID_EXAMPLE,
                     "name": "production",
                     "comments": "Live settings",
                     "config": EXAMPLE_CONFIG,
@@ -57,8 +71,5 @@ class ConfigurationRead(BaseModel):
         }
     )
 
-    id: Ulid
-    application_id: Ulid
-    name: str
-    comments: str
-    config: dict[str, Any]
+    id: ReadOnlyUlid
+    application_id: ReadOnlyUlid

@@ -3,6 +3,8 @@ from pydantic import ValidationError
 
 from config_service.configurations.models import ConfigurationCreate, ConfigurationUpdate
 
+pytestmark = pytest.mark.usefixtures("json_depth")
+
 APPLICATION_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
 
@@ -11,9 +13,11 @@ def test_create_canonicalises_the_application_id():
     assert body.application_id == APPLICATION_ID
 
 
-def test_update_does_not_accept_an_application_id():
+def test_update_takes_a_gets_body_back_but_nothing_unknown():
+    body = ConfigurationUpdate(id=APPLICATION_ID.lower(), application_id=APPLICATION_ID, name="db", config={})
+    assert (body.id, body.application_id) == (APPLICATION_ID, APPLICATION_ID)
     with pytest.raises(ValidationError, match="extra"):
-        ConfigurationUpdate(application_id=APPLICATION_ID, name="db", config={})
+        ConfigurationUpdate(name="db", config={}, colour="blue")
 
 
 @pytest.mark.parametrize("config", [[], "x", 1, {"x": float("nan")}])

@@ -5,7 +5,10 @@ PostgreSQL renders the JSON (`row_to_json`): the stored jsonb goes out as text, 
 
 from dataclasses import dataclass
 
+from config_service.bus import HandlerTable
+from config_service.database import Cursor
 from config_service.errors import NotFound
+from config_service.messages import Get
 from config_service.representation import Representation
 
 SELECT_CONFIGURATION = """
@@ -18,21 +21,24 @@ SELECT_CONFIGURATION = """
 """
 
 
-@dataclass(frozen=True)
-class GetConfiguration:
-    id: str
+@dataclass(frozen=True, slots=True)
+class GetConfiguration(Get):
+    kind = "configuration"
 
 
-def find_configuration(cursor, configuration_id: str) -> Representation | None:
+def find_configuration(cursor: Cursor, configuration_id: str) -> Representation | None:
     """The configuration's representation, or None; also used by commands to answer."""
     cursor.execute(SELECT_CONFIGURATION, {"id": configuration_id})
     row = cursor.fetchone()
     return Representation.from_row(row) if row else None
 
 
-def get_configuration(cursor, query: GetConfiguration) -> Representation:
+def get_configuration(cursor: Cursor, query: GetConfiguration) -> Representation:
     """One configuration."""
     representation = find_configuration(cursor, query.id)
     if representation is None:
         raise NotFound(f"No configuration has id {query.id}.")
     return representation
+
+
+QUERY_HANDLERS: HandlerTable = {GetConfiguration: get_configuration}

@@ -4,7 +4,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request, Response
 
-from config_service.bus import Bus
+from config_service.api import (
+    CACHE_CONTROL,
+    ETAG,
+    Bus,
+    Conditions,
+    header,
+    read_response,
+    read_responses,
+    representation_response,
+)
 from config_service.configurations.commands import CreateConfiguration, UpdateConfiguration
 from config_service.configurations.models import (
     ConfigurationCreate,
@@ -12,17 +21,22 @@ from config_service.configurations.models import (
     ConfigurationUpdate,
 )
 from config_service.configurations.queries import GetConfiguration
-from config_service.errors import READ_PROBLEMS, WRITE_PROBLEMS, problem_responses
-from config_service.representation import NOT_MODIFIED
-from config_service.revalidation import revalidated_read
-from config_service.schema import Ulid
+from config_service.errors import InvalidValue
+from config_service.fields import CONFIGURATION_ID_EXAMPLE, Ulid
+from config_service.problems import READ_PROBLEMS, WRITE_PROBLEMS, problem_responses
 
 router = APIRouter(prefix="/configurations", tags=["configurations"])
 
-ConfigurationId = Annotated[Ulid, Path(description="The configuration's id.")]
+ConfigurationId = Annotated[
+    Ulid, Path(
+        description="The configuration's id.",
+        openapi_examples={"a configuration": {"value": CONFIGURATION_ID_EXAMPLE}},
+    )
+]
 IfMatch = Annotated[
     str | None, Header(description="Apply only if the configuration's ETag is still this one.")
 ]
+WRITTEN = {"ETag": ETAG, "Cache-Control": CACHE_CONTROL}
 
 
 @router.post(
@@ -31,7 +45,13 @@ IfMatch = Annotated[
     response_model=ConfigurationRead,
     operation_id="createConfiguration",
     summary="Create a configuration in an application",
-    responses=problem_responses(409, *WRITE_PROBLEMS),
+    responses={
+        201: {
+            "description": "Created: the configuration, as a GET returns it.",
+            "headers": {**WRITTEN, "Location": header("The new configuration's URL.")},
+        },
+        **problem_responses(409, *WRITE_PROBLEMS),
+    },
 )
 async def create_configuration(body: ConfigurationCreate, bus: Bus, request: Request) -> Response:
     """Creates a configuration; its name must be new within its application."""
@@ -44,7 +64,7 @@ async def create_configuration(body: ConfigurationCreate, bus: Bus, request: Req
         )
     )
     location = str(request.url_for("get_configuration", id=configuration.id))
-    return configuration.response(201, {"Location": location})
+    return representation_response(configuration, 201, {"Location": location})
 
 
 @router.put(
@@ -52,18 +72,32 @@ async def create_configuration(body: ConfigurationCreate, bus: Bus, request: Req
     response_model=ConfigurationRead,
     operation_id="updateConfiguration",
     summary="Replace a configuration's name, comments and config",
-    responses=problem_responses(404, 409, 412, *WRITE_PROBLEMS),
+    responses={
+        200: {
+            "description": "Replaced: the configuration, as a GET returns it.",
+            "headers": WRITTEN,
+        },
+        **problem_responses(404, 409, 412, *WRITE_PROBLEMS),
+    },
 )
 async def update_configuration(
     id: ConfigurationId, body: ConfigurationUpdate, bus: Bus, if_match: IfMatch = None
 ) -> Response:
-    """Replaces name, comments and config; send If-Match with the ETag you read."""
+    """Replaces name, comments and config; send If-Match with the ETag you read. The body a
+    GET returned may be sent back edited; the configuration stays in its application."""
+    if body.id not in (None, id):
+        raise InvalidValue(f"id must be {id}, the id in the path.", loc=("body", "id"))
     configuration = await bus.dispatch(
         UpdateConfiguration(
-            id=id, name=body.name, comments=body.comments, config=body.config, if_match=if_match
+            id=id,
+            name=body.name,
+            comments=body.comments,
+            config=body.config,
+            if_match=if_match,
+            application_id=body.application_id,
         )
     )
-    return configuration.response()
+    return representation_response(configuration)
 
 
 @router.get(
@@ -71,8 +105,12 @@ async def update_configuration(
     response_model=ConfigurationRead,
     operation_id="getConfiguration",
     summary="Read a configuration",
-    responses={**NOT_MODIFIED, **problem_responses(404, *READ_PROBLEMS)},
+    responses={**read_responses("configuration"), **problem_responses(404, *READ_PROBLEMS)},
 )
-async def get_configuration(id: ConfigurationId, bus: Bus, request: Request) -> Response:
-    """One configuration with its config document; supports If-None-Match."""
-    return await revalidated_read(request, bus, GetConfiguration(id=id))
+async def get_configuration(
+    id: ConfigurationId, bus: Bus, conditions: Conditions, request: Request
+) -> Response:
+    """One configuration with its config document. Supports If-None-Match (304),
+    `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter)."""
+    read = await bus.dispatch(GetConfiguration(id, conditions=conditions))
+    return read_response(request, read)

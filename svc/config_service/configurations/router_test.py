@@ -3,10 +3,9 @@ import pytest
 from config_service.main import create_app
 from test.concurrency import send_together
 from test.live_server import LiveServer
-from test.random_refs import random_name
+from test.random_refs import MISSING_ID, random_name
 
 API = "/api/v1/configurations"
-MISSING_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
 ROUND_TRIP_CONFIG = {
     "nested": {"deeper": {"deepest": [1, [2, [3, {"four": 4}]]]}},

@@ -1,0 +1,162 @@
+"""What the routers share: the app-scoped objects they depend on, the headers a GET may carry,
+and how representations become responses.
+
+App-scoped objects are created in main.py and reached only through the `Annotated`
+dependencies below, never through `request.app.state` elsewhere.
+"""
+
+import re
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.dependencies.utils import get_flat_dependant
+from fastapi.exceptions import RequestValidationError
+from starlette.responses import Response
+
+from config_service.bus import MessageBus
+from config_service.read_model import Read, ReadConditions
+from config_service.representation import Representation
+
+JSON = "application/json"
+
+
+async def get_bus(request: Request) -> MessageBus:
+    """The app's bus. (Async on purpose: FastAPI runs a plain `def` dependency in a thread.)"""
+    return request.app.state.bus
+
+
+Bus = Annotated[MessageBus, Depends(get_bus)]
+
+
+# --- request headers of a GET --------------------------------------------------------------
+
+DIRECTIVE = re.compile(r"\s*([A-Za-z-]+)\s*(?:=\s*\"?([^,\";]*)\"?)?\s*(?:;[^,]*)?(?:,|$)")
+
+
+def _directives(header: str | None) -> dict[str, str]:
+    """`a, b=1; x=y` -> {"a": "", "b": "1"}: Cache-Control directives or Prefer preferences,
+    lower-cased; parameters after `;` are dropped and the first occurrence wins."""
+    found: dict[str, str] = {}
+    for name, value in DIRECTIVE.findall(header or ""):
+        found.setdefault(name.lower(), value.strip())
+    return found
+
+
+def _seconds(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None
+
+
+async def read_conditions(
+    if_none_match: Annotated[
+        str | None,
+        Header(description="ETags you hold: 304 when one is current (or, with Prefer, a wait)."),
+    ] = None,
+    cache_control: Annotated[
+        str | None,
+        Header(
+            description="`no-cache` (or `max-age=0`): read PostgreSQL, not memory. "
+            "`stale-if-error=N`: while PostgreSQL is unreachable, accept the last version "
+            "known current at most N seconds ago (with `Age`) instead of 503."
+        ),
+    ] = None,
+    prefer: Annotated[
+        str | None,
+        Header(
+            description="`wait=N` with a current If-None-Match: hold the request until the "
+            "representation changes (200) or N seconds pass (304), at most MAX_WAIT_SECONDS."
+        ),
+    ] = None,
+) -> ReadConditions:
+    """What a GET asks of its answer; an unparsable directive is ignored (RFC 9111, RFC 7240)."""
+    if cache_control is None and prefer is None:
+        return ReadConditions(if_none_match=if_none_match)
+    cache = _directives(cache_control)
+    return ReadConditions(
+        if_none_match=if_none_match,
+        no_cache="no-cache" in cache or cache.get("max-age") == "0",
+        stale_if_error=_seconds(cache.get("stale-if-error")),
+        wait=_seconds(_directives(prefer).get("wait")) or 0,
+    )
+
+
+Conditions = Annotated[ReadConditions, Depends(read_conditions)]
+
+
+async def no_unknown_query_parameters(request: Request) -> None:
+    """422 for a query parameter the operation does not take, as for an unknown body field:
+    a typo such as `?nmae=billing` must not quietly return everything."""
+    if not request.scope["query_string"]:
+        return
+    route = request.scope["route"]
+    known = {parameter.alias for parameter in get_flat_dependant(route.dependant).query_params}
+    unknown = [name for name in request.query_params if name not in known]
+    if unknown:
+        raise RequestValidationError(
+            [
+                {"type": "extra_forbidden", "loc": ("query", name), "msg": "Unknown parameter"}
+                for name in unknown
+            ]
+        )
+
+
+# --- responses -----------------------------------------------------------------------------
+
+
+def representation_response(
+    representation: Representation, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A representation that clients may keep and must revalidate (ETag, no-cache)."""
+    return Response(
+        representation.body,
+        status_code=status,
+        media_type=JSON,
+        headers={"ETag": representation.etag, "Cache-Control": "no-cache", **(headers or {})},
+    )
+
+
+def read_response(request: Request, read: Read) -> Response:
+    """A GET's answer: 200 with the body, or 304 without it; says how it was answered."""
+    if read.held is not None:
+        request.state.held = read.held  # for the request log
+    if read.error is not None:
+        raise read.error
+    headers = {"ETag": read.representation.etag, "Cache-Control": "no-cache"}
+    if read.age is not None:
+        headers["Age"] = str(read.age)
+    if read.held is not None:
+        headers["Preference-Applied"] = f"wait={read.held.waited}"
+    if request.headers.get("prefer") is not None:
+        headers["Vary"] = "Prefer"
+    if read.not_modified:
+        return Response(status_code=304, headers=headers)
+    return Response(read.representation.body, media_type=JSON, headers=headers)
+
+
+# --- OpenAPI -------------------------------------------------------------------------------
+
+
+def header(description: str, **schema: Any) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string", **schema}}
+
+
+ETAG = header("Strong validator of this exact representation.", example='"5d0c3f0b8a1e4f6b"')
+CACHE_CONTROL = header("Always `no-cache`: keep it, but revalidate with If-None-Match.")
+READ_HEADERS = {
+    "ETag": ETAG,
+    "Cache-Control": CACHE_CONTROL,
+    "Age": header("Seconds since an answer from `stale-if-error` was last known current."),
+    "Preference-Applied": header("`wait=N`: the request was held up to N seconds."),
+    "Vary": header("`Prefer`, when the request carried it."),
+}
+
+
+def read_responses(resource: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses of a GET by id: 200 and 304, with their headers."""
+    return {
+        200: {"description": f"The {resource}.", "headers": READ_HEADERS},
+        304: {
+            "description": "Not modified: the ETag in If-None-Match is current (at once, or "
+            "when a `Prefer: wait` ran out). No body.",
+            "headers": READ_HEADERS,
+        },
+    }

@@ -1,0 +1,110 @@
+"""The connection that LISTENs for committed changes and passes them to the read model.
+
+Triggers (migrations 0003 and 0004) NOTIFY `representation_changed` with the key of every
+representation a commit changed, one made by hand in psql included. Each worker listens on a
+connection of its own, outside the pool, watched by the event loop (no thread). When it is
+lost the read model is told at once, and the listener reconnects every second until it can.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import psycopg2
+import psycopg2.extensions
+
+from config_service.database import connect_kwargs
+from config_service.read_model import ReadModel
+from config_service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "representation_changed"
+RECONNECT_DELAY = 1.0
+
+type Connection = psycopg2.extensions.connection
+
+
+class Listener:
+    def __init__(self, connect: Callable[[], Connection], read_model: ReadModel):
+        self._connect = connect
+        self._read_model = read_model
+        self._connection: Connection | None = None
+        self._fd = -1  # the connection's socket; fileno() fails once psycopg2 saw it close
+        self._reconnecting: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        """Listen now, or keep trying in the background (reads go to PostgreSQL meanwhile)."""
+        try:
+            await self._listen()
+        except psycopg2.Error as error:
+            log.warning(f"cannot listen for changes yet ({str(error).strip()}); retrying")
+            self._reconnect_soon()
+
+    async def _listen(self) -> None:
+        connection = await asyncio.to_thread(self._connect_and_listen)
+        self._fd = connection.fileno()
+        asyncio.get_running_loop().add_reader(self._fd, self._on_readable)
+        self._connection = connection
+        self._read_model.listening_started()
+
+    def _connect_and_listen(self) -> Connection:
+        connection = self._connect()
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(f"LISTEN {CHANNEL}")
+        return connection
+
+    def _on_readable(self) -> None:
+        assert self._connection is not None
+        try:
+            self._connection.poll()
+        except psycopg2.Error:
+            self._lost()
+            return
+        for notification in self._connection.notifies:
+            self._read_model.changed(notification.payload)
+        self._connection.notifies.clear()
+
+    def _lost(self) -> None:
+        log.warning("lost the connection listening for changes; reading from PostgreSQL")
+        self._stop_listening()
+        self._read_model.listening_lost()
+        self._reconnect_soon()
+
+    def _reconnect_soon(self) -> None:
+        self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        while True:
+            await asyncio.sleep(RECONNECT_DELAY)
+            try:
+                await self._listen()
+            except psycopg2.Error:
+                continue
+            log.info("listening for changes again")
+            return
+
+    def _stop_listening(self) -> None:
+        if self._connection is not None:
+            asyncio.get_running_loop().remove_reader(self._fd)
+            self._connection.close()
+            self._connection = None
+
+    async def close(self) -> None:
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
+        self._stop_listening()
+
+
+@asynccontextmanager
+async def open_listener(settings: Settings, read_model: ReadModel) -> AsyncIterator[Listener]:
+    """A Listener feeding `read_model` for the lifetime of the block."""
+    parameters = {**connect_kwargs(settings), "application_name": "config-service-listener"}
+    listener = Listener(lambda: psycopg2.connect(**parameters), read_model)
+    await listener.start()
+    try:
+        yield listener
+    finally:
+        await listener.close()

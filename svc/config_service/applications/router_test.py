@@ -208,3 +208,66 @@ def test_concurrent_creates_of_one_name_give_one_201_and_one_409(settings):
         responses = send_together(server.url, [("POST", API, {"json": {"name": name}})] * 4)
 
     assert sorted(response.status_code for response in responses) == [201, 409, 409, 409]
+
+
+# --- what a GET returned, edited and PUT back; lookup by name; HTTP basics -----------------
+
+
+def test_a_gets_body_edited_and_put_back_is_accepted_and_its_configuration_ids_ignored(client):
+    application = create(client).json()
+    add_configuration(client, application["id"])
+    body = client.get(f"{API}/{application['id']}").json()
+
+    response = client.put(
+        f"{API}/{application['id']}",
+        json={**body, "comments": "edited", "configuration_ids": [MISSING_ID]},
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {**body, "comments": "edited"}
+
+
+def test_a_put_back_body_naming_another_id_is_422_and_changes_nothing(client):
+    application = create(client).json()
+    response = client.put(f"{API}/{application['id']}", json={**application, "id": MISSING_ID})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"loc": ["body", "id"], "msg": f"id must be {application['id']}, the id in the path."}
+    ]
+    assert client.get(f"{API}/{application['id']}").json() == application
+
+
+def test_an_application_is_found_by_its_exact_name(client):
+    name = random_name("Billing")
+    application = create(client, name=name).json()
+
+    found = client.get(API, params={"name": name})
+    assert (found.status_code, found.json()) == (200, [application])
+    assert "link" not in found.headers
+    for other in (name.lower(), name + "x", name[:-1]):
+        assert client.get(API, params={"name": other}).json() == []
+
+
+@pytest.mark.parametrize("query", ["nmae=billing", "limit=5&colour=blue", "after=&foo"])
+def test_an_unknown_query_parameter_is_422_naming_it(client, query):
+    response = client.get(f"{API}?{query}")
+    assert response.status_code == 422
+    unknown = query.split("&")[-1].split("=")[0]
+    assert ["query", unknown] in [error["loc"] for error in response.json()["errors"]]
+
+
+def test_unknown_query_parameters_are_refused_on_reads_by_id_too(client):
+    application = create(client).json()
+    assert client.get(f"{API}/{application['id']}?fields=name").status_code == 422
+
+
+def test_the_list_is_revalidated_like_every_other_get(client):
+    assert client.get(API).headers["cache-control"] == "no-cache"
+
+
+def test_head_works_wherever_get_does(client):
+    application = create(client).json()
+    for path in (API, f"{API}/{application['id']}", "/health/live", "/openapi.json"):
+        get, head = client.get(path), client.head(path)
+        assert (head.status_code, head.content) == (get.status_code, b""), path
+        assert head.headers["content-length"] == str(len(get.content)), path

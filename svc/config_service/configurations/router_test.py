@@ -28,6 +28,11 @@ def application_id(client) -> str:
     return response.json()["id"]
 
 
+@pytest.fixture
+def configuration(client, application_id) -> dict:
+    return create(client, application_id, config={"dark_mode": False}).json()
+
+
 def create(client, application_id, **body):
     body = {"application_id": application_id, "name": random_name("cfg"), "config": {}, **body}
     response = client.post(API, json=body)
@@ -181,3 +186,50 @@ def test_concurrent_creates_of_one_name_in_one_application_give_one_201(settings
         responses = send_together(server.url, [("POST", API, {"json": body})] * 4)
 
     assert sorted(response.status_code for response in responses) == [201, 409, 409, 409]
+
+
+# --- what a GET returned, edited and PUT back ----------------------------------------------
+
+
+def test_a_gets_body_edited_and_put_back_is_accepted(client, configuration):
+    body = client.get(f"{API}/{configuration['id']}").json()
+    body["config"]["dark_mode"] = True
+
+    response = client.put(f"{API}/{configuration['id']}", json=body)
+
+    assert response.status_code == 200, response.text
+    assert response.json() == body
+    assert client.get(f"{API}/{configuration['id']}").json() == body
+
+
+def test_a_put_back_body_naming_another_id_or_application_is_422_and_changes_nothing(
+    client, configuration
+):
+    other_application = client.post("/api/v1/applications", json={"name": random_name()}).json()
+    for field, value, message in (
+        ("id", MISSING_ID, "id must be"),
+        ("application_id", other_application["id"], "cannot move to another application"),
+    ):
+        response = client.put(
+            f"{API}/{configuration['id']}", json={**configuration, field: value, "name": "moved"}
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"] == ["body", field]
+        assert message in response.json()["errors"][0]["msg"]
+    assert client.get(f"{API}/{configuration['id']}").json() == configuration
+
+
+def test_head_answers_a_gets_headers_without_its_body(client, configuration):
+    path = f"{API}/{configuration['id']}"
+    get, head = client.get(path), client.head(path)
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["etag"] == get.headers["etag"]
+    assert head.headers["content-length"] == str(len(get.content))
+    assert client.head(f"{API}/{MISSING_ID}").status_code == 404
+
+
+def test_a_method_the_path_does_not_serve_is_405_listing_those_it_does(client, configuration):
+    response = client.delete(f"{API}/{configuration['id']}")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD, PUT"
+    assert client.delete(API).headers["allow"] == "POST"

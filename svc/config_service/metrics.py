@@ -79,8 +79,8 @@ class _Worker:
 
 @dataclass(frozen=True)
 class _Scrape:
-    every: list[float]  # summed over every file, dead workers' included: counters, histograms
-    live: list[float]  # summed over live workers: gauges
+    all_files: list[float]  # summed over every file, dead workers' too: counters, histograms
+    live_files: list[float]  # summed over live workers' files: gauges
     live_workers: list[_Worker]
 
 
@@ -119,7 +119,7 @@ class _Family:
 
     def _samples(self, scrape: _Scrape) -> Iterator[str]:
         for values, offset in self._offsets.items():
-            yield _sample(self.name, zip(self.label_names, values), scrape.every[offset])
+            yield _sample(self.name, zip(self.label_names, values), scrape.all_files[offset])
 
 
 class Counter(_Family):
@@ -161,7 +161,7 @@ class Gauge(_Family):
         for values, offset in self._offsets.items():
             labels = list(zip(self.label_names, values))
             if self.aggregate == "sum":
-                yield _sample(self.name, labels, scrape.live[offset])
+                yield _sample(self.name, labels, scrape.live_files[offset])
                 continue
             for worker in scrape.live_workers:
                 worker_label = ("worker", str(worker.slot))
@@ -202,9 +202,9 @@ class Histogram(_Family):
             labels = list(zip(self.label_names, values))
             cumulative = 0.0  # stored per bucket; shown cumulative, so the count is the +Inf one
             for index, le in enumerate(self._le):
-                cumulative += scrape.every[start + index]
+                cumulative += scrape.all_files[start + index]
                 yield _sample(f"{self.name}_bucket", [*labels, ("le", le)], cumulative)
-            yield _sample(f"{self.name}_sum", labels, scrape.every[start + self._sum_at])
+            yield _sample(f"{self.name}_sum", labels, scrape.all_files[start + self._sum_at])
             yield _sample(f"{self.name}_count", labels, cumulative)
 
 
@@ -348,7 +348,7 @@ class Store:
 
 def remove_files(directory: Path) -> None:
     """Delete an earlier run's files; the supervisor calls it before it starts the workers."""
-    for path in directory.glob("worker-*.metrics"):
+    for path in directory.glob("worker-*"):
         path.unlink(missing_ok=True)
 
 
@@ -397,18 +397,16 @@ def _usage(pid: int) -> tuple[int, int] | None:
 
 
 def _built_in_lines(live: Sequence[_Worker], version: str) -> list[str]:
-    usage = {worker.slot: _usage(worker.pid) for worker in live}
-    measured = [(worker.slot, usage[worker.slot]) for worker in live if usage[worker.slot]]
-    return [
-        *_header(START_TIME),
-        *(_sample(START_TIME.name, [("worker", str(w.slot))], w.start_time) for w in live),
-        *_header(RESIDENT_MEMORY),
-        *(_sample(RESIDENT_MEMORY.name, [("worker", str(s))], u[0]) for s, u in measured),
-        *_header(OPEN_FDS),
-        *(_sample(OPEN_FDS.name, [("worker", str(s))], u[1]) for s, u in measured),
-        *_header(BUILD_INFO),
-        _sample(BUILD_INFO.name, [("version", version)], 1),
-    ]
+    samples = {START_TIME: [], RESIDENT_MEMORY: [], OPEN_FDS: [], BUILD_INFO: []}
+    for worker in live:
+        label = [("worker", str(worker.slot))]
+        samples[START_TIME].append(_sample(START_TIME.name, label, worker.start_time))
+        usage = _usage(worker.pid)
+        if usage:  # None when the worker exited a moment ago
+            samples[RESIDENT_MEMORY].append(_sample(RESIDENT_MEMORY.name, label, usage[0]))
+            samples[OPEN_FDS].append(_sample(OPEN_FDS.name, label, usage[1]))
+    samples[BUILD_INFO].append(_sample(BUILD_INFO.name, [("version", version)], 1))
+    return [line for info, lines in samples.items() for line in [*_header(info), *lines]]
 
 
 def _header(info: FamilyInfo) -> list[str]:

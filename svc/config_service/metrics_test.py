@@ -1,5 +1,7 @@
 import multiprocessing
+import os
 import re
+import shutil
 
 import pytest
 
@@ -10,6 +12,7 @@ VALUE = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]Inf|NaN"
 SAMPLE = re.compile(rf"(?P<name>{NAME.pattern})(?:\{{(?P<labels>.*)\}})? (?P<value>{VALUE})")
 LABEL = re.compile(r'(?P<name>[a-zA-Z_][a-zA-Z0-9_]*)="(?P<value>(?:[^"\\\n]|\\[\\"n])*)"(?:,|$)')
 HELP = re.compile(r"(?:[^\\\n]|\\[\\n])*")
+ESCAPES = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
 SUFFIXES = {"counter": [""], "gauge": [""], "histogram": ["_bucket", "_sum", "_count"]}
 
 REQUESTS = "config_service_http_requests_total"
@@ -21,7 +24,7 @@ NOT_MODIFIED = "config_service_not_modified_total"
 
 
 def unescape(text: str) -> str:
-    return re.sub(r'\\[\\"n]', lambda escape: {"n": "\n"}.get(escape[0][1], escape[0][1]), text)
+    return re.sub(r'\\[\\"n]', lambda escape: ESCAPES[escape[0]], text)
 
 
 def parse(text: str) -> dict[str, dict]:
@@ -42,7 +45,8 @@ def parse(text: str) -> dict[str, dict]:
             family["type"] = kind
         else:
             sample = SAMPLE.fullmatch(line)
-            assert sample and "type" in family, f"not a sample of an announced family: {line}"
+            assert sample, f"malformed sample: {line}"
+            assert "type" in family, f"a sample before its family's HELP and TYPE: {line}"
             names = [family["name"] + suffix for suffix in SUFFIXES[family["type"]]]
             assert sample["name"] in names, f"outside its family: {line}"
             key = (sample["name"], parse_labels(sample["labels"] or ""))
@@ -82,7 +86,7 @@ def check_buckets(family: dict) -> None:
         assert (family["name"] + "_sum", labels) in family["samples"]
 
 
-def scrape(text: bytes) -> dict[tuple[str, frozenset], float]:
+def read_samples(text: bytes) -> dict[tuple[str, frozenset], float]:
     families = parse(text.decode())
     return {key: value for family in families.values() for key, value in family["samples"].items()}
 
@@ -93,6 +97,23 @@ def at(samples: dict, name: str, **labels: str) -> float | None:
 
 def per_worker(samples: dict, name: str) -> dict[str, float]:
     return {dict(labels)["worker"]: value for (n, labels), value in samples.items() if n == name}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a 1\n",  # no HELP, no TYPE
+        "# HELP a A.\n# TYPE a gauge\nb 1\n",  # outside its family
+        "# HELP a A.\n# TYPE a gauge\na 1\na 2\n",  # the same series twice
+        '# HELP a A.\n# TYPE a gauge\na{x="\\q"} 1\n',  # not an escape
+        "# HELP a A.\n# TYPE a gauge\na 1e+\n",  # not a number
+        '# HELP h H.\n# TYPE h histogram\nh_bucket{le="1.0"} 2\nh_bucket{le="+Inf"} 1\n'
+        "h_sum 0\nh_count 1\n",  # buckets not cumulative
+    ],
+)
+def test_the_parser_refuses_a_malformed_exposition(text):
+    with pytest.raises(AssertionError):
+        parse(text)
 
 
 def run_worker(directory, slot: int, requests: int, connection) -> None:
@@ -120,7 +141,7 @@ class Worker:
 
     def scrape(self) -> dict:
         self.connection.send("render")
-        return scrape(self.connection.recv())
+        return read_samples(self.connection.recv())
 
     def exit(self) -> None:
         self.connection.send("exit")
@@ -167,23 +188,23 @@ def test_a_scrape_sums_all_workers_and_a_dead_workers_counters_still_count(
 
 def test_files_of_another_layout_or_name_are_ignored(tmp_path):
     ours, our_metrics = service_registry(["/a"])
-    other, other_metrics = service_registry(["/a", "/b"])  # e.g. another build's routes
+    other, other_metrics = service_registry(["/b"])  # another build: same size, other routes
     store = ours.open(tmp_path, slot=0, version="new")
     other_store = other.open(tmp_path, slot=1, version="old")
-    (tmp_path / "worker-2-1.metrics").write_bytes(b"not metrics")
-    (tmp_path / "notes.txt").write_text("not metrics either")
-    our_metrics.not_modified.inc()
     other_metrics.not_modified.inc(amount=10)
     other_metrics.listener_connected.set(value=1)
+    our_metrics.not_modified.inc()
+    shutil.copy(tmp_path / f"worker-0-{os.getpid()}.metrics", tmp_path / "copy.metrics")
+    (tmp_path / "worker-2-1.metrics").write_bytes(b"not metrics")
 
-    samples = scrape(store.render())
+    samples = read_samples(store.render())
     assert at(samples, NOT_MODIFIED) == 1
     assert per_worker(samples, CONNECTED) == {"0": 0}
 
     store.close()
     other_store.close()
     remove_files(tmp_path)
-    assert [path.name for path in tmp_path.iterdir()] == ["notes.txt"]
+    assert [path.name for path in tmp_path.iterdir()] == ["copy.metrics"]
 
 
 def test_label_values_and_help_are_escaped_and_read_back_unchanged():
@@ -194,15 +215,12 @@ def test_label_values_and_help_are_escaped_and_read_back_unchanged():
     store = registry.open(None, slot=0, version='v"1\\')
     texts.inc(awkward, amount=2)
 
-    families = parse(store.render().decode())
-    assert families["texts_total"]["help"] == help
-    samples = scrape(store.render())
+    text = store.render()
+    assert parse(text.decode())["texts_total"]["help"] == help
+    samples = read_samples(text)
     assert at(samples, "texts_total", text=awkward) == 2
     assert at(samples, "texts_total", text="plain") == 0
     assert at(samples, "config_service_build_info", version='v"1\\') == 1
-
-
-LES = ("0.5", "1.0", "2.5", "+Inf")
 
 
 def test_an_observation_equal_to_a_bound_counts_in_that_bounds_bucket():
@@ -213,8 +231,9 @@ def test_an_observation_equal_to_a_bound_counts_in_that_bounds_bucket():
     for value in (0, 0.5, 1, 1.0000001, 2.5, 3):
         latency.observe("/a", value=value)
 
-    samples = scrape(store.render())
-    buckets = {le: at(samples, "latency_seconds_bucket", route="/a", le=le) for le in LES}
+    samples = read_samples(store.render())
+    bounds = ("0.5", "1.0", "2.5", "+Inf")
+    buckets = {le: at(samples, "latency_seconds_bucket", route="/a", le=le) for le in bounds}
     assert buckets == {"0.5": 2, "1.0": 3, "2.5": 5, "+Inf": 6}  # cumulative, `le` is <=
     assert at(samples, "latency_seconds_sum", route="/a") == pytest.approx(8.0000001)
     assert at(samples, "latency_seconds_count", route="/b") == 0
@@ -230,7 +249,7 @@ def test_in_memory_a_store_shows_only_its_own_process():
 
     text = first_store.render()
     assert b"\nconfig_service_not_modified_total 10\n" in text  # a count reads as a count
-    samples = scrape(text)
+    samples = read_samples(text)
     assert per_worker(samples, START_TIME).keys() == per_worker(samples, CONNECTED).keys() == {"0"}
 
 
@@ -241,8 +260,8 @@ def test_the_service_shows_every_declared_family_with_bounds_written_as_clients_
     table = markdown_table()
     assert all(f"| `{name}` | {families[name]['type']} |" in table for name in families)
     durations = families["config_service_http_request_duration_seconds"]["samples"]
-    unmatched = [labels for name, labels in durations if name.endswith("_bucket")]
-    les = [dict(labels)["le"] for labels in unmatched if ("route", "unmatched") in labels]
+    buckets = [dict(labels) for name, labels in durations if name.endswith("_bucket")]
+    les = [labels["le"] for labels in buckets if labels["route"] == "unmatched"]
     assert les == "0.001 0.0025 0.005 0.01 0.025 0.05 0.1 0.25 0.5 1.0 2.5 5.0 10.0 +Inf".split()
 
 
@@ -253,6 +272,8 @@ def test_undeclared_values_late_declarations_and_writes_after_close_are_refused(
         metrics.http_requests.inc("/a", "PATCH", "2xx")  # the caller maps it to "other"
     with pytest.raises(RuntimeError):
         registry.counter("late_total", "Declared after open().")
+    with pytest.raises(RuntimeError):
+        registry.open(None, slot=0, version="test")  # a registry backs one store
     store.close()
     with pytest.raises(ValueError):
         metrics.not_modified.inc()

@@ -217,6 +217,7 @@ class Registry:
         self._opened = False
 
     def counter(self, name: str, help: str, labels: Mapping[str, Sequence[str]] = {}) -> Counter:
+        """A counter with a series for every combination of the labels' values."""
         return self._declare(Counter(name, help, labels))
 
     def gauge(
@@ -227,6 +228,7 @@ class Registry:
         *,
         aggregate: Literal["sum", "worker"] = "sum",
     ) -> Gauge:
+        """A gauge: summed over live workers, or shown per live worker with a `worker` label."""
         if aggregate not in ("sum", "worker"):
             raise ValueError(f"{name}: aggregate is 'sum' or 'worker', not {aggregate!r}")
         return self._declare(Gauge(name, help, labels, aggregate))
@@ -239,6 +241,7 @@ class Registry:
         *,
         buckets: Sequence[float],
     ) -> Histogram:
+        """A histogram with these finite bucket bounds, in increasing order (+Inf is added)."""
         return self._declare(Histogram(name, help, labels, buckets))
 
     def describe(self) -> list[FamilyInfo]:

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.responses import Response
 
 from config_service.bus import MessageBus
+from config_service.metrics import Store
 from config_service.read_model import Read, ReadConditions
 from config_service.representation import Representation
 
@@ -26,6 +27,14 @@ async def get_bus(request: Request) -> MessageBus:
 
 
 Bus = Annotated[MessageBus, Depends(get_bus)]
+
+
+async def get_metrics_store(request: Request) -> Store:
+    """Where this worker keeps its metrics, and whence a scrape reads every worker's."""
+    return request.app.state.metrics_store
+
+
+MetricsStore = Annotated[Store, Depends(get_metrics_store)]
 
 
 # --- request headers of a GET --------------------------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 from config_service import main
 from config_service.bus import MessageBus
 from config_service.messages import Command, Get, Query
+from config_service.metrics import ignored_metrics
 from config_service.read_model import Read, ReadModel
 from config_service.representation import Representation
 
@@ -58,7 +59,9 @@ def get_thing(cursor, query: GetThing) -> Representation:
 
 
 def new_bus(database) -> tuple[MessageBus, ReadModel]:
-    read_model = ReadModel(max_bytes=1 << 20, max_wait=5, max_waiters=10, retry_after=1)
+    read_model = ReadModel(
+        max_bytes=1 << 20, max_wait=5, max_waiters=10, retry_after=1, metrics=ignored_metrics()
+    )
     read_model.listening_started()
     bus = MessageBus(
         database, read_model, commands={Shout: shout}, queries={Whisper: whisper, GetThing: get_thing}

@@ -7,6 +7,7 @@ bring the result back: one thread hop per request.
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ import psycopg2.extras
 import psycopg2.pool
 
 from config_service.errors import DatabaseUnavailable, InvalidValue, UnavailableReason
+from config_service.metrics import Gauge, ServiceMetrics
 from config_service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,7 +30,22 @@ type Cursor = psycopg2.extras.RealDictCursor
 
 
 class ConnectionPool(psycopg2.pool.ThreadedConnectionPool):
-    """psycopg2's thread-safe pool, plus a way to drop idle connections that died together."""
+    """psycopg2's thread-safe pool, plus a way to drop idle connections that died together,
+    and a gauge of the connections in use (set under the pool's own lock, so exact)."""
+
+    def __init__(self, size: int, *, in_use: Gauge, **connect_kwargs: Any):
+        self._in_use = in_use
+        # minconn = maxconn: psycopg2's pool closes returned connections beyond minconn.
+        super().__init__(size, size, **connect_kwargs)
+
+    def _getconn(self, key: Any = None) -> psycopg2.extensions.connection:
+        connection = super()._getconn(key)
+        self._in_use.set(value=len(self._used))
+        return connection
+
+    def _putconn(self, connection: Any, key: Any = None, close: bool = False) -> None:
+        super()._putconn(connection, key, close)
+        self._in_use.set(value=len(self._used))
 
     def discard_idle(self) -> None:
         """Close every idle connection: when one is found dead the server restarted, so are they."""
@@ -45,10 +62,19 @@ class _LostBeforeCommit(Exception):
 class Database:
     """Runs handler functions on pooled connections in worker threads."""
 
-    def __init__(self, pool: ConnectionPool, executor: ThreadPoolExecutor, *, retry_after: int):
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        executor: ThreadPoolExecutor,
+        *,
+        retry_after: int,
+        metrics: ServiceMetrics,
+    ):
         self._pool = pool
         self._executor = executor
         self._retry_after = retry_after
+        self._metrics = metrics
+        self._counting = threading.Lock()  # retries are counted by database threads only
 
     async def read[**P, T](
         self, work: Callable[Concatenate[Cursor, P], T], *args: P.args, **kwargs: P.kwargs
@@ -73,6 +99,8 @@ class Database:
             # Typically a connection that died idle across a server restart. Nothing was
             # committed, so one more try on a fresh connection cannot apply a write twice.
             self._pool.discard_idle()
+            with self._counting:
+                self._metrics.db_retries.inc()
             try:
                 return self._run_on_a_connection(work, write)
             except _LostBeforeCommit as lost:
@@ -155,13 +183,13 @@ def connect_kwargs(settings: Settings) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def open_database(settings: Settings) -> AsyncIterator[Database]:
+async def open_database(settings: Settings, metrics: ServiceMetrics) -> AsyncIterator[Database]:
     """A Database for the lifetime of the block; its connections are closed on exit."""
     size = settings.db_pool_size
-    # minconn = maxconn: psycopg2's pool closes returned connections beyond minconn.
-    pool = ConnectionPool(size, size, **connect_kwargs(settings))
+    pool = ConnectionPool(size, in_use=metrics.db_in_use, **connect_kwargs(settings))
+    metrics.db_pool_size.set(value=size)
     executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="database")
-    database = Database(pool, executor, retry_after=settings.retry_after)
+    database = Database(pool, executor, retry_after=settings.retry_after, metrics=metrics)
     try:
         yield database
     finally:

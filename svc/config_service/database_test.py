@@ -7,7 +7,9 @@ import pytest
 from conftest import make_settings
 from config_service.database import ConnectionPool, Database, connect_kwargs, open_database
 from config_service.errors import DatabaseUnavailable, InvalidValue
+from config_service.metrics import service_registry
 from test import postgres
+from test.prometheus import at, read_samples
 from test.random_refs import random_name
 from test.waiting import until
 
@@ -36,11 +38,32 @@ def settings_for_db(database_url):
     return make_settings(database_url, db_pool_size=2, db_statement_timeout=0.5, retry_after=3)
 
 
+class Metrics:
+    """The service's metrics, kept in this process's memory, and read back as a scrape would."""
+
+    def __init__(self):
+        registry, self.families = service_registry(())
+        self.store = registry.open(None, slot=0, version="test")
+
+    def value(self, name: str, **labels: str) -> float | None:
+        return at(read_samples(self.store.render()), name, **labels)
+
+
+def new_database(settings, metrics: Metrics) -> Database:
+    size = settings.db_pool_size
+    pool = ConnectionPool(size, in_use=metrics.families.db_in_use, **connect_kwargs(settings))
+    executor = ThreadPoolExecutor(max_workers=size)
+    return Database(pool, executor, retry_after=settings.retry_after, metrics=metrics.families)
+
+
 @pytest.fixture
-def database(settings_for_db, scratch_tables):
-    size = settings_for_db.db_pool_size
-    pool = ConnectionPool(size, size, **connect_kwargs(settings_for_db))
-    database = Database(pool, ThreadPoolExecutor(max_workers=size), retry_after=3)
+def metrics() -> Metrics:
+    return Metrics()
+
+
+@pytest.fixture
+def database(settings_for_db, scratch_tables, metrics):
+    database = new_database(settings_for_db, metrics)
     yield database
     database.close()
 
@@ -126,7 +149,7 @@ def test_connections_killed_while_idle_are_replaced_transparently(database, data
     assert scratch_names(database).count(name) == 1
 
 
-def test_a_connection_lost_before_commit_is_retried_once_and_applies_nothing(database):
+def test_a_connection_lost_before_commit_is_retried_once_and_applies_nothing(database, metrics):
     attempts = []
 
     def insert_then_lose_connection(cursor):
@@ -139,6 +162,7 @@ def test_a_connection_lost_before_commit_is_retried_once_and_applies_nothing(dat
         run(database, insert_then_lose_connection, write=True)
     assert len(attempts) == 2
     assert name not in scratch_names(database)
+    assert metrics.value("config_service_db_transactions_retried_total") == 1
 
 
 def test_a_connection_lost_while_committing_is_never_retried(database):
@@ -155,20 +179,29 @@ def test_a_connection_lost_while_committing_is_never_retried(database):
     assert run(database, lambda cursor: cursor.execute("SELECT 1") or "alive") == "alive"
 
 
-def test_an_unreachable_server_is_unavailable_not_an_error(settings_for_db):
-    unreachable = make_settings("postgresql://postgres@127.0.0.1:9/none", db_connect_timeout=1)
-    pool = ConnectionPool(0, 1, **connect_kwargs(unreachable))
-    database = Database(pool, ThreadPoolExecutor(max_workers=1), retry_after=5)
+def test_an_unreachable_server_is_unavailable_not_an_error(proxy, database_url, metrics):
+    settings = make_settings(proxy.dsn(database_url), db_pool_size=1, db_connect_timeout=1)
+    database = new_database(settings, metrics)
+    proxy.refuse()  # the server went away: its connection died, and no new one is accepted
     try:
-        with pytest.raises(DatabaseUnavailable, match="cannot be reached"):
-            run(database, lambda cursor: None)
+        with pytest.raises(DatabaseUnavailable, match="cannot be reached") as caught:
+            run(database, lambda cursor: cursor.execute("SELECT 1"))
+        assert caught.value.reason == "unreachable"
     finally:
         database.close()
 
 
-def test_discard_idle_closes_only_idle_connections(database_url):
+def test_connections_in_use_are_counted_exactly(database, metrics):
+    def in_use_now(cursor) -> float | None:
+        return metrics.value("config_service_db_pool_connections_in_use")
+
+    assert run(database, in_use_now) == 1
+    assert metrics.value("config_service_db_pool_connections_in_use") == 0
+
+
+def test_discard_idle_closes_only_idle_connections(database_url, metrics):
     settings = make_settings(database_url, db_pool_size=2)
-    pool = ConnectionPool(2, 2, **connect_kwargs(settings))
+    pool = ConnectionPool(2, in_use=metrics.families.db_in_use, **connect_kwargs(settings))
     in_use = pool.getconn()
     pool.discard_idle()
     assert in_use.closed == 0
@@ -189,7 +222,8 @@ def test_open_database_closes_every_connection_on_exit(empty_database):
         return count
 
     async def use():
-        async with open_database(make_settings(empty_database, db_pool_size=2)) as database:
+        settings = make_settings(empty_database, db_pool_size=2)
+        async with open_database(settings, Metrics().families) as database:
             await database.read(lambda cursor: cursor.execute("SELECT 1"))
             return connections()
 

@@ -15,6 +15,7 @@ import psycopg2
 import psycopg2.extensions
 
 from config_service.database import connect_kwargs
+from config_service.metrics import ServiceMetrics
 from config_service.read_model import ReadModel
 from config_service.settings import Settings
 
@@ -27,9 +28,12 @@ type Connection = psycopg2.extensions.connection
 
 
 class Listener:
-    def __init__(self, connect: Callable[[], Connection], read_model: ReadModel):
+    def __init__(
+        self, connect: Callable[[], Connection], read_model: ReadModel, metrics: ServiceMetrics
+    ):
         self._connect = connect
         self._read_model = read_model
+        self._metrics = metrics
         self._connection: Connection | None = None
         self._fd = -1  # the connection's socket; fileno() fails once psycopg2 saw it close
         self._reconnecting: asyncio.Task | None = None
@@ -48,6 +52,7 @@ class Listener:
         asyncio.get_running_loop().add_reader(self._fd, self._on_readable)
         self._connection = connection
         self._read_model.listening_started()
+        self._metrics.listener_connected.set(value=1)
 
     def _connect_and_listen(self) -> Connection:
         connection = self._connect()
@@ -65,12 +70,14 @@ class Listener:
             return
         for notification in self._connection.notifies:
             self._read_model.changed(notification.payload)
+        self._metrics.notifications.inc(amount=len(self._connection.notifies))
         self._connection.notifies.clear()
 
     def _lost(self) -> None:
         log.warning("lost the connection listening for changes; reading from PostgreSQL")
         self._stop_listening()
         self._read_model.listening_lost()
+        self._metrics.listener_connected.set(value=0)
         self._reconnect_soon()
 
     def _reconnect_soon(self) -> None:
@@ -83,6 +90,7 @@ class Listener:
                 await self._listen()
             except psycopg2.Error:
                 continue
+            self._metrics.listener_reconnects.inc()
             log.info("listening for changes again")
             return
 
@@ -99,10 +107,12 @@ class Listener:
 
 
 @asynccontextmanager
-async def open_listener(settings: Settings, read_model: ReadModel) -> AsyncIterator[Listener]:
+async def open_listener(
+    settings: Settings, read_model: ReadModel, metrics: ServiceMetrics
+) -> AsyncIterator[Listener]:
     """A Listener feeding `read_model` for the lifetime of the block."""
     parameters = {**connect_kwargs(settings), "application_name": "config-service-listener"}
-    listener = Listener(lambda: psycopg2.connect(**parameters), read_model)
+    listener = Listener(lambda: psycopg2.connect(**parameters), read_model, metrics)
     await listener.start()
     try:
         yield listener

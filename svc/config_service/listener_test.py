@@ -8,6 +8,7 @@ from ulid import ULID
 
 from conftest import make_settings
 from config_service.listener import open_listener
+from config_service.metrics import ignored_metrics
 from test import postgres
 from test.random_refs import random_name
 
@@ -57,7 +58,7 @@ def test_every_commit_is_heard_by_its_keys_and_a_rollback_is_not(database_url, a
     configuration_id = str(ULID())
 
     async def scenario():
-        async with open_listener(make_settings(database_url), recorder):
+        async with open_listener(make_settings(database_url), recorder, ignored_metrics()):
             execute(database_url, "UPDATE applications SET comments = 'x' WHERE id = %s", (application_id,))
             execute(
                 database_url,
@@ -88,7 +89,7 @@ def test_a_lost_connection_is_reported_at_once_and_listening_resumes(database_ur
     recorder = Recorder()
 
     async def scenario():
-        async with open_listener(make_settings(database_url), recorder):
+        async with open_listener(make_settings(database_url), recorder, ignored_metrics()):
             await asyncio.to_thread(
                 postgres.terminate_connections, database_url, "config-service-listener"
             )
@@ -106,7 +107,7 @@ def test_a_database_down_at_start_is_retried_in_the_background(proxy, database_u
 
     async def scenario():
         settings = make_settings(proxy.dsn(database_url), db_connect_timeout=1)
-        async with open_listener(settings, recorder):
+        async with open_listener(settings, recorder, ignored_metrics()):
             assert recorder.events == []  # started anyway, not listening
             proxy.restore()
             await until_recorded(recorder, "started")

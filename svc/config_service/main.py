@@ -1,13 +1,14 @@
 """The application factory: the one place where everything is wired together.
 
-settings -> read model -> (lifespan) database, listener, bus with every handler table ->
-middleware, routers, problem handlers, OpenAPI and its docs pages.
+settings -> routers -> metrics -> read model -> problem handlers, OpenAPI, middleware;
+then, in the lifespan: database, listener, and the bus with every handler table.
 """
 
 import logging
 import tomllib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import Depends, FastAPI
 
@@ -25,6 +26,8 @@ from config_service.docs import install_docs
 from config_service.head import HeadMiddleware
 from config_service.json_bodies import JsonBodyMiddleware
 from config_service.listener import open_listener
+from config_service.metrics import ignored_metrics, service_registry
+from config_service.monitoring import router as monitoring_router
 from config_service.openapi import install_openapi
 from config_service.problems import install_problem_handlers
 from config_service.read_model import ReadModel
@@ -49,21 +52,24 @@ QUERY_HANDLERS: HandlerTable = {
 }
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """A ready-to-serve app; `uvicorn --factory config_service.main:create_app` calls it."""
+def create_app(
+    settings: Settings | None = None, *, metrics_directory: Path | None = None, worker: int = 0
+) -> FastAPI:
+    """A ready-to-serve app; `uvicorn --factory config_service.main:create_app` calls it.
+
+    Workers of one service share `metrics_directory`, each as its `worker` number (server.py);
+    without one, a scrape sees this process only.
+    """
     settings = settings or get_settings()
-    read_model = ReadModel(
-        max_bytes=settings.read_cache_bytes,
-        max_wait=settings.max_wait_seconds,
-        max_waiters=settings.max_waiters,
-        retry_after=settings.retry_after,
-    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.auth_enabled:
             log.warning("no API_READ_TOKENS or API_WRITE_TOKENS: the API is open to anyone")
-        async with open_database(settings) as database, open_listener(settings, read_model):
+        async with (
+            open_database(settings, metrics) as database,
+            open_listener(settings, read_model, metrics),
+        ):
             app.state.bus = MessageBus(
                 database, read_model, commands=COMMAND_HANDLERS, queries=QUERY_HANDLERS
             )
@@ -80,15 +86,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # install_docs serves /docs and /redoc from the configured asset URLs
         redoc_url=None,
     )
-    # The server ends held requests with this when it starts to shut down (server.py).
-    app.state.read_model = read_model
-    install_problem_handlers(app)
-    install_openapi(app)
-    install_docs(app, settings)
     api_checks = [Depends(no_unknown_query_parameters)]
     app.include_router(applications_router, prefix=API_PREFIX, dependencies=api_checks)
     app.include_router(configurations_router, prefix=API_PREFIX, dependencies=api_checks)
     app.include_router(health.router)
+    install_docs(app, settings)
+    if settings.metrics_enabled:
+        app.include_router(monitoring_router)
+        routes = list(dict.fromkeys(route.path for route in app.routes))
+        registry, metrics = service_registry(routes)
+        app.state.metrics_store = registry.open(metrics_directory, slot=worker, version=VERSION)
+    else:
+        metrics = ignored_metrics()
+    read_model = ReadModel(
+        max_bytes=settings.read_cache_bytes,
+        max_wait=settings.max_wait_seconds,
+        max_waiters=settings.max_waiters,
+        retry_after=settings.retry_after,
+        metrics=metrics,
+    )
+    # The server ends held requests with this when it starts to shut down (server.py).
+    app.state.read_model = read_model
+    install_problem_handlers(app, metrics)
+    install_openapi(app)
     # Added innermost first: a request meets the request log, then tokens, then body checks.
     app.add_middleware(HeadMiddleware)
     app.add_middleware(
@@ -102,5 +122,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             read_tokens=settings.api_read_tokens,
             write_tokens=settings.api_write_tokens,
         )
-    app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(RequestLogMiddleware, metrics=metrics)
     return app

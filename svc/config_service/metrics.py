@@ -530,3 +530,31 @@ def markdown_table() -> str:
         help = info.help.replace("|", "\\|")  # a bare | would end the cell
         rows.append(f"| `{info.name}` | {info.kind} | {labels} | {help} |")
     return "\n".join(rows) + "\n"
+
+
+class _Ignored:
+    """A family that records nothing (METRICS_ENABLED=false): the calls stay, the cost goes."""
+
+    def inc(self, *label_values: str, amount: float = 1.0) -> None:
+        pass
+
+    def set(self, *label_values: str, value: float) -> None:
+        pass
+
+    def add(self, *label_values: str, amount: float) -> None:
+        pass
+
+    def observe(self, *label_values: str, value: float) -> None:
+        pass
+
+
+class _IgnoringRegistry:
+    def counter(self, *args, **kwargs) -> _Ignored:
+        return _Ignored()
+
+    gauge = histogram = counter
+
+
+def ignored_metrics() -> ServiceMetrics:
+    """Families that record nothing, for a service that exposes no metrics."""
+    return ServiceMetrics(_IgnoringRegistry(), routes=())  # type: ignore[arg-type]

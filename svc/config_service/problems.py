@@ -22,6 +22,7 @@ from config_service.errors import (
     NotFound,
     PreconditionFailed,
 )
+from config_service.metrics import ServiceMetrics
 from config_service.request_log import request_id_of
 
 PROBLEM_JSON = "application/problem+json"
@@ -61,14 +62,18 @@ def problem(
     )
 
 
-async def _domain_error(request: Request, exc: DomainError) -> Response:
-    status, title = STATUS_OF[type(exc)]
-    errors, headers = (), None
-    if isinstance(exc, InvalidValue):
-        errors = [{"loc": list(exc.loc), "msg": exc.detail}]
-    if isinstance(exc, DatabaseUnavailable):
-        headers = {"Retry-After": str(exc.retry_after)}
-    return problem(request.scope, status, exc.detail, title=title, errors=errors, headers=headers)
+def _domain_error_handler(metrics: ServiceMetrics):
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        status, title = STATUS_OF[type(exc)]
+        errors, headers = (), None
+        if isinstance(exc, InvalidValue):
+            errors = [{"loc": list(exc.loc), "msg": exc.detail}]
+        if isinstance(exc, DatabaseUnavailable):
+            headers = {"Retry-After": str(exc.retry_after)}
+            metrics.db_unavailable.inc(exc.reason)
+        return problem(request.scope, status, exc.detail, title=title, errors=errors, headers=headers)
+
+    return domain_error
 
 
 async def _request_validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -96,9 +101,9 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+def install_problem_handlers(app: FastAPI, metrics: ServiceMetrics) -> None:
     """Every error a client can cause becomes problem+json; this is the one table of how."""
-    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(DomainError, _domain_error_handler(metrics))
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(HTTPException, _http_error)
 

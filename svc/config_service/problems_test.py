@@ -12,6 +12,7 @@ from config_service.errors import (
     NotFound,
     PreconditionFailed,
 )
+from config_service.metrics import ignored_metrics
 from config_service.problems import STATUS_OF, install_problem_handlers, problem, problem_responses
 
 
@@ -21,7 +22,7 @@ class Body(BaseModel):
 
 def app_raising(error: Exception) -> TestClient:
     app = FastAPI()
-    install_problem_handlers(app)
+    install_problem_handlers(app, ignored_metrics())
 
     @app.get("/raise")
     async def raise_it():

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from config_service.errors import DatabaseUnavailable, DomainError
+from config_service.metrics import ServiceMetrics
 from config_service.representation import Representation, none_match
 
 if TYPE_CHECKING:
@@ -120,8 +121,10 @@ class ReadModel:
         max_wait: int,
         max_waiters: int,
         retry_after: int,
+        metrics: ServiceMetrics,
         clock: Callable[[], float] = time.monotonic,
     ):
+        self._metrics = metrics
         self._max_bytes = max_bytes
         self._max_wait = max_wait
         self._max_waiters = max_waiters
@@ -205,8 +208,10 @@ class ReadModel:
         age = None
         if entry is not None and entry.current:
             self._entries.move_to_end(key)
+            self._metrics.read_hits.inc()
             representation = entry.representation
         else:
+            self._metrics.read_misses.inc()
             try:
                 representation = await self._load(key, load, fresh=conditions.no_cache)
             except DatabaseUnavailable:
@@ -252,6 +257,8 @@ class ReadModel:
         while self._bytes > self._max_bytes:
             _, evicted = self._entries.popitem(last=False)
             self._bytes -= evicted.size
+        self._metrics.read_bytes.set(value=self._bytes)
+        self._metrics.read_entries.set(value=len(self._entries))
 
     def _stale(self, key: str, max_age: int | None) -> tuple[Representation, int] | None:
         """The last representation known, if known current at most `max_age` seconds ago."""
@@ -268,7 +275,10 @@ class ReadModel:
             return await self._read(query, load)  # nothing would end a wait: answer now
         if self._held >= self._max_waiters:
             read = await self._read(query, load)
-            return replace(read, held=Held("shed", 0.0, waited=0)) if read.not_modified else read
+            if not read.not_modified:
+                return read
+            self._metrics.watch_ended.inc("shed")
+            return replace(read, held=Held("shed", 0.0, waited=0))
         key, if_none_match = query.key, query.conditions.if_none_match
         watch = self._watches.get(key)
         if watch is None:
@@ -277,6 +287,7 @@ class ReadModel:
         future = asyncio.get_running_loop().create_future()
         watch.waiters[future] = if_none_match
         self._held += 1
+        self._metrics.watch_held.add(amount=1)
         try:
             read = await self._read(query, load)
             if not read.not_modified or read.age is not None:
@@ -284,6 +295,7 @@ class ReadModel:
             return await self._hold(future, read, query.conditions)
         finally:
             self._held -= 1
+            self._metrics.watch_held.add(amount=-1)
             del watch.waiters[future]
             if not watch.waiters and self._watches.get(key) is watch:
                 del self._watches[key]
@@ -297,6 +309,7 @@ class ReadModel:
         finally:
             timer.cancel()
         held = Held(outcome, self._clock() - started, waited=math.ceil(delay))
+        self._metrics.watch_ended.inc(outcome)
         if isinstance(result, DomainError):
             return replace(read, held=held, error=result)
         if result is None or not none_match(conditions.if_none_match, result.etag):

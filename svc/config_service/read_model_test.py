@@ -14,6 +14,7 @@ import pytest
 
 from config_service.errors import DatabaseUnavailable
 from config_service.messages import Get
+from config_service.metrics import ignored_metrics
 from config_service.read_model import ENTRY_OVERHEAD, ReadConditions, ReadModel
 from config_service.representation import Representation
 
@@ -54,7 +55,13 @@ class Clock:
 
 
 def new_model(clock=None, **overrides) -> ReadModel:
-    options = {"max_bytes": 1 << 20, "max_wait": 10, "max_waiters": 100, "retry_after": 3}
+    options = {
+        "max_bytes": 1 << 20,
+        "max_wait": 10,
+        "max_waiters": 100,
+        "retry_after": 3,
+        "metrics": ignored_metrics(),
+    }
     model = ReadModel(**{**options, **overrides}, clock=clock or Clock())
     model.listening_started()
     return model

@@ -1,4 +1,5 @@
-"""Request ids and the request log: one line per request, and one traceback per failure."""
+"""Request ids, the request log and the HTTP metrics: one line per request (and one
+traceback per failure), one count and one duration per request."""
 
 import logging
 import random
@@ -8,6 +9,8 @@ import time
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ulid import base32
+
+from config_service.metrics import HTTP_METHODS, UNMATCHED_ROUTE, ServiceMetrics
 
 log = logging.getLogger("config_service.requests")
 
@@ -33,10 +36,12 @@ def _new_request_id() -> str:
 
 
 class RequestLogMiddleware:
-    """Gives each request an id (the caller's X-Request-ID or a new ULID), echoes it, logs it."""
+    """Gives each request an id (the caller's X-Request-ID or a new ULID), echoes it, logs it,
+    and counts it."""
 
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, *, metrics: ServiceMetrics):
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,6 +55,7 @@ class RequestLogMiddleware:
             request_id = _new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         status = 0
+        self.metrics.http_in_flight.add(amount=1)
 
         async def send_with_request_id(message: Message) -> None:
             nonlocal status
@@ -69,18 +75,32 @@ class RequestLogMiddleware:
                 detail = "An unexpected error occurred; it has been logged."
                 await problem(scope, 500, detail)(scope, receive, send_with_request_id)
         finally:
+            seconds = time.perf_counter() - started
+            self.metrics.http_in_flight.add(amount=-1)
+            if status:  # 0: the client left before anything was answered
+                self._count(scope, status, seconds)
             level = logging.DEBUG if scope["path"] in QUIET_PATHS else logging.INFO
             if log.isEnabledFor(level):
-                _log_request(level, scope, status, started, request_id)
+                _log_request(level, scope, status, seconds, request_id)
+
+    def _count(self, scope: Scope, status: int, seconds: float) -> None:
+        route = scope.get("route")  # FastAPI's matched route: its template, not the raw path
+        template = route.path if route else UNMATCHED_ROUTE
+        method = scope["method"] if scope["method"] in HTTP_METHODS else "other"
+        self.metrics.http_requests.inc(template, method, f"{status // 100}xx")
+        if status == 304:
+            self.metrics.not_modified.inc()
+        if "held" not in scope["state"]:  # a watch's wait is not latency: see watch metrics
+            self.metrics.http_duration.observe(template, value=seconds)
 
 
-def _log_request(level: int, scope: Scope, status: int, started: float, request_id: str) -> None:
+def _log_request(level: int, scope: Scope, status: int, seconds: float, request_id: str) -> None:
     route = scope.get("route")  # FastAPI's matched route: log its template, not the raw path
     fields = {
         "method": scope["method"],
         "path": route.path if route else scope["path"][:200],
         "status": status,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+        "duration_ms": round(seconds * 1000, 3),
         "request_id": request_id,
         "client": scope["client"][0] if scope.get("client") else None,
     }

@@ -6,13 +6,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from config_service.problems import install_problem_handlers
+from config_service.metrics import ignored_metrics
 from config_service.request_log import RequestLogMiddleware
 
 
 @pytest.fixture
 def client():
     app = FastAPI()
-    install_problem_handlers(app)
+    install_problem_handlers(app, ignored_metrics())
 
     @app.get("/items/{item_id}")
     async def get_item(item_id: str):
@@ -22,7 +23,7 @@ def client():
     async def boom():
         raise RuntimeError("unexpected")
 
-    app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(RequestLogMiddleware, metrics=ignored_metrics())
     return TestClient(app, raise_server_exceptions=False)
 
 

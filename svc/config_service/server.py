@@ -7,11 +7,14 @@ many server processes, each accepting on its own SO_REUSEPORT socket (see `super
 import logging
 import multiprocessing
 import resource
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import psycopg2
 import psycopg2.extensions
@@ -89,9 +92,11 @@ class Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def serve_app(settings: Settings, sock: socket.socket) -> None:
+def serve_app(
+    settings: Settings, sock: socket.socket, metrics_directory: Path | None = None, worker: int = 0
+) -> None:
     """Serve the app on `sock` until SIGTERM/SIGINT, in this process."""
-    app = create_app(settings)
+    app = create_app(settings, metrics_directory=metrics_directory, worker=worker)
     config = uvicorn.Config(
         app,
         access_log=False,  # the service's own request log replaces it
@@ -102,10 +107,11 @@ def serve_app(settings: Settings, sock: socket.socket) -> None:
     Server(config, before_shutdown=app.state.read_model.end_watches).run(sockets=[sock])
 
 
-def run_worker() -> None:
+def run_worker(metrics_directory: Path, worker: int) -> None:
     """One server process of several: its own SO_REUSEPORT socket, uvicorn serving the app."""
     settings = get_settings()  # read again: a spawned process inherits the environment only
-    serve_app(settings, listening_socket(settings.host, settings.port, reuse_port=True))
+    sock = listening_socket(settings.host, settings.port, reuse_port=True)
+    serve_app(settings, sock, metrics_directory, worker)
 
 
 def supervise(settings: Settings, *, on_listening: Callable[[], None]) -> None:
@@ -114,7 +120,19 @@ def supervise(settings: Settings, *, on_listening: Callable[[], None]) -> None:
     Each worker accepts on its own SO_REUSEPORT socket, so the kernel spreads connections
     evenly. (uvicorn's --workers shares one socket, and asyncio accepts every pending
     connection at once: a burst of keep-alive connections lands on a single worker.)
+    Workers keep their metrics in files of one directory, so any of them can answer a scrape
+    for all (metrics.py); a restarted worker keeps its number, and its predecessor's file.
     """
+    metrics_directory = Path(tempfile.mkdtemp(prefix="config-service-metrics-"))
+    try:
+        _supervise(settings, on_listening, metrics_directory)
+    finally:
+        shutil.rmtree(metrics_directory, ignore_errors=True)
+
+
+def _supervise(
+    settings: Settings, on_listening: Callable[[], None], metrics_directory: Path
+) -> None:
     # Workers share the port through SO_REUSEPORT, which would also let a second instance
     # of the service join in silently: check first that nothing holds the port.
     listening_socket(settings.host, settings.port, listen=False).close()
@@ -124,20 +142,22 @@ def supervise(settings: Settings, *, on_listening: Callable[[], None]) -> None:
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, lambda number, _: stop_signals.append(number))
 
-    def start() -> multiprocessing.Process:
-        worker = spawn.Process(target=run_worker, name="config-service-worker")
+    def start(number: int) -> multiprocessing.Process:
+        worker = spawn.Process(
+            target=run_worker, args=(metrics_directory, number), name="config-service-worker"
+        )
         worker.start()
         return worker
 
-    workers = [start() for _ in range(settings.workers)]
+    workers = [start(number) for number in range(settings.workers)]
     while not stop_signals:
         time.sleep(0.2)
-        for index, worker in enumerate(workers):
+        for number, worker in enumerate(workers):
             if not worker.is_alive() and not stop_signals:
                 log.warning(
                     f"worker {worker.pid} exited with code {worker.exitcode}; restarting it"
                 )
-                workers[index] = start()
+                workers[number] = start(number)
     for worker in workers:
         worker.terminate()  # SIGTERM: each finishes its in-flight requests, then exits
     for worker in workers:

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     max_waiters: int = Field(
         default=10_000, ge=0, description="Held GETs per worker; past that, 304 at once."
     )
+    metrics_enabled: bool = Field(
+        default=True, description="Serve /metrics; false records nothing (and saves its cost)."
+    )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1,::1",
         description="Proxies whose X-Forwarded-For/-Proto are trusted (comma-separated, or *).",

@@ -1,0 +1,30 @@
+"""GET /metrics: the whole service's Prometheus metrics, whichever worker answers the scrape.
+
+Outside /api/v1 like the health checks, but guarded by the read tokens when tokens are set
+(security.py), and logged at debug only (request_log.py).
+"""
+
+from fastapi import APIRouter, Response
+
+from config_service.api import MetricsStore
+from config_service.metrics import CONTENT_TYPE
+
+router = APIRouter(tags=["monitoring"])
+
+
+@router.get(
+    "/metrics",
+    operation_id="metrics",
+    summary="Prometheus metrics of every worker",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The text exposition format (0.0.4): counters and histograms summed "
+            "over all workers, gauges summed or labelled by `worker`.",
+            "content": {CONTENT_TYPE: {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def metrics(store: MetricsStore) -> Response:
+    """Reading every worker's file takes about a millisecond: done on the event loop."""
+    return Response(store.render(), media_type=CONTENT_TYPE)

@@ -8,9 +8,8 @@ dependencies below, never through `request.app.state` elsewhere.
 import re
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
-from fastapi.dependencies.utils import get_flat_dependant
-from fastapi.exceptions import RequestValidationError
+from fastapi import Depends, Request
+from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from config_service.bus import MessageBus
@@ -55,28 +54,14 @@ def _seconds(value: str | None) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
 
 
-async def read_conditions(
-    if_none_match: Annotated[
-        str | None,
-        Header(description="ETags you hold: 304 when one is current (or, with Prefer, a wait)."),
-    ] = None,
-    cache_control: Annotated[
-        str | None,
-        Header(
-            description="`no-cache` (or `max-age=0`): read PostgreSQL, not memory. "
-            "`stale-if-error=N`: while PostgreSQL is unreachable, accept the last version "
-            "known current at most N seconds ago (with `Age`) instead of 503."
-        ),
-    ] = None,
-    prefer: Annotated[
-        str | None,
-        Header(
-            description="`wait=N` with a current If-None-Match: hold the request until the "
-            "representation changes (200) or N seconds pass (304), at most MAX_WAIT_SECONDS."
-        ),
-    ] = None,
-) -> ReadConditions:
-    """What a GET asks of its answer; an unparsable directive is ignored (RFC 9111, RFC 7240)."""
+def read_conditions(headers: Headers) -> ReadConditions:
+    """What a GET asks of its answer; an unparsable directive is ignored (RFC 9111, RFC 7240).
+
+    Read from the headers directly rather than as FastAPI header parameters: those cost more
+    than the rest of a read from memory (they are documented by READ_PARAMETERS instead).
+    """
+    if_none_match = headers.get("if-none-match")
+    cache_control, prefer = headers.get("cache-control"), headers.get("prefer")
     if cache_control is None and prefer is None:
         return ReadConditions(if_none_match=if_none_match)
     cache = _directives(cache_control)
@@ -88,24 +73,37 @@ async def read_conditions(
     )
 
 
-Conditions = Annotated[ReadConditions, Depends(read_conditions)]
+def header_parameter(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "header",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string"},
+    }
 
 
-async def no_unknown_query_parameters(request: Request) -> None:
-    """422 for a query parameter the operation does not take, as for an unknown body field:
-    a typo such as `?nmae=billing` must not quietly return everything."""
-    if not request.scope["query_string"]:
-        return
-    route = request.scope["route"]
-    known = {parameter.alias for parameter in get_flat_dependant(route.dependant).query_params}
-    unknown = [name for name in request.query_params if name not in known]
-    if unknown:
-        raise RequestValidationError(
-            [
-                {"type": "extra_forbidden", "loc": ("query", name), "msg": "Unknown parameter"}
-                for name in unknown
-            ]
-        )
+# The headers read_conditions reads, as OpenAPI parameters (`openapi_extra` of a GET by id).
+READ_PARAMETERS = {
+    "parameters": [
+        header_parameter(
+            "If-None-Match",
+            "ETags you hold: 304 when one is current (with `Prefer: wait`, a watch).",
+        ),
+        header_parameter(
+            "Cache-Control",
+            "`no-cache` (or `max-age=0`): read PostgreSQL, not memory. `stale-if-error=N`: "
+            "while PostgreSQL is unreachable, accept the last version known current at most "
+            "N seconds ago (with `Age`) instead of 503.",
+        ),
+        header_parameter(
+            "Prefer",
+            "`wait=N` with a current If-None-Match: hold the request until the representation "
+            "changes (200) or N seconds pass (304), at most MAX_WAIT_SECONDS.",
+        ),
+    ]
+}
+
 
 
 # --- responses -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ is a 422 naming the field, never a 500 from the database.
 import math
 import re
 from contextvars import ContextVar
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import (
@@ -34,6 +35,7 @@ ULID_JSON_SCHEMA = {
 _ULID = TypeAdapter(ULID)
 
 
+@lru_cache(maxsize=4096)  # runtimes read the same ids again and again
 def _canonical_ulid(value: str) -> str:
     """ULIDs are case-insensitive: accept any case, answer with the canonical upper case."""
     if len(value) != 26:

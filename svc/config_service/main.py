@@ -10,10 +10,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from config_service import health
-from config_service.api import no_unknown_query_parameters
 from config_service.applications import commands as application_commands
 from config_service.applications import queries as application_queries
 from config_service.applications.router import router as applications_router
@@ -30,6 +29,7 @@ from config_service.metrics import ignored_metrics, service_registry
 from config_service.monitoring import router as monitoring_router
 from config_service.openapi import install_openapi
 from config_service.problems import install_problem_handlers
+from config_service.query_parameters import QueryParameterMiddleware
 from config_service.read_model import ReadModel
 from config_service.request_log import RequestLogMiddleware
 from config_service.security import BearerTokenMiddleware
@@ -86,9 +86,8 @@ def create_app(
         docs_url=None,  # install_docs serves /docs and /redoc from the configured asset URLs
         redoc_url=None,
     )
-    api_checks = [Depends(no_unknown_query_parameters)]
-    app.include_router(applications_router, prefix=API_PREFIX, dependencies=api_checks)
-    app.include_router(configurations_router, prefix=API_PREFIX, dependencies=api_checks)
+    app.include_router(applications_router, prefix=API_PREFIX)
+    app.include_router(configurations_router, prefix=API_PREFIX)
     app.include_router(health.router)
     install_docs(app, settings)
     if settings.metrics_enabled:
@@ -111,6 +110,7 @@ def create_app(
     install_openapi(app)
     # Added innermost first: a request meets the request log, then tokens, then body checks.
     app.add_middleware(HeadMiddleware)
+    app.add_middleware(QueryParameterMiddleware, routes=app.routes, prefix=API_PREFIX)
     app.add_middleware(
         JsonBodyMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -103,10 +103,10 @@ def test_conditional_and_watch_headers_are_declared_parameters(document):
     operations = api_operations(document)
     for operation_id in ("getApplication", "getConfiguration"):
         names = {p["name"] for p in operations[operation_id][2]["parameters"]}
-        assert {"if-none-match", "prefer", "cache-control"} <= names
+        assert {"If-None-Match", "Prefer", "Cache-Control"} <= names
     for operation_id in ("updateApplication", "updateConfiguration"):
         names = {p["name"] for p in operations[operation_id][2]["parameters"]}
-        assert "if-match" in names
+        assert "If-Match" in names
     list_names = {p["name"] for p in operations["listApplications"][2]["parameters"]}
     assert list_names == {"limit", "after", "name"}
 

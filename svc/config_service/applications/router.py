@@ -9,8 +9,9 @@ from config_service.api import (
     ETAG,
     JSON,
     Bus,
-    Conditions,
+    READ_PARAMETERS,
     header,
+    read_conditions,
     read_response,
     read_responses,
     representation_response,
@@ -31,7 +32,8 @@ ApplicationId = Annotated[
     )
 ]
 IfMatch = Annotated[
-    str | None, Header(description="Apply only if the application's ETag is still this one.")
+    str | None,
+    Header(alias="If-Match", description="Apply only if the application's ETag is still this one.")
 ]
 WRITTEN = {"ETag": ETAG, "Cache-Control": CACHE_CONTROL}
 
@@ -86,13 +88,14 @@ async def update_application(
     operation_id="getApplication",
     summary="Read an application and its configuration ids",
     responses={**read_responses("application"), **problem_responses(404, *READ_PROBLEMS)},
+    openapi_extra=READ_PARAMETERS,
 )
 async def get_application(
-    id: ApplicationId, bus: Bus, conditions: Conditions, request: Request
+    id: ApplicationId, bus: Bus, request: Request
 ) -> Response:
     """The application with the ids of all its configurations, ascending. Supports
     If-None-Match (304), `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter)."""
-    read = await bus.dispatch(GetApplication(id, conditions=conditions))
+    read = await bus.dispatch(GetApplication(id, conditions=read_conditions(request.headers)))
     return read_response(request, read)
 
 

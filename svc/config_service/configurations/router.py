@@ -8,8 +8,9 @@ from config_service.api import (
     CACHE_CONTROL,
     ETAG,
     Bus,
-    Conditions,
+    READ_PARAMETERS,
     header,
+    read_conditions,
     read_response,
     read_responses,
     representation_response,
@@ -34,7 +35,8 @@ ConfigurationId = Annotated[
     )
 ]
 IfMatch = Annotated[
-    str | None, Header(description="Apply only if the configuration's ETag is still this one.")
+    str | None,
+    Header(alias="If-Match", description="Apply only if the configuration's ETag is still this one.")
 ]
 WRITTEN = {"ETag": ETAG, "Cache-Control": CACHE_CONTROL}
 
@@ -106,11 +108,12 @@ async def update_configuration(
     operation_id="getConfiguration",
     summary="Read a configuration",
     responses={**read_responses("configuration"), **problem_responses(404, *READ_PROBLEMS)},
+    openapi_extra=READ_PARAMETERS,
 )
 async def get_configuration(
-    id: ConfigurationId, bus: Bus, conditions: Conditions, request: Request
+    id: ConfigurationId, bus: Bus, request: Request
 ) -> Response:
     """One configuration with its config document. Supports If-None-Match (304),
     `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter)."""
-    read = await bus.dispatch(GetConfiguration(id, conditions=conditions))
+    read = await bus.dispatch(GetConfiguration(id, conditions=read_conditions(request.headers)))
     return read_response(request, read)

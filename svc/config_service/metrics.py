@@ -458,7 +458,8 @@ class ServiceMetrics:
         )
         self.http_duration = registry.histogram(
             f"{prefix}http_request_duration_seconds",
-            "Time from a request's arrival to its response's end, by route template.",
+            "Time from a request's arrival to its response's end, by route template; held "
+            "watches are not included (see config_service_watch_ended_total).",
             {"route": [*routes, UNMATCHED_ROUTE]},
             buckets=DURATION_BUCKETS,
         )
@@ -507,7 +508,7 @@ class ServiceMetrics:
         )
         self.db_unavailable = registry.counter(
             f"{prefix}db_unavailable_total",
-            "Times a request found the database unavailable, by reason.",
+            "503s answered because the database was unavailable, by reason.",
             {"reason": DB_UNAVAILABLE_REASONS},
         )
         self.db_retries = registry.counter(

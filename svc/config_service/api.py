@@ -5,6 +5,7 @@ App-scoped objects are created in main.py and reached only through the `Annotate
 dependencies below, never through `request.app.state` elsewhere.
 """
 
+import asyncio
 import re
 from typing import Annotated, Any
 
@@ -13,11 +14,14 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from config_service.bus import MessageBus
+from config_service.messages import Get
 from config_service.metrics import Store
 from config_service.read_model import Read, ReadConditions
 from config_service.representation import Representation
 
 JSON = "application/json"
+# What the request log says of a held GET whose client went away (nginx's "client closed").
+CLIENT_CLOSED_REQUEST = 499
 
 
 async def get_bus(request: Request) -> MessageBus:
@@ -39,6 +43,10 @@ MetricsStore = Annotated[Store, Depends(get_metrics_store)]
 # --- request headers of a GET --------------------------------------------------------------
 
 DIRECTIVE = re.compile(r"\s*([A-Za-z-]+)\s*(?:=\s*\"?([^,\";]*)\"?)?\s*(?:;[^,]*)?(?:,|$)")
+# delta-seconds (RFC 9111 1.2.2, RFC 7240): ASCII digits only. str.isdigit() would also take
+# "²" (a latin-1 header can carry it), which int() refuses, as it does past 4,300 digits.
+DELTA_SECONDS = re.compile(r"[0-9]+")
+MAX_DELTA_SECONDS = 2**31  # what a larger one counts as (RFC 9111 1.2.2)
 
 
 def _directives(header: str | None) -> dict[str, str]:
@@ -51,7 +59,11 @@ def _directives(header: str | None) -> dict[str, str]:
 
 
 def _seconds(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isdigit() else None
+    """delta-seconds as an int, at most 2**31; None when `value` is not one."""
+    if value is None or not DELTA_SECONDS.fullmatch(value):
+        return None
+    digits = value.lstrip("0") or "0"
+    return MAX_DELTA_SECONDS if len(digits) > 10 else min(int(digits), MAX_DELTA_SECONDS)
 
 
 def read_conditions(headers: Headers) -> ReadConditions:
@@ -137,6 +149,34 @@ def read_response(request: Request, read: Read) -> Response:
     if read.not_modified:
         return Response(status_code=304, headers=headers)
     return Response(read.representation.body, media_type=JSON, headers=headers)
+
+
+async def answer_get(bus: MessageBus, request: Request, query: Get) -> Response:
+    """Dispatch a Get and shape its response.
+
+    A GET that may be held (Prefer: wait) is given up as soon as its client disconnects, so a
+    runtime that restarts or times out first does not keep a MAX_WAITERS place for nothing.
+    """
+    if not query.conditions.wait:
+        return read_response(request, await bus.dispatch(query))
+    reading = asyncio.ensure_future(bus.dispatch(query))
+    gone = asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait((reading, gone), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+        if not reading.done():
+            reading.cancel()  # the read model's `finally` gives the place back
+    if reading.cancelled() or reading.cancelling():
+        await asyncio.gather(reading, return_exceptions=True)  # until that `finally` has run
+        return Response(status_code=CLIENT_CLOSED_REQUEST)  # nobody reads it; it is logged
+    return read_response(request, reading.result())
+
+
+async def _disconnected(request: Request) -> None:
+    """Return when the client disconnects (a GET has no body: nothing else is received)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 # --- OpenAPI -------------------------------------------------------------------------------

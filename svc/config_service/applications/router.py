@@ -11,8 +11,8 @@ from config_service.api import (
     Bus,
     READ_PARAMETERS,
     header,
+    answer_get,
     read_conditions,
-    read_response,
     read_responses,
     representation_response,
 )
@@ -95,8 +95,8 @@ async def get_application(
 ) -> Response:
     """The application with the ids of all its configurations, ascending. Supports
     If-None-Match (304), `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter)."""
-    read = await bus.dispatch(GetApplication(id, conditions=read_conditions(request.headers)))
-    return read_response(request, read)
+    query = GetApplication(id, conditions=read_conditions(request.headers))
+    return await answer_get(bus, request, query)
 
 
 @router.get(

@@ -10,8 +10,8 @@ from config_service.api import (
     Bus,
     READ_PARAMETERS,
     header,
+    answer_get,
     read_conditions,
-    read_response,
     read_responses,
     representation_response,
 )
@@ -115,5 +115,5 @@ async def get_configuration(
 ) -> Response:
     """One configuration with its config document. Supports If-None-Match (304),
     `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter)."""
-    read = await bus.dispatch(GetConfiguration(id, conditions=read_conditions(request.headers)))
-    return read_response(request, read)
+    query = GetConfiguration(id, conditions=read_conditions(request.headers))
+    return await answer_get(bus, request, query)

@@ -47,7 +47,9 @@ class MessageBus:
             return result
         handler = self._handler(self._queries, message)
         if isinstance(message, Get):
-            return await self._read_model.read(message, partial(self._database.read, handler, message))
+            return await self._read_model.read(
+                message, partial(self._database.read, handler, message)
+            )
         return await self._database.read(handler, message)
 
     @staticmethod

@@ -64,7 +64,10 @@ def new_bus(database) -> tuple[MessageBus, ReadModel]:
     )
     read_model.listening_started()
     bus = MessageBus(
-        database, read_model, commands={Shout: shout}, queries={Whisper: whisper, GetThing: get_thing}
+        database,
+        read_model,
+        commands={Shout: shout},
+        queries={Whisper: whisper, GetThing: get_thing},
     )
     return bus, read_model
 
@@ -120,7 +123,10 @@ def messages_in(base: type) -> set[type]:
             pending.append(subclass)
             module = sys.modules[subclass.__module__]
             # dataclass(slots=True) replaces a class: count the one its module holds.
-            if not module.__name__.endswith("_test") and vars(module).get(subclass.__name__) is subclass:
+            if (
+                not module.__name__.endswith("_test")
+                and vars(module).get(subclass.__name__) is subclass
+            ):
                 found.add(subclass)
     return found - {Get}
 

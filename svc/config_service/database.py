@@ -172,7 +172,9 @@ def connect_kwargs(settings: Settings) -> dict[str, Any]:
         "dsn": settings.dsn,
         "connect_timeout": max(1, round(settings.db_connect_timeout)),
         "options": f"-c statement_timeout={statement_timeout_ms}",
-        "tcp_user_timeout": int((settings.db_connect_timeout + settings.db_statement_timeout) * 1000),
+        "tcp_user_timeout": int(
+            (settings.db_connect_timeout + settings.db_statement_timeout) * 1000
+        ),
         "keepalives": 1,
         "keepalives_idle": 30,
         "keepalives_interval": 5,

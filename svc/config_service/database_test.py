@@ -4,10 +4,10 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg2
 import pytest
 
-from conftest import make_settings
 from config_service.database import ConnectionPool, Database, connect_kwargs, open_database
 from config_service.errors import DatabaseUnavailable, InvalidValue
 from config_service.metrics import service_registry
+from conftest import make_settings
 from test import postgres
 from test.prometheus import at, read_samples
 from test.random_refs import random_name

@@ -2,9 +2,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from conftest import make_settings
 from config_service.docs import install_docs
 from config_service.security import BearerTokenMiddleware
+from conftest import make_settings
 
 # Each has a character that must be escaped in HTML: a URL from settings must not end the
 # attribute it is written in.

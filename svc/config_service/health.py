@@ -61,7 +61,7 @@ async def live() -> dict[str, str]:
             **problem_responses(503)[503],
             "description": "Not ready: the database is unreachable, or migrations are pending "
             "or differ from this build's.",
-        }
+        },
     },
 )
 async def ready(request: Request, bus: Bus) -> Response:

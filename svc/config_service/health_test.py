@@ -1,8 +1,8 @@
 from fastapi.testclient import TestClient
 
-from conftest import make_settings
 from config_service.main import create_app
 from config_service.migrations import apply_migrations, discover
+from conftest import make_settings
 
 
 def test_live_is_200_without_any_token(database_url):

@@ -6,9 +6,9 @@ import psycopg2
 import pytest
 from ulid import ULID
 
-from conftest import make_settings
 from config_service.listener import open_listener
 from config_service.metrics import ignored_metrics
+from conftest import make_settings
 from test import postgres
 from test.random_refs import random_name
 
@@ -59,7 +59,11 @@ def test_every_commit_is_heard_by_its_keys_and_a_rollback_is_not(database_url, a
 
     async def scenario():
         async with open_listener(make_settings(database_url), recorder, ignored_metrics()):
-            execute(database_url, "UPDATE applications SET comments = 'x' WHERE id = %s", (application_id,))
+            execute(
+                database_url,
+                "UPDATE applications SET comments = 'x' WHERE id = %s",
+                (application_id,),
+            )
             execute(
                 database_url,
                 "INSERT INTO configurations (id, application_id, name) VALUES (%s, %s, %s)",
@@ -67,7 +71,9 @@ def test_every_commit_is_heard_by_its_keys_and_a_rollback_is_not(database_url, a
             )
             connection = psycopg2.connect(database_url)
             with connection.cursor() as cursor:  # rolled back: nothing to hear
-                cursor.execute("UPDATE applications SET comments = 'y' WHERE id = %s", (application_id,))
+                cursor.execute(
+                    "UPDATE applications SET comments = 'y' WHERE id = %s", (application_id,)
+                )
             connection.rollback()
             connection.close()
             await until_recorded(recorder, f"configuration:{configuration_id}")
@@ -95,7 +101,9 @@ def test_a_lost_connection_is_reported_at_once_and_listening_resumes(database_ur
             )
             await until_recorded(recorder, "lost")
             await until_recorded(recorder, "started", times=2)  # reconnected
-            execute(database_url, "UPDATE applications SET name = name WHERE id = %s", (application_id,))
+            execute(
+                database_url, "UPDATE applications SET name = name WHERE id = %s", (application_id,)
+            )
             await until_recorded(recorder, f"application:{application_id}")
 
     asyncio.run(scenario())

@@ -3,8 +3,8 @@ import logging
 
 import pytest
 
-from conftest import make_settings
 from config_service.logs import JsonFormatter, TextFormatter, configure_logging
+from conftest import make_settings
 
 
 def record(message: str = "request", **fields) -> logging.LogRecord:

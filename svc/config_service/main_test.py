@@ -1,9 +1,9 @@
 import psycopg2
 from fastapi.testclient import TestClient
 
-from conftest import make_settings
 from config_service.main import VERSION, create_app
 from config_service.migrations import apply_migrations
+from conftest import make_settings
 from test.random_refs import random_name
 from test.waiting import until
 

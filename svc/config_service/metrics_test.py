@@ -1,6 +1,5 @@
 import multiprocessing
 import os
-import re
 import shutil
 
 import pytest
@@ -80,9 +79,7 @@ def start_worker():
         worker.process.kill()
 
 
-def test_a_scrape_sums_all_workers_and_a_dead_workers_counters_still_count(
-    tmp_path, start_worker
-):
+def test_a_scrape_sums_all_workers_and_a_dead_workers_counters_still_count(tmp_path, start_worker):
     get_a = {"route": "/a", "method": "GET", "status": "2xx"}
     first, second = start_worker(tmp_path, 0, 3), start_worker(tmp_path, 1, 4)
     for samples in (first.scrape(), second.scrape()):

@@ -1,8 +1,8 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import make_settings
 from config_service.main import create_app
+from conftest import make_settings
 from test.prometheus import at, parse, read_samples
 from test.random_refs import random_name
 

@@ -12,7 +12,11 @@ WRITES = {"401", "403", "400", "413", "415", "422", "503"}
 READS = {"401", "422", "503"}
 OPERATIONS = {
     "createApplication": ("post", "/api/v1/applications", {"201", "409"} | WRITES),
-    "updateApplication": ("put", "/api/v1/applications/{id}", {"200", "404", "409", "412"} | WRITES),
+    "updateApplication": (
+        "put",
+        "/api/v1/applications/{id}",
+        {"200", "404", "409", "412"} | WRITES,
+    ),
     "getApplication": ("get", "/api/v1/applications/{id}", {"200", "304", "404"} | READS),
     "listApplications": ("get", "/api/v1/applications", {"200"} | READS),
     "createConfiguration": ("post", "/api/v1/configurations", {"201", "409"} | WRITES),
@@ -47,7 +51,7 @@ def api_operations(document) -> dict[str, tuple[str, str, dict]]:
 
 
 def all_responses(document):
-    for path, operations in document["paths"].items():
+    for operations in document["paths"].values():
         for operation in operations.values():
             for status, response in operation["responses"].items():
                 yield operation["operationId"], status, response

@@ -71,7 +71,9 @@ def _domain_error_handler(metrics: ServiceMetrics):
         if isinstance(exc, DatabaseUnavailable):
             headers = {"Retry-After": str(exc.retry_after)}
             metrics.db_unavailable.inc(exc.reason)
-        return problem(request.scope, status, exc.detail, title=title, errors=errors, headers=headers)
+        return problem(
+            request.scope, status, exc.detail, title=title, errors=errors, headers=headers
+        )
 
     return domain_error
 

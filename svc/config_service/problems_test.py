@@ -55,7 +55,11 @@ def test_each_domain_error_becomes_its_problem(error, status):
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
-    assert (body["status"], body["title"], body["detail"]) == (status, STATUS_OF[type(error)][1], error.detail)
+    assert (body["status"], body["title"], body["detail"]) == (
+        status,
+        STATUS_OF[type(error)][1],
+        error.detail,
+    )
     assert body["type"] == "about:blank"
     assert body["instance"] == "/raise"
 
@@ -63,9 +67,9 @@ def test_each_domain_error_becomes_its_problem(error, status):
 def test_invalid_value_names_the_field_and_unavailable_says_when_to_retry():
     invalid = app_raising(InvalidValue("bad", loc=("body", "application_id"))).get("/raise")
     assert invalid.json()["errors"] == [{"loc": ["body", "application_id"], "msg": "bad"}]
-    unavailable = app_raising(
-        DatabaseUnavailable("down", reason="unreachable", retry_after=7)
-    ).get("/raise")
+    unavailable = app_raising(DatabaseUnavailable("down", reason="unreachable", retry_after=7)).get(
+        "/raise"
+    )
     assert unavailable.headers["retry-after"] == "7"
 
 

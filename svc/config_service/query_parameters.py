@@ -22,7 +22,11 @@ class QueryParameterMiddleware:
         self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["query_string"] and scope["path"].startswith(self.prefix):
+        if (
+            scope["type"] == "http"
+            and scope["query_string"]
+            and scope["path"].startswith(self.prefix)
+        ):
             unknown = self._unknown(scope)
             if unknown:
                 errors = [{"loc": ["query", name], "msg": "Unknown parameter"} for name in unknown]

@@ -68,7 +68,9 @@ def new_model(clock=None, **overrides) -> ReadModel:
 
 
 def get(model: ReadModel, store: Store, thing_id: str, **conditions):
-    return model.read(GetThing(thing_id, conditions=ReadConditions(**conditions)), store.load(thing_id))
+    return model.read(
+        GetThing(thing_id, conditions=ReadConditions(**conditions)), store.load(thing_id)
+    )
 
 
 def body_version(read) -> int:

@@ -1,8 +1,8 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import make_settings
 from config_service.main import create_app
+from conftest import make_settings
 from test.random_refs import random_name
 
 READ, WRITE = "read-token-1", "write-token-1"

@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from conftest import make_settings
 from config_service import server
 from config_service.server import (
     FILES_BESIDES_WAITERS,
@@ -21,10 +20,10 @@ from config_service.server import (
     raise_open_files_limit,
 )
 from config_service.settings import SVC_DIR, get_settings
+from conftest import make_settings
 from test import postgres
 from test.live_server import ServerProcess
 from test.waiting import until
-
 
 
 def test_accepted_connections_inherit_tcp_nodelay():
@@ -122,8 +121,7 @@ def test_a_second_instance_on_the_same_port_is_refused_before_saying_it_serves(d
             )
             assert second.returncode == 1
             assert (
-                f"cannot listen on 127.0.0.1:{server.port}: Address already in use"
-                in second.stderr
+                f"cannot listen on 127.0.0.1:{server.port}: Address already in use" in second.stderr
             )
             assert "serving on" not in second.stderr
 

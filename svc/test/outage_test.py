@@ -6,8 +6,8 @@ import psycopg2
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import make_settings
 from config_service.main import create_app
+from conftest import make_settings
 from test.random_refs import random_name
 
 API = "/api/v1/applications"

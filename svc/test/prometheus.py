@@ -15,6 +15,7 @@ HELP = re.compile(r"(?:[^\\\n]|\\[\\n])*")
 ESCAPES = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
 SUFFIXES = {"counter": [""], "gauge": [""], "histogram": ["_bucket", "_sum", "_count"]}
 
+
 def unescape(text: str) -> str:
     return re.sub(r'\\[\\"n]', lambda escape: ESCAPES[escape[0]], text)
 

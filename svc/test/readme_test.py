@@ -6,10 +6,10 @@ import threading
 import httpx
 import pytest
 
-from conftest import make_settings
 from config_service.main import create_app
 from config_service.metrics import markdown_table
 from config_service.settings import SVC_DIR, Settings
+from conftest import make_settings
 from test.live_server import LiveServer
 from test.random_refs import random_name
 
@@ -58,7 +58,9 @@ def test_the_runtime_example_follows_a_configuration_through_a_change(database_u
         follower = threading.Thread(target=run)
         follower.start()
         assert first.wait(10), "the example did not read the configuration"
-        http.put(f"/api/v1/configurations/{configuration['id']}", json={"name": "c", "config": {"v": 2}})
+        http.put(
+            f"/api/v1/configurations/{configuration['id']}", json={"name": "c", "config": {"v": 2}}
+        )
         follower.join(timeout=10)
 
     assert outcome == {"done": True} and seen == [{"v": 1}, {"v": 2}]

@@ -495,9 +495,10 @@ def test_losing_the_listener_answers_held_requests_within_2_seconds_and_holds_no
 
     A proxy keeps the listener from reconnecting (it refuses new connections) while the
     pool's open connections keep working."""
-    with GatedProxy.in_front_of(empty_database) as proxy, ServerProcess(
-        proxy.dsn(empty_database), WORKERS="1", MAX_WAIT_SECONDS="10"
-    ) as server:
+    with (
+        GatedProxy.in_front_of(empty_database) as proxy,
+        ServerProcess(proxy.dsn(empty_database), WORKERS="1", MAX_WAIT_SECONDS="10") as server,
+    ):
         api = Api(server)
         application = api.new_application()
         changed = api.new_configuration(application, config={"v": 0})

@@ -12,7 +12,6 @@ from config_service.errors import AlreadyExists, NotFound, PreconditionFailed
 from test.random_refs import MISSING_ID, random_name
 
 
-
 def stored(cursor, application_id: str) -> dict | None:
     cursor.execute("SELECT name, comments FROM applications WHERE id = %s", (application_id,))
     return cursor.fetchone()

@@ -8,10 +8,10 @@ from config_service.api import (
     CACHE_CONTROL,
     ETAG,
     JSON,
-    Bus,
     READ_PARAMETERS,
-    header,
+    Bus,
     answer_get,
+    header,
     read_conditions,
     read_responses,
     representation_response,
@@ -26,14 +26,15 @@ from config_service.problems import READ_PROBLEMS, WRITE_PROBLEMS, problem_respo
 router = APIRouter(prefix="/applications", tags=["applications"])
 
 ApplicationId = Annotated[
-    Ulid, Path(
+    Ulid,
+    Path(
         description="The application's id.",
         openapi_examples={"an application": {"value": APPLICATION_ID_EXAMPLE}},
-    )
+    ),
 ]
 IfMatch = Annotated[
     str | None,
-    Header(alias="If-Match", description="Apply only if the application's ETag is still this one.")
+    Header(alias="If-Match", description="Apply only if the application's ETag is still this one."),
 ]
 WRITTEN = {"ETag": ETAG, "Cache-Control": CACHE_CONTROL}
 
@@ -90,9 +91,7 @@ async def update_application(
     responses={**read_responses("application"), **problem_responses(404, *READ_PROBLEMS)},
     openapi_extra=READ_PARAMETERS,
 )
-async def get_application(
-    id: ApplicationId, bus: Bus, request: Request
-) -> Response:
+async def get_application(id: ApplicationId, bus: Bus, request: Request) -> Response:
     """The application with the ids of all its configurations, ascending. Supports
     If-None-Match (304), `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter)."""
     query = GetApplication(id, conditions=read_conditions(request.headers))
@@ -121,7 +120,8 @@ async def list_applications(
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
     after: Annotated[Ulid | None, Query(description="Start after this id.")] = None,
     name: Annotated[
-        Name | None, Query(description="Only the application of exactly this name (case-sensitive).")
+        Name | None,
+        Query(description="Only the application of exactly this name (case-sensitive)."),
     ] = None,
 ) -> Response:
     """Applications ordered by id; while more remain, `Link: <…>; rel="next"` points to them.

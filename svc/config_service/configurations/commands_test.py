@@ -12,7 +12,6 @@ from config_service.errors import AlreadyExists, InvalidValue, NotFound, Precond
 from test.random_refs import MISSING_ID, random_name
 
 
-
 @pytest.fixture
 def application_id(cursor) -> str:
     application_id = "01ARZ3NDEKTSV4RRFFQ69G5FA1"

@@ -14,7 +14,9 @@ def test_create_canonicalises_the_application_id():
 
 
 def test_update_takes_a_gets_body_back_but_nothing_unknown():
-    body = ConfigurationUpdate(id=APPLICATION_ID.lower(), application_id=APPLICATION_ID, name="db", config={})
+    body = ConfigurationUpdate(
+        id=APPLICATION_ID.lower(), application_id=APPLICATION_ID, name="db", config={}
+    )
     assert (body.id, body.application_id) == (APPLICATION_ID, APPLICATION_ID)
     with pytest.raises(ValidationError, match="extra"):
         ConfigurationUpdate(name="db", config={}, colour="blue")

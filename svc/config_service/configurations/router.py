@@ -7,10 +7,10 @@ from fastapi import APIRouter, Header, Path, Request, Response
 from config_service.api import (
     CACHE_CONTROL,
     ETAG,
-    Bus,
     READ_PARAMETERS,
-    header,
+    Bus,
     answer_get,
+    header,
     read_conditions,
     read_responses,
     representation_response,
@@ -29,14 +29,17 @@ from config_service.problems import READ_PROBLEMS, WRITE_PROBLEMS, problem_respo
 router = APIRouter(prefix="/configurations", tags=["configurations"])
 
 ConfigurationId = Annotated[
-    Ulid, Path(
+    Ulid,
+    Path(
         description="The configuration's id.",
         openapi_examples={"a configuration": {"value": CONFIGURATION_ID_EXAMPLE}},
-    )
+    ),
 ]
 IfMatch = Annotated[
     str | None,
-    Header(alias="If-Match", description="Apply only if the configuration's ETag is still this one.")
+    Header(
+        alias="If-Match", description="Apply only if the configuration's ETag is still this one."
+    ),
 ]
 WRITTEN = {"ETag": ETAG, "Cache-Control": CACHE_CONTROL}
 
@@ -110,9 +113,7 @@ async def update_configuration(
     responses={**read_responses("configuration"), **problem_responses(404, *READ_PROBLEMS)},
     openapi_extra=READ_PARAMETERS,
 )
-async def get_configuration(
-    id: ConfigurationId, bus: Bus, request: Request
-) -> Response:
+async def get_configuration(id: ConfigurationId, bus: Bus, request: Request) -> Response:
     """One configuration with its config document. Supports If-None-Match (304),
     `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter)."""
     query = GetConfiguration(id, conditions=read_conditions(request.headers))

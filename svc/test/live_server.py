@@ -54,7 +54,8 @@ def free_port() -> int:
 class ServerProcess:
     """`python -m config_service.server` (what `make run` starts) on a free port.
 
-    Ready once /health/ready answers 200; stopped with SIGTERM on exit, its output kept in
+    Ready once /health/ready answers 200 and every worker has started (with several, the
+    first one ready is not all of them); stopped with SIGTERM on exit, its output kept in
     `output`. Logs go to a file, not a pipe: a full pipe would block the server.
     """
 
@@ -82,17 +83,23 @@ class ServerProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        workers = int(self.environment.get("WORKERS", "1"))
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.process.poll() is None:
             try:
-                if httpx.get(f"{self.url}/health/ready", timeout=1).status_code == 200:
-                    return self
+                ready = httpx.get(f"{self.url}/health/ready", timeout=1).status_code == 200
             except httpx.TransportError:
-                pass
+                ready = False
+            if ready and self.workers_started() >= workers:
+                return self
             time.sleep(0.1)
         self.process.kill()
         self.process.wait()
         pytest.fail(f"the server did not become ready:\n{self.read_output()}")
+
+    def workers_started(self) -> int:
+        """How many worker processes have started serving so far (restarted ones included)."""
+        return self.read_output().count("Application startup complete")
 
     def __exit__(self, *exc_info) -> None:
         self.stop()

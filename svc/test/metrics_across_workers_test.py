@@ -38,8 +38,8 @@ def test_every_scrape_counts_every_workers_requests_even_across_a_restart(databa
 
         killed = min(server.worker_pids())
         os.kill(killed, signal.SIGKILL)
-        # Back to two live workers once the replacement has opened its metrics file.
-        until(lambda: len(per_worker(scrape(server.url), STARTED)) == 2, seconds=30)
+        until(lambda: server.workers_started() == 3, seconds=60)  # its replacement serves
+        assert len(per_worker(scrape(server.url), STARTED)) == 2
         send(server.url, 10)
         after = [scrape(server.url) for _ in range(8)]
         assert {at(samples, REQUESTS, **LIVE) for samples in after} == {50}

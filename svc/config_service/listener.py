@@ -111,7 +111,15 @@ async def open_listener(
     settings: Settings, read_model: ReadModel, metrics: ServiceMetrics
 ) -> AsyncIterator[Listener]:
     """A Listener feeding `read_model` for the lifetime of the block."""
-    parameters = {**connect_kwargs(settings), "application_name": "config-service-listener"}
+    parameters = {
+        **connect_kwargs(settings),
+        "application_name": "config-service-listener",
+        # It only ever receives, so nothing else would notice a peer gone silent (a network
+        # black hole): probe after 5 s of quiet, give up after 3 unanswered probes a second apart.
+        "keepalives_idle": 5,
+        "keepalives_interval": 1,
+        "keepalives_count": 3,
+    }
     listener = Listener(lambda: psycopg2.connect(**parameters), read_model, metrics)
     await listener.start()
     try:

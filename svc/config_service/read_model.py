@@ -37,6 +37,8 @@ ENTRY_OVERHEAD = 400
 LOST_REREAD_SECONDS = 2.0
 # Held requests that started together end up to this fraction early, so they spread out.
 WAIT_JITTER = 0.1
+# The key of a notification that any representation may have changed (a TRUNCATE, 0005).
+EVERYTHING = "*"
 
 type Load = Callable[[], Awaitable[Representation]]
 type Outcome = Literal["changed", "timeout", "shed", "lost", "shutdown"]
@@ -153,6 +155,10 @@ class ReadModel:
 
     def changed(self, key: str) -> None:
         """The representation named `key` changed (or may have): stop serving it as current."""
+        if key == EVERYTHING:
+            for each in {*self._entries, *self._flights, *self._watches}:
+                self.changed(each)
+            return
         entry = self._entries.get(key)
         if entry is not None and entry.current:
             entry.current = False
@@ -212,8 +218,11 @@ class ReadModel:
             representation = entry.representation
         else:
             self._metrics.read_misses.inc()
+            # With memory off, every GET reads for itself, as with no-cache: a read already in
+            # flight may have begun before a change that this GET comes after.
+            fresh = conditions.no_cache or self._max_bytes == 0
             try:
-                representation = await self._load(key, load, fresh=conditions.no_cache)
+                representation = await self._load(key, load, fresh=fresh)
             except DatabaseUnavailable:
                 stale = self._stale(key, conditions.stale_if_error)
                 if stale is None:

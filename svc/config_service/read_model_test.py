@@ -125,6 +125,36 @@ def test_a_change_drops_only_its_key():
     assert store.reads == 3  # a twice, b once: b stayed in memory
 
 
+def test_a_change_of_everything_drops_every_key():
+    store, model = Store(), new_model()
+
+    async def scenario():
+        for thing_id in ("a", "b"):
+            await get(model, store, thing_id)
+        model.changed("*")  # a TRUNCATE
+        for thing_id in ("a", "b"):
+            await get(model, store, thing_id)
+
+    run(scenario)
+    assert store.reads == 4
+
+
+def test_with_memory_off_every_get_reads_for_itself():
+    store, model = Store(), new_model(max_bytes=0)
+
+    async def scenario():
+        store.gate = asyncio.Event()
+        first = asyncio.ensure_future(get(model, store, "a"))
+        await started(store)
+        second = asyncio.ensure_future(get(model, store, "a"))  # came after: no sharing
+        await started(store, reads=2)
+        store.gate.set()
+        await asyncio.gather(first, second)
+
+    run(scenario)
+    assert store.reads == 2
+
+
 def test_no_cache_reads_postgresql_and_keeps_the_result():
     store, model = Store(), new_model()
 

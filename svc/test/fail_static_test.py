@@ -237,11 +237,6 @@ def eventually(condition, seconds: float) -> bool:
     return True
 
 
-# BUG (read_model.py, ReadModel._load): with READ_CACHE_BYTES=0 a GET still joins a read of the
-# same id already in flight, which may have begun before a change committed that this GET comes
-# after; it then answers the old version. Memory off does not mean "every GET reads PostgreSQL".
-# Fix proposed in the report: with memory off, every GET reads for itself (as no-cache does).
-@pytest.mark.xfail(strict=True, reason="BUG: with memory off a GET joins a read begun before it")
 def test_with_memory_off_a_get_is_not_answered_by_a_read_begun_before_it(z, proxy, database_url):
     """READ_CACHE_BYTES=0: a GET sent after a change committed answers the change, even while
     an earlier GET of the same id, read before the change, is still on its way back."""

@@ -272,11 +272,6 @@ TRUNCATE_AND_RELOAD = """
 """
 
 
-# BUG (migration 0004): TRUNCATE fires no row-level trigger, so no notification: a worker keeps
-# answering a truncated configuration (and its application's old configuration_ids) from
-# memory for as long as it keeps it, not just for a notification lag. Fix proposed in the
-# report: AFTER TRUNCATE statement triggers that NOTIFY a key meaning "everything".
-@pytest.mark.xfail(strict=True, reason="BUG: TRUNCATE sends no notification (migration 0004)")
 def test_a_truncate_made_in_sql_reaches_memory(b, database_url):
     """B holds a configuration; a TRUNCATE that removes it must reach B like a DELETE does.
     The marker change, committed after it, shows when B has had every notification before it

@@ -30,7 +30,8 @@ def test_hits_and_misses_need_both_counters():
 def test_read_tells_a_service_without_metrics(monkeypatch, status, expected):
     def fake_get(url, **options):
         assert url == "http://svc/metrics"
-        return httpx.Response(status, text=f"{metrics.MISSES} 7\n", request=httpx.Request("GET", url))
+        request = httpx.Request("GET", url)
+        return httpx.Response(status, text=f"{metrics.MISSES} 7\n", request=request)
 
     monkeypatch.setattr(metrics.httpx, "get", fake_get)
     assert metrics.read("http://svc") == expected

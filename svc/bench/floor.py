@@ -33,6 +33,8 @@ class Gate:
         opened = self._opened
         self.held += 1
         try:
+            # Awaited directly: uvicorn never cancels a request's task (a client hanging up
+            # only marks it disconnected), which would cancel the Future for every waiter.
             await opened
         finally:
             self.held -= 1

@@ -3,8 +3,8 @@
 Made for holding 10,000 requests at once from one process: a Protocol per connection and a
 buffer, no streams, no client library. It records when each answer's last byte arrived, so
 times measured with it are the same for the service and for the floors. Requests carry
-`Connection: close`, so the server closes first and its side, not ours, keeps TIME_WAIT
-(10,000 connections a round would otherwise exhaust our ephemeral ports).
+`Connection: close`, and the connection is closed on the server's FIN, so the server closes
+first and its side, not ours, keeps TIME_WAIT.
 """
 
 import asyncio
@@ -97,6 +97,8 @@ class _Exchange(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         self._transport = transport
+        # Giving up on an answer (cancelling it) hangs up, so the server stops holding it.
+        self._answer.add_done_callback(lambda answer: answer.cancelled() and transport.close())
         transport.write(self._request)
 
     def data_received(self, data: bytes) -> None:
@@ -105,8 +107,10 @@ class _Exchange(asyncio.Protocol):
         if not self._answer.done():
             answer = parse_answer(bytes(self._data), received)
             if answer is not None:
+                # Not closed here: the server closes first (Connection: close), and closing
+                # on its FIN keeps TIME_WAIT on its side. Closing now would race that FIN and
+                # leave thousands of TIME_WAIT sockets here, which slow down every connect().
                 self._answer.set_result(answer)
-                self._transport.close()
 
     def connection_lost(self, error: Exception | None) -> None:
         if self._answer.done():
@@ -122,6 +126,7 @@ async def send(port: int, request: bytes) -> asyncio.Future:
     """Connect and write `request`; the returned Future resolves with the Answer.
 
     Returns once the request is written, not answered: a held request stays pending.
+    Cancelling the Future closes the connection.
     """
     loop = asyncio.get_running_loop()
     answer = loop.create_future()

@@ -1,4 +1,5 @@
 import asyncio
+import threading
 
 import pytest
 from fastapi import FastAPI, Request
@@ -83,3 +84,24 @@ def test_the_open_files_limit_goes_up_to_the_hard_limit():
     assert rawhttp.raise_open_files_limit() == resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     assert hard == resource.RLIM_INFINITY or soft == hard
+
+
+def test_cancelling_an_answer_hangs_up():
+    app = FastAPI()
+    hung_up = threading.Event()
+
+    @app.get("/slow")
+    async def slow(request: Request) -> PlainTextResponse:
+        while not await request.is_disconnected():
+            await asyncio.sleep(0.01)
+        hung_up.set()
+        return PlainTextResponse("late")
+
+    async def cancel(port):
+        answer = await rawhttp.send(port, rawhttp.request_bytes("GET", "/slow"))
+        await asyncio.sleep(0.2)
+        answer.cancel()
+
+    with LiveServer(app) as server:
+        asyncio.run(cancel(int(server.url.rsplit(":", 1)[1])))
+        assert hung_up.wait(timeout=5)

@@ -15,6 +15,11 @@ from config_service.settings import SVC_DIR
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
+# Whatever svc/.env or the shell says, the bench's requests carry no token, and its URLs
+# name 127.0.0.1.
+SERVICE_ENV = {"API_READ_TOKENS": "", "API_WRITE_TOKENS": "", "HOST": "127.0.0.1",
+               "LOG_FORMAT": "json"}
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     """A port nothing listens on now: bind port 0, read what the kernel chose, close."""
@@ -112,9 +117,10 @@ def service(
 ) -> Server:
     """The service (`python -m config_service.server`); `settings` become its environment."""
     env = {
+        **SERVICE_ENV,
         "DATABASE_URL": dsn,
         "WORKERS": str(workers),
-        "LOG_FORMAT": "json",
+        "METRICS_ENABLED": "true",
         # Held watch requests would otherwise delay a stop by up to 30 s.
         "SHUTDOWN_TIMEOUT": "5",
         **{key.upper(): str(value) for key, value in settings.items()},
@@ -130,7 +136,7 @@ def plain_uvicorn(name: str, dsn: str, log_dir: Path, *, workers: int) -> Server
         sys.executable, "-m", "uvicorn", "config_service.main:create_app", "--factory",
         "--port", str(port), "--workers", str(workers), "--no-access-log",
     ]  # fmt: skip
-    env = {"DATABASE_URL": dsn, "LOG_FORMAT": "json"}
+    env = {**SERVICE_ENV, "DATABASE_URL": dsn}
     return start(name, command, env, log_dir, "/health/ready", port)
 
 

@@ -30,16 +30,17 @@ def _milliseconds(value: str) -> float:
 
 def parse(report: str) -> Result:
     """The numbers of a `wrk --latency` report."""
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", report).group(1))
-    percentiles = dict(re.findall(r"^\s+(50|99)\.000%\s+(\S+)$", report, re.MULTILINE))
-    if not percentiles:
-        percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", report, re.MULTILINE))
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", report)
+    # wrk pads a value in seconds with a trailing space ("99%    1.20s ").
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", report, re.MULTILINE))
+    if rate is None or len(percentiles) < 2:
+        raise ValueError(f"not a wrk --latency report:\n{report}")
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", report)
     errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", report
     )
     return Result(
-        requests_per_second=rate,
+        requests_per_second=float(rate.group(1)),
         p50_ms=_milliseconds(percentiles["50"]),
         p99_ms=_milliseconds(percentiles["99"]),
         non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,

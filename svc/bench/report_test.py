@@ -139,7 +139,8 @@ def test_watch_targets_compare_with_the_floor_round_by_round():
 
 def test_propagation_percentiles():
     propagation = report.Propagation(tuple(float(n) for n in range(1, 101)), 0, 0)
-    assert (propagation.percentile(50), propagation.percentile(99)) == (51.0, 100.0)
+    assert (propagation.percentile(50), propagation.percentile(99)) == (50.0, 99.0)
+    assert report.Propagation((7.0,), 0, 0).percentile(99) == 7.0
 
 
 def test_the_table_is_aligned_and_shows_every_scenario():

@@ -26,7 +26,7 @@ WAIT_SECONDS = 55  # the longest a held GET may wait (MAX_WAIT_SECONDS); outlast
 HOLD_TIMEOUT = 60  # seconds for 10,000 requests to be seen held
 ANSWER_TIMEOUT = 30  # seconds for all of them to be answered after the release
 PROPAGATION_TIMEOUT = 1.0  # a held GET not answered this long after the PUT missed it
-WARM_UP_HELD = 100
+WARM_UP_HELD = 100  # a small round first, so that code loaded late is not counted as memory
 
 Release = Callable[[], Awaitable[tuple[float, Callable[[Answer], bool]]]]
 
@@ -79,22 +79,21 @@ async def hold_and_release(
     await until(all_held, HOLD_TIMEOUT, 0.1)
     held = await held_now()
     held_kb = resident_kb()
-    early = [answer for answer in answers if answer.done()]
     if while_held is not None:
         await while_held()
+    # Only what is still held is released; any other answer counts as an error.
+    late = [answer for answer in answers if not answer.done()]
     sent, is_released_version = await release()
-    waiting = [answer for answer in answers if not answer.done()]
-    if waiting:
-        _, never = await asyncio.wait(waiting, timeout=ANSWER_TIMEOUT)
+    if late:
+        _, never = await asyncio.wait(late, timeout=ANSWER_TIMEOUT)
         for answer in never:
             answer.cancel()
-    late = [answer for answer in answers if answer not in early]
     answered = [a.result() for a in late if not a.cancelled() and a.exception() is None]
     good = [answer for answer in answered if answer.status == 200]
     return HeldRound(
         wanted=count,
         held=held,
-        errors=len(early) + len(late) - len(good),
+        errors=count - len(good),
         kb_per_held=(held_kb - before_kb) / max(1, held),
         answer_all_ms=(max((a.received for a in answered), default=sent) - sent) * 1000,
         stale=sum(not is_released_version(answer) for answer in good),

@@ -149,9 +149,8 @@ async def why_not_watching(port: int, path: str) -> str | None:
     took_ms = (time.perf_counter() - started) * 1000
     if "preference-applied" not in answer.headers:
         return (
-            f"a GET with Prefer: wait=1 and the current ETag was answered {answer.status} "
-            f"after {took_ms:.0f} ms without Preference-Applied: the service does not hold "
-            "watches"
+            f"the service does not hold watches (Prefer: wait=1 with the current ETag: "
+            f"{answer.status} after {took_ms:.0f} ms, no Preference-Applied)"
         )
     if await service_held(port) < 0:
         return f"GET /metrics has no {metrics.HELD}"

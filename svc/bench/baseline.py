@@ -1,8 +1,10 @@
-"""The baseline: the least a FastAPI service can do to serve a configuration.
+"""The baseline: the least a FastAPI + psycopg2 service can do to serve a configuration.
 
-One SELECT by primary key through ThreadedConnectionPool + ThreadPoolExecutor, the row
-returned as JSON: written the way most FastAPI + psycopg2 code is. Served with the same
-uvicorn settings as the service. Run as `python -m bench.baseline` (DATABASE_URL, PORT).
+One primary-key SELECT on an autocommit connection (one round trip, no BEGIN/ROLLBACK) from
+a ThreadedConnectionPool, in a ThreadPoolExecutor of the same size, and the row handed to
+JSONResponse as it comes (no response_model, no jsonable_encoder, no middleware). Served
+with the service's uvicorn settings: its `listening_socket`, access log off. Run as
+`python -m bench.baseline` (DATABASE_URL, PORT, DB_POOL_SIZE).
 """
 
 import asyncio
@@ -14,16 +16,29 @@ import psycopg2.extras
 import psycopg2.pool
 import uvicorn
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from config_service.server import listening_socket
+
+SELECT = "SELECT id, application_id, name, comments, config FROM configurations WHERE id = %s"
+
+
+def open_pool(dsn: str, size: int) -> psycopg2.pool.ThreadedConnectionPool:
+    """`size` connections, opened now and set to autocommit once."""
+    pool = psycopg2.pool.ThreadedConnectionPool(
+        size, size, dsn, cursor_factory=psycopg2.extras.RealDictCursor
+    )
+    connections = [pool.getconn() for _ in range(size)]
+    for connection in connections:
+        connection.autocommit = True
+        pool.putconn(connection)
+    return pool
 
 
 def create_baseline_app(dsn: str, pool_size: int) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.pool = psycopg2.pool.ThreadedConnectionPool(
-            pool_size, pool_size, dsn, cursor_factory=psycopg2.extras.RealDictCursor
-        )
+        app.state.pool = open_pool(dsn, pool_size)
         app.state.executor = ThreadPoolExecutor(max_workers=pool_size)
         yield
         app.state.executor.shutdown()
@@ -32,23 +47,22 @@ def create_baseline_app(dsn: str, pool_size: int) -> FastAPI:
     app = FastAPI(lifespan=lifespan)
 
     @app.get("/configurations/{configuration_id}")
-    async def get_configuration(configuration_id: str):
+    async def get_configuration(configuration_id: str) -> JSONResponse:
         pool = app.state.pool
 
         def select():
             connection = pool.getconn()
             try:
                 with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT id, application_id, name, comments, config"
-                        " FROM configurations WHERE id = %s",
-                        (configuration_id,),
-                    )
+                    cursor.execute(SELECT, (configuration_id,))
                     return cursor.fetchone()
             finally:
                 pool.putconn(connection)
 
-        return await asyncio.get_running_loop().run_in_executor(app.state.executor, select)
+        row = await asyncio.get_running_loop().run_in_executor(app.state.executor, select)
+        if row is None:
+            return JSONResponse({"detail": "not found"}, status_code=404)
+        return JSONResponse(row)
 
     return app
 

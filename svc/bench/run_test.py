@@ -1,21 +1,84 @@
-from urllib.parse import urlsplit
+import functools
+import uuid
 
-from bench.run import BENCH_DATABASE, bench_dsn, seed
+import psycopg2
+import pytest
 
+from bench import report, run, wrk
+from bench.report import Measurements
+from conftest import make_settings
+from test import postgres
 
-def test_seed_creates_applications_with_their_configurations(client):
-    seeded = seed(client, applications=2, configurations=3, config={"k": "v"})
-
-    assert len(seeded.application_ids) == 2
-    assert len(seeded.configurations) == 6
-    for application_id in seeded.application_ids:
-        ids = client.get(f"/api/v1/applications/{application_id}").json()["configuration_ids"]
-        assert len(ids) == 3
-    path, etag = next(iter(seeded.etags.items()))
-    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+RESULT = wrk.Result(1000.0, p50_ms=5.0, p99_ms=9.0, non_2xx_3xx=0, socket_errors=0)
 
 
-def test_the_bench_uses_its_own_database_on_the_same_server():
-    dsn = bench_dsn("postgresql://u:p@db.example:5433/config_service")
-    assert urlsplit(dsn).path == f"/{BENCH_DATABASE}"
-    assert urlsplit(dsn).netloc == "u:p@db.example:5433"
+def test_each_measurement_warms_up_then_keeps_its_result(tmp_path, monkeypatch, capsys):
+    runs = []
+    monkeypatch.setattr(run.wrk, "run", lambda url, script, seconds=5: runs.append(
+        (url, script.read_text(), seconds)) or RESULT)
+    scripts = iter(["first", "second", "third", "fourth"])
+    bench = run.Bench(tmp_path, Measurements())
+
+    bench.measure("GET x", "http://s", lambda: next(scripts))
+    bench.measure("GET x", "http://s", lambda: next(scripts))
+
+    assert runs == [
+        ("http://s", "first", wrk.WARM_UP_SECONDS),
+        ("http://s", "second", wrk.MEASURE_SECONDS),
+        ("http://s", "third", wrk.WARM_UP_SECONDS),
+        ("http://s", "fourth", wrk.MEASURE_SECONDS),
+    ]
+    assert bench.measured.wrk == {"GET x": [RESULT, RESULT]}
+    assert "GET x [2]: 1000 req/s" in capsys.readouterr().out
+
+
+def test_arguments():
+    arguments = run.parse_arguments(["--only", "read, watch", "--repetitions", "5"])
+    assert (arguments.phases, arguments.repetitions) == (["read", "watch"], 5)
+    assert run.parse_arguments([]).phases == list(run.PHASES)
+    with pytest.raises(SystemExit):
+        run.parse_arguments(["--only", "reed"])
+
+
+def database_exists(name: str) -> bool:
+    connection = psycopg2.connect(postgres.ADMIN_DSN)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT EXISTS (SELECT FROM pg_database WHERE datname = %s)", (name,))
+            return cursor.fetchone()[0]
+    finally:
+        connection.close()
+
+
+def test_a_small_churn_run_from_start_to_report(tmp_path, monkeypatch, capsys):
+    name = f"config_service_bench_test_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr(run, "bench_database", functools.partial(run.bench_database, name=name))
+    monkeypatch.setattr(run, "get_settings", lambda: make_settings(postgres.ADMIN_DSN))
+    monkeypatch.setattr(run, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(run, "CHURN_CONFIGURATIONS", 300)
+    monkeypatch.setattr(run, "CHURN_SECONDS", 1)
+
+    assert run.main(["--only", "churn"]) == 0
+
+    out = capsys.readouterr().out
+    assert "| GET random configuration of 300, READ_CACHE_BYTES=16 MiB |" in out
+    assert "PASS   RSS growth under churn ≤ READ_CACHE_BYTES + 24 MiB" in out
+    assert "SKIP   GET configuration ≥ 1.8× baseline req/s: not run (--only churn)" in out
+    assert not database_exists(name)
+    logs = {path.name for path in tmp_path.iterdir()}
+    assert {"service.log", "baseline.log", "service-churn.log"} <= logs
+
+
+def test_the_database_is_dropped_when_a_phase_fails(tmp_path, monkeypatch):
+    name = f"config_service_bench_test_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr(run, "bench_database", functools.partial(run.bench_database, name=name))
+    monkeypatch.setattr(run, "get_settings", lambda: make_settings(postgres.ADMIN_DSN))
+    monkeypatch.setattr(run, "RESULTS_DIR", tmp_path)
+
+    def broken(*arguments):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "churn_phase", broken)
+    assert run.main(["--only", "churn"]) == 130
+    assert not database_exists(name)
+    report.table(Measurements())  # nothing measured is still a table

@@ -72,3 +72,23 @@ def put_each(configurations: list[dict]) -> str:
             for c in configurations
         ]
     )
+
+
+RANDOM_LOOP = """
+math.randomseed(os.time())
+ids = {}
+for line in io.lines(ids_file) do
+  ids[#ids + 1] = line
+end
+request = function()
+  return wrk.format("GET", prefix .. ids[math.random(#ids)])
+end
+"""
+
+
+def get_random(prefix: str, ids_file: str) -> str:
+    """GETs of `prefix` + an id picked at random from `ids_file` (one id a line) each time.
+
+    The ids are read from a file: 100,000 of them inline would be a 4 MB Lua literal.
+    """
+    return f"prefix = {_lua_string(prefix)}\nids_file = {_lua_string(ids_file)}\n{RANDOM_LOOP}"

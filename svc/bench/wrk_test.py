@@ -13,7 +13,7 @@ REPORT = """Running 10s test @ http://127.0.0.1:8765
      50%   28.74ms
      75%   33.10ms
      90%   40.12ms
-     99%    1.20s
+     99%    1.20s 
   10903 requests in 10.00s, 14.36MB read
   Socket errors: connect 0, read 2, write 0, timeout 3
   Non-2xx or 3xx responses: 7
@@ -34,6 +34,11 @@ def test_a_clean_report_has_no_failures():
     clean = clean.replace("  Non-2xx or 3xx responses: 7\n", "").replace("1.20s", "850us")
     result = wrk.parse(clean)
     assert (result.non_2xx_3xx, result.socket_errors, result.p99_ms) == (0, 0, 0.85)
+
+
+def test_a_report_without_percentiles_is_refused_with_the_text():
+    with pytest.raises(ValueError, match="Requests/sec"):
+        wrk.parse(REPORT.replace("     99%    1.20s \n", ""))
 
 
 def test_run_uses_the_same_settings_for_every_scenario(monkeypatch):

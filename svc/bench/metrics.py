@@ -4,6 +4,7 @@ import httpx
 
 HITS = "config_service_read_model_hits_total"
 MISSES = "config_service_read_model_misses_total"
+LOADS = "config_service_read_model_loads_total"  # reads from PostgreSQL
 HELD = "config_service_watch_held_requests"
 
 

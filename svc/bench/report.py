@@ -80,7 +80,7 @@ class HeldRound:
     kb_per_held: float  # resident memory growth while they were held, per request
     answer_all_ms: float  # from sending the trigger to the last answer's last byte
     stale: int = 0  # answered 200 but not with the version the trigger made
-    db_reads: int | None = None  # read model misses the wake cost, when the service counts them
+    db_reads: int | None = None  # the wake's reads from PostgreSQL, when the service counts them
 
 
 @dataclass(frozen=True)
@@ -381,7 +381,7 @@ def _watch(measured: Measurements) -> list[Target]:
     memory = ratios([r.kb_per_held for r in rounds], [r.kb_per_held for r in floor])
     answer_all = ratios([r.answer_all_ms for r in rounds], [r.answer_all_ms for r in floor])
     reads = tuple(float(r.db_reads) for r in rounds if r.db_reads is not None)
-    no_reads = "" if reads else "the service does not count read model misses"
+    no_reads = "" if reads else "the service does not count its reads from PostgreSQL"
     return [
         Target(titles[0], trouble, 0, at_most=True, unit=""),
         Target(titles[1], tuple(memory), 1.5, at_most=True),
@@ -410,11 +410,13 @@ def targets(measured: Measurements) -> list[Target]:
             0.9,
             "read",
         ),
+        # "No worse than before the read model": 1aa7827 measured 0.43× and 0.44× of this
+        # baseline with this bench (README, Performance).
         _rate_ratio(
-            m, "POST configuration ≥ 0.5× baseline req/s", POST_CONFIGURATION, writes, 0.5, "write"
+            m, "POST configuration ≥ 0.43× baseline req/s", POST_CONFIGURATION, writes, 0.43, "write"
         ),
         _rate_ratio(
-            m, "PUT configuration ≥ 0.5× baseline req/s", PUT_CONFIGURATION, writes, 0.5, "write"
+            m, "PUT configuration ≥ 0.44× baseline req/s", PUT_CONFIGURATION, writes, 0.44, "write"
         ),
         _rate_ratio(
             m, "2 workers ≥ 1.5× 1 worker req/s (GET configuration)", TWO_WORKERS, get, 1.5, "read"

@@ -157,12 +157,12 @@ async def why_not_watching(port: int, path: str) -> str | None:
     return None
 
 
-def service_release(port: int, path: str, configuration: dict, misses: list[float]) -> Release:
-    """PUT a new version through `port`; `misses` gets the read model misses seen before it."""
+def service_release(port: int, path: str, configuration: dict, loads: list[float]) -> Release:
+    """PUT a new version through `port`; `loads` gets the read model's reads seen before it."""
 
     async def release() -> tuple[float, Callable[[Answer], bool]]:
         values = await service_metrics(port)
-        misses.append(values.get(metrics.MISSES, -1) if values else -1)
+        loads.append(values.get(metrics.LOADS, -1) if values else -1)
         sent = time.perf_counter()
         put = await rawhttp.fetch(port, put_request(path, configuration, uuid.uuid4().hex))
         if put.status != 200:
@@ -183,11 +183,11 @@ async def service_round(
 ) -> HeldRound:
     """Hold `count` watches of one configuration, then wake them all with one PUT.
 
-    Also counts the database reads the wake cost: read model misses from before the PUT to
-    after the last answer (None when the service does not count them).
+    Also counts the database reads the wake cost: the read model's reads from PostgreSQL from
+    before the PUT to after the last answer (None when the service does not count them).
     """
-    misses: list[float] = []
-    release = service_release(port, path, configuration, misses)
+    loads: list[float] = []
+    release = service_release(port, path, configuration, loads)
     held = lambda: service_held(port)  # noqa: E731
     warm_up = watch_request(path, await current_etag(port, path))
     await hold_and_release(port, warm_up, WARM_UP_HELD, held, resident_kb, release)
@@ -195,8 +195,8 @@ async def service_round(
     result = await hold_and_release(port, watch, count, held, resident_kb, release, while_held)
     after = await service_metrics(port)
     reads = None
-    if after and metrics.MISSES in after and misses[-1] >= 0:
-        reads = int(after[metrics.MISSES] - misses[-1])
+    if after and metrics.LOADS in after and loads[-1] >= 0:
+        reads = int(after[metrics.LOADS] - loads[-1])
     return replace(result, db_reads=reads)
 
 

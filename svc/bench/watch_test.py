@@ -17,7 +17,7 @@ CONFIGURATION = {"name": "c", "config": {"k": 1}}
 def fake_service(holds: bool = True, gauge: bool = True) -> FastAPI:
     """The watch contract in miniature: held GETs, PUTs that wake them, /metrics."""
     app = FastAPI()
-    state = {"version": 0, "held": 0, "misses": 0, "changed": None}
+    state = {"version": 0, "held": 0, "loads": 0, "changed": None}
 
     def etag() -> str:
         return f'"v{state["version"]}"'
@@ -57,14 +57,14 @@ def fake_service(holds: bool = True, gauge: bool = True) -> FastAPI:
     @app.put(PATH)
     async def put() -> Response:
         state["version"] += 1
-        state["misses"] += 1  # the one read that wakes every watcher
+        state["loads"] += 1  # the one read that wakes every watcher
         changed().set()
         state["changed"] = None
         return current()
 
     @app.get("/metrics")
     async def metrics_text() -> PlainTextResponse:
-        lines = [f"{metrics.MISSES} {state['misses']}", f"{metrics.HITS} 0"]
+        lines = [f"{metrics.LOADS} {state['loads']}", f"{metrics.HITS} 0"]
         if gauge:
             lines.append(f"{metrics.HELD} {state['held']}")
         return PlainTextResponse("\n".join(lines) + "\n")

@@ -7,6 +7,7 @@ dependencies below, never through `request.app.state` elsewhere.
 
 import asyncio
 import re
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -138,6 +139,8 @@ def read_response(request: Request, read: Read) -> Response:
         request.state.held = read.held  # for the request log
     if read.error is not None:
         raise read.error
+    if read.held is not None and read.held.outcome == "gone":
+        return Response(status_code=CLIENT_CLOSED_REQUEST)  # nobody reads it; it is logged
     headers = {"ETag": read.representation.etag, "Cache-Control": "no-cache"}
     if read.age is not None:
         headers["Age"] = str(read.age)
@@ -153,23 +156,17 @@ def read_response(request: Request, read: Read) -> Response:
 async def answer_get(bus: MessageBus, request: Request, query: Get) -> Response:
     """Dispatch a Get and shape its response.
 
-    A GET that may be held (Prefer: wait) is given up as soon as its client disconnects, so a
+    A GET that may be held (Prefer: wait) ends as soon as its client disconnects, so that a
     runtime that restarts or times out first does not keep a MAX_WAITERS place for nothing.
     """
     if not query.conditions.wait:
         return read_response(request, await bus.dispatch(query))
-    reading = asyncio.ensure_future(bus.dispatch(query))
-    gone = asyncio.ensure_future(_disconnected(request))
+    client_gone = asyncio.ensure_future(_disconnected(request))
     try:
-        await asyncio.wait((reading, gone), return_when=asyncio.FIRST_COMPLETED)
+        read = await bus.dispatch(replace(query, client_gone=client_gone))
     finally:
-        gone.cancel()
-        if not reading.done():
-            reading.cancel()  # the read model's `finally` gives the place back
-    if reading.cancelled() or reading.cancelling():
-        await asyncio.gather(reading, return_exceptions=True)  # until that `finally` has run
-        return Response(status_code=CLIENT_CLOSED_REQUEST)  # nobody reads it; it is logged
-    return read_response(request, reading.result())
+        client_gone.cancel()
+    return read_response(request, read)
 
 
 async def _disconnected(request: Request) -> None:

@@ -43,7 +43,7 @@ class MessageBus:
         if isinstance(message, Command):
             result = await self._database.write(self._handler(self._commands, message), message)
             for key in message.touches():
-                self._read_model.changed(key)  # committed: this worker never answers the old one
+                self._read_model.written(key)  # committed: this worker never answers the old one
             return result
         handler = self._handler(self._queries, message)
         if isinstance(message, Get):

@@ -5,6 +5,7 @@ type parameter is what dispatching the message returns, so a router's use of the
 checked by a type checker.
 """
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -37,6 +38,8 @@ class Get(Query[Read]):
 
     id: str
     conditions: ReadConditions = field(default=ReadConditions(), kw_only=True)
+    # Done when the client has gone away: a held read then ends at once (outcome "gone").
+    client_gone: asyncio.Future | None = field(default=None, kw_only=True, compare=False)
     kind: ClassVar[str]  # the resource, as named in change notifications
 
     @property

@@ -442,7 +442,7 @@ UNMATCHED_ROUTE = "unmatched"
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "other")
 STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
 DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
-WATCH_OUTCOMES = ("changed", "timeout", "shed", "lost", "shutdown")
+WATCH_OUTCOMES = ("changed", "timeout", "shed", "lost", "shutdown", "gone")
 DB_UNAVAILABLE_REASONS = ("unreachable", "statement_timeout", "lost_during_commit")
 
 
@@ -471,6 +471,10 @@ class ServiceMetrics:
         )
         self.read_misses = registry.counter(
             f"{prefix}read_model_misses_total", "Reads the read model could not answer."
+        )
+        self.read_loads = registry.counter(
+            f"{prefix}read_model_loads_total",
+            "Representations read from PostgreSQL; one read answers every request waiting for it.",
         )
         self.read_bytes = registry.gauge(
             f"{prefix}read_model_bytes", "Bytes the in-memory read model holds."

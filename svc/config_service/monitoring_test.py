@@ -12,6 +12,7 @@ FAMILIES = {
     "config_service_http_requests_in_flight",
     "config_service_read_model_hits_total",
     "config_service_read_model_misses_total",
+    "config_service_read_model_loads_total",
     "config_service_read_model_bytes",
     "config_service_read_model_entries",
     "config_service_not_modified_total",

@@ -3,9 +3,10 @@
 Runtimes mostly read, and mostly the same representations. A worker keeps the bytes and ETag
 of what it has read and answers the next GET of that id from memory. What is "current" has one
 rule. PostgreSQL triggers NOTIFY every committed change (migration 0004) and the listener
-(listener.py) passes each on to `changed`; the bus does the same for its own commits before it
-answers; a read that raced with a change of its key is not kept; and nothing counts as current
-while the listening connection is down (`listening_lost`), since changes could go unnoticed.
+(listener.py) passes each on to `changed`; the bus reports its own commits (`written`) before
+it answers; a read that raced with a change of its key is not kept; and nothing counts as
+current while the listening connection is down (`listening_lost`), since changes could go
+unnoticed.
 
 A representation outlives its currency: a copy known current N seconds ago may still answer a
 request that allows it (`Cache-Control: stale-if-error=N`) while PostgreSQL is unreachable.
@@ -41,7 +42,7 @@ WAIT_JITTER = 0.1
 EVERYTHING = "*"
 
 type Load = Callable[[], Awaitable[Representation]]
-type Outcome = Literal["changed", "timeout", "shed", "lost", "shutdown"]
+type Outcome = Literal["changed", "timeout", "shed", "lost", "shutdown", "gone"]
 
 
 def key_of(kind: str, resource_id: str) -> str:
@@ -154,11 +155,19 @@ class ReadModel:
     # --- what the listener and the bus report ---------------------------------------------
 
     def changed(self, key: str) -> None:
-        """The representation named `key` changed (or may have): stop serving it as current."""
+        """PostgreSQL says the representation named `key` changed (or may have): stop serving
+        it as current, and read it once for the requests watching it."""
         if key == EVERYTHING:
             for each in {*self._entries, *self._flights, *self._watches}:
                 self.changed(each)
             return
+        self.written(key)
+        if key in self._watches:
+            self._wake(key, "changed")
+
+    def written(self, key: str) -> None:
+        """This worker committed a change of `key`: stop serving it as current before answering.
+        (Its watches wait for PostgreSQL's notification of that commit: one read, not two.)"""
         entry = self._entries.get(key)
         if entry is not None and entry.current:
             entry.current = False
@@ -166,8 +175,6 @@ class ReadModel:
         flight = self._flights.pop(key, None)
         if flight is not None:
             flight.superseded = True  # it may have read the old version: answer, but never keep
-        if key in self._watches:
-            self._wake(key, "changed")
 
     def listening_started(self) -> None:
         """Changes are being heard (again): from now on, what is read may be kept as current."""
@@ -233,6 +240,9 @@ class ReadModel:
 
     async def _load(self, key: str, load: Load, *, fresh: bool) -> Representation:
         """Read `key` from PostgreSQL, joining a read already in flight unless `fresh`."""
+        if fresh and self._max_bytes == 0:
+            self._metrics.read_loads.inc()
+            return await load()  # nothing will be kept, and nobody may join it: just read
         flight = None if fresh else self._flights.get(key)
         if flight is None:
             flight = _Flight(self._epoch if self.listening else -1)
@@ -245,6 +255,7 @@ class ReadModel:
         return await asyncio.shield(flight.task)
 
     async def _fly(self, key: str, flight: _Flight, load: Load) -> Representation:
+        self._metrics.read_loads.inc()
         try:
             representation = await load()
         finally:
@@ -301,17 +312,25 @@ class ReadModel:
             read = await self._read(query, load)
             if not read.not_modified or read.age is not None:
                 return read  # already different (or PostgreSQL is down): answer at once
-            return await self._hold(future, read, query.conditions)
+            return await self._hold(future, read, query.conditions, query.client_gone)
         finally:
             self._held -= 1
             self._metrics.watch_held.add(amount=-1)
-            del watch.waiters[future]
+            watch.waiters.pop(future, None)  # unless an answer removed it already
             if not watch.waiters and self._watches.get(key) is watch:
                 del self._watches[key]
 
-    async def _hold(self, future: asyncio.Future, read: Read, conditions: ReadConditions) -> Read:
+    async def _hold(
+        self,
+        future: asyncio.Future,
+        read: Read,
+        conditions: ReadConditions,
+        client_gone: asyncio.Future | None,
+    ) -> Read:
         delay = min(conditions.wait, self._max_wait) * (1 - WAIT_JITTER * random.random())
         timer = asyncio.get_running_loop().call_later(delay, _settle, future, ("timeout", None))
+        if client_gone is not None:  # nobody to answer: give the place back now
+            client_gone.add_done_callback(lambda _: _settle(future, ("gone", None)))
         started = self._clock()
         try:
             outcome, result = await future
@@ -335,27 +354,40 @@ class ReadModel:
         watch = self._watches.get(key)
         if watch is None:
             return
+        result: Representation | DomainError
         try:
             # After a change, a read already in flight started after it (changed() dropped
             # older ones): share it. After losing the listener, read afresh, within a bound.
             if outcome == "lost":
                 reading = self._load(key, watch.load, fresh=True)
-                representation = await asyncio.wait_for(reading, LOST_REREAD_SECONDS)
+                result = await asyncio.wait_for(reading, LOST_REREAD_SECONDS)
             else:
-                representation = await self._load(key, watch.load, fresh=False)
+                result = await self._load(key, watch.load, fresh=False)
         except TimeoutError:
-            error = DatabaseUnavailable(
+            result = DatabaseUnavailable(
                 "The database did not answer in time.",
                 reason="unreachable",
                 retry_after=self._retry_after,
             )
-            for future in watch.waiters:
-                _settle(future, (outcome, error))
-            return
         except DomainError as error:  # unreachable, or gone (deleted by hand)
-            for future in watch.waiters:
-                _settle(future, (outcome, error))
-            return
-        for future, if_none_match in watch.waiters.items():
-            if outcome != "changed" or none_match(if_none_match, representation.etag):
-                _settle(future, (outcome, representation))
+            result = error
+        self._answer(key, watch, outcome, result)
+
+    def _answer(
+        self, key: str, watch: _Watch, outcome: Outcome, result: Representation | DomainError
+    ) -> None:
+        """Answer the watches of `key` that `result` ends (after a change: those whose version
+        it is not), and forget them, so that a later change need not read for them."""
+        ends: dict[str, bool] = {}  # by If-None-Match: thousands of watches send the same one
+        for future, if_none_match in list(watch.waiters.items()):
+            if if_none_match not in ends:
+                ends[if_none_match] = (
+                    outcome != "changed"
+                    or isinstance(result, DomainError)
+                    or none_match(if_none_match, result.etag)
+                )
+            if ends[if_none_match]:
+                _settle(future, (outcome, result))
+                del watch.waiters[future]
+        if not watch.waiters and self._watches.get(key) is watch:
+            del self._watches[key]

@@ -320,6 +320,28 @@ def test_a_watch_is_held_until_a_change_and_one_read_answers_every_waiter():
     }
 
 
+def test_a_write_of_this_worker_leaves_waking_to_the_notification_that_follows():
+    store, model = Store(), new_model()
+
+    async def scenario():
+        etag = (await get(model, store, "a")).representation.etag
+        waiters = [asyncio.ensure_future(watch(model, store, "a", etag)) for _ in range(3)]
+        await asyncio.sleep(0.01)
+        reads = store.reads
+        store.versions["a"] = 1
+        model.written("thing:a")  # the bus, right after its commit
+        await asyncio.sleep(0.01)
+        assert store.reads == reads and not any(w.done() for w in waiters)
+        assert body_version(await get(model, store, "a")) == 1  # but memory no longer serves it
+        model.changed("thing:a")  # PostgreSQL's notification of that commit
+        await asyncio.gather(*waiters)
+        model.changed("thing:a")  # a late duplicate: nobody waits any more, nothing to read
+        await asyncio.sleep(0.01)
+        return store.reads - reads
+
+    assert run(scenario) == 2  # the GET above, and one read for all three watches
+
+
 def test_a_change_that_leaves_the_representation_equal_keeps_the_watch():
     store, model = Store(), new_model()
 

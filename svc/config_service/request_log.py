@@ -16,8 +16,9 @@ log = logging.getLogger("config_service.requests")
 
 # Short and printable, so a caller's id is safe to echo in headers and logs.
 ACCEPTABLE_REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")
-# Paths polled by machines: logged at debug, so they do not drown the requests that matter.
-QUIET_PATHS = frozenset({"/metrics", "/health/live", "/health/ready"})
+# Scraped every few seconds by machines: logged at debug, so it does not drown the requests
+# that matter. (Health checks stay at info: an operator looks for them when a probe fails.)
+QUIET_PATHS = frozenset({"/metrics"})
 
 
 def request_id_of(scope: Scope) -> str | None:

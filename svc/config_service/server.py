@@ -21,7 +21,7 @@ import psycopg2.extensions
 import uvicorn
 from pydantic import ValidationError
 
-from config_service.logs import configure_logging, logging_config
+from config_service.logs import configure_logging, logging_config, skip_what_no_line_shows
 from config_service.main import create_app
 from config_service.migrations import MigrationError, apply_migrations, ensure_database
 from config_service.settings import Settings, get_settings
@@ -96,10 +96,12 @@ def serve_app(
     settings: Settings, sock: socket.socket, metrics_directory: Path | None = None, worker: int = 0
 ) -> None:
     """Serve the app on `sock` until SIGTERM/SIGINT, in this process."""
+    skip_what_no_line_shows()  # uvicorn configures logging itself, from logging_config()
     app = create_app(settings, metrics_directory=metrics_directory, worker=worker)
     config = uvicorn.Config(
         app,
         access_log=False,  # the service's own request log replaces it
+        server_header=False,  # no need to tell every client which server software this is
         log_config=logging_config(settings),
         timeout_graceful_shutdown=settings.shutdown_timeout,
         forwarded_allow_ips=settings.forwarded_allow_ips,

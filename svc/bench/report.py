@@ -402,16 +402,17 @@ def targets(measured: Measurements) -> list[Target]:
         _rate_ratio(
             m, "GET application ≥ 1.6× baseline req/s", GET_APPLICATION, baseline, 1.6, "read"
         ),
+        # "No worse than before the read model": 1aa7827 measured, with this bench and this
+        # baseline, 0.79× for GET configuration (0.75–0.86×; the issue assumed 0.9×),
+        # 0.43× for POST and 0.44× for PUT (README, Performance).
         _rate_ratio(
             m,
-            "GET configuration, READ_CACHE_BYTES=0 ≥ 0.9× baseline req/s",
+            "GET configuration, READ_CACHE_BYTES=0 ≥ 0.79× baseline req/s",
             GET_CONFIGURATION_UNCACHED,
             baseline,
-            0.9,
+            0.79,
             "read",
         ),
-        # "No worse than before the read model": 1aa7827 measured 0.43× and 0.44× of this
-        # baseline with this bench (README, Performance).
         _rate_ratio(
             m, "POST configuration ≥ 0.43× baseline req/s", POST_CONFIGURATION, writes, 0.43, "write"
         ),

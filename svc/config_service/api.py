@@ -6,6 +6,7 @@ dependencies below, never through `request.app.state` elsewhere.
 """
 
 import asyncio
+import copy
 import re
 from dataclasses import replace
 from typing import Annotated, Any
@@ -15,7 +16,9 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from config_service.bus import MessageBus
+from config_service.errors import InvalidValue
 from config_service.messages import Get
+from config_service.problems import varies
 from config_service.metrics import Store
 from config_service.read_model import Read, ReadConditions
 from config_service.representation import Representation
@@ -43,19 +46,21 @@ MetricsStore = Annotated[Store, Depends(get_metrics_store)]
 
 # --- request headers of a GET --------------------------------------------------------------
 
-DIRECTIVE = re.compile(r"\s*([A-Za-z-]+)\s*(?:=\s*\"?([^,\";]*)\"?)?\s*(?:;[^,]*)?(?:,|$)")
 # delta-seconds (RFC 9111 1.2.2, RFC 7240): ASCII digits only. str.isdigit() would also take
 # "²" (a latin-1 header can carry it), which int() refuses, as it does past 4,300 digits.
 DELTA_SECONDS = re.compile(r"[0-9]+")
 MAX_DELTA_SECONDS = 2**31  # what a larger one counts as (RFC 9111 1.2.2)
 
 
-def _directives(header: str | None) -> dict[str, str]:
+def _directives(header: str) -> dict[str, str]:
     """`a, b=1; x=y` -> {"a": "", "b": "1"}: Cache-Control directives or Prefer preferences,
-    lower-cased; parameters after `;` are dropped and the first occurrence wins."""
+    lower-cased; parameters after `;` are dropped and the first occurrence wins. (Split, not
+    matched with one pattern: a hostile header must cost linear time, not a stalled worker.)"""
     found: dict[str, str] = {}
-    for name, value in DIRECTIVE.findall(header or ""):
-        found.setdefault(name.lower(), value.strip())
+    for member in header.split(","):
+        name, _, value = member.partition(";")[0].partition("=")
+        if name := name.strip().lower():
+            found.setdefault(name, value.strip().strip('"'))
     return found
 
 
@@ -73,17 +78,23 @@ def read_conditions(headers: Headers) -> ReadConditions:
     Read from the headers directly rather than as FastAPI header parameters: those cost more
     than the rest of a read from memory (they are documented by READ_PARAMETERS instead).
     """
-    if_none_match = headers.get("if-none-match")
-    cache_control, prefer = headers.get("cache-control"), headers.get("prefer")
+    if_none_match = _joined(headers, "if-none-match")
+    cache_control, prefer = _joined(headers, "cache-control"), _joined(headers, "prefer")
     if cache_control is None and prefer is None:
         return ReadConditions(if_none_match=if_none_match)
-    cache = _directives(cache_control)
+    cache = _directives(cache_control or "")
     return ReadConditions(
         if_none_match=if_none_match,
-        no_cache="no-cache" in cache or cache.get("max-age") == "0",
+        no_cache="no-cache" in cache or _seconds(cache.get("max-age")) == 0,
         stale_if_error=_seconds(cache.get("stale-if-error")),
-        wait=_seconds(_directives(prefer).get("wait")) or 0,
+        wait=_seconds(_directives(prefer or "").get("wait")) or 0,
     )
+
+
+def _joined(headers: Headers, name: str) -> str | None:
+    """A header's value; several of the same name count as one, comma-joined (RFC 9110 5.3)."""
+    values = headers.getlist(name)
+    return ", ".join(values) if values else None
 
 
 def header_parameter(name: str, description: str) -> dict[str, Any]:
@@ -138,19 +149,23 @@ def read_response(request: Request, read: Read) -> Response:
     if read.held is not None:
         request.state.held = read.held  # for the request log
     if read.error is not None:
-        raise read.error
+        raise copy.copy(read.error)  # one error may end many held requests: each raises its own
     if read.held is not None and read.held.outcome == "gone":
         return Response(status_code=CLIENT_CLOSED_REQUEST)  # nobody reads it; it is logged
-    headers = {"ETag": read.representation.etag, "Cache-Control": "no-cache"}
+    headers = {"ETag": read.representation.etag, "Cache-Control": "no-cache", **varies(request.scope)}
     if read.age is not None:
         headers["Age"] = str(read.age)
     if read.held is not None:
         headers["Preference-Applied"] = f"wait={read.held.waited}"
-    if request.headers.get("prefer") is not None:
-        headers["Vary"] = "Prefer"
     if read.not_modified:
         return Response(status_code=304, headers=headers)
     return Response(read.representation.body, media_type=JSON, headers=headers)
+
+
+def check_body_id(body_id: str | None, path_id: str) -> None:
+    """A GET's body sent back names its resource: it must be the one in the path."""
+    if body_id not in (None, path_id):
+        raise InvalidValue(f"id must be {path_id}, the id in the path.", loc=("body", "id"))
 
 
 async def answer_get(bus: MessageBus, request: Request, query: Get) -> Response:

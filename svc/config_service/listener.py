@@ -1,7 +1,7 @@
 """The connection that LISTENs for committed changes and passes them to the read model.
 
-Triggers (migrations 0003 and 0004) NOTIFY `representation_changed` with the key of every
-representation a commit changed, one made by hand in psql included. Each worker listens on a
+Triggers (migrations 0003 to 0005) NOTIFY `representation_changed` with the key of every
+representation a commit changed, one made by hand in psql included ('*' after a TRUNCATE). Each worker listens on a
 connection of its own, outside the pool, watched by the event loop (no thread). When it is
 lost the read model is told at once, and the listener reconnects every second until it can.
 """

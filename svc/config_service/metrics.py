@@ -5,7 +5,9 @@ layout: one float64 per counter or gauge series, and per histogram series a coun
 then the sum. A worker keeps its values in its own memory-mapped file in a shared directory,
 `worker-{slot}-{pid}.metrics`, with plain stores; a scrape, answered by any worker, reads
 every file there and sums. A dead worker's file stays, so counters never go backwards when the
-supervisor restarts a worker; gauges count live workers only.
+supervisor restarts a worker; gauges count live workers only. The worker that takes a dead
+one's place takes over its file too, counters and all: however often a worker is restarted,
+each slot keeps one file.
 """
 
 import bisect
@@ -308,8 +310,37 @@ class Store:
             self._buffer: mmap.mmap | bytearray = bytearray(header) + bytes(8 * size)
         else:
             directory.mkdir(parents=True, exist_ok=True)
-            self._buffer = _map_new_file(directory / self._file_name, header, self._file_size)
+            path = directory / self._file_name
+            predecessor = self._predecessor(directory, slot)
+            if predecessor is None:
+                self._buffer = _map_new_file(path, header, self._file_size)
+            else:
+                self._buffer = self._take_over(predecessor, path, header)
         self._values = memoryview(self._buffer)[HEADER.size :].cast("d")
+
+    def _predecessor(self, directory: Path, slot: int) -> Path | None:
+        """A dead worker's file of this slot and layout, if there is one."""
+        for path in directory.glob(f"worker-{slot}-*.metrics"):
+            worker = self._worker(path.name, _read(path))
+            if worker is not None and not _alive(worker.pid):
+                return path
+        return None
+
+    def _take_over(self, predecessor: Path, path: Path, header: bytes) -> mmap.mmap:
+        """Carry on a dead worker's counts: its gauges zeroed (they were its own), its file
+        renamed to this worker's. Until the rename a scrape reads it as a dead worker's file,
+        after it as this one's: the counters are counted once all along."""
+        with open(predecessor, "r+b") as file:
+            mapped = mmap.mmap(file.fileno(), self._file_size)
+        values = memoryview(mapped)[HEADER.size :].cast("d")
+        for family in self._registry._families:
+            if isinstance(family, Gauge):
+                for offset in family._offsets.values():
+                    values[offset] = 0.0
+        values.release()
+        mapped[: HEADER.size] = header
+        predecessor.rename(path)
+        return mapped
 
     def render(self) -> bytes:
         """The whole service's metrics in the text exposition format, from every worker's file."""
@@ -347,12 +378,6 @@ class Store:
             return None
         values = memoryview(data)[HEADER.size :].cast("d")
         return _Worker(int(name["slot"]), int(name["pid"]), start_time, values)
-
-
-def remove_files(directory: Path) -> None:
-    """Delete an earlier run's files; the supervisor calls it before it starts the workers."""
-    for path in directory.glob("worker-*"):
-        path.unlink(missing_ok=True)
 
 
 def _map_new_file(path: Path, header: bytes, size: int) -> mmap.mmap:

@@ -7,12 +7,14 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from config_service.api import header
-from config_service.problems import Problem
+from config_service.problems import Problem, problem_responses
+from config_service.security import GUARDED_PREFIXES
 
 TAGS = [
     {"name": "applications", "description": "Applications: a unique name and comments."},
     {"name": "configurations", "description": "Named JSON configurations of an application."},
     {"name": "health", "description": "Liveness and readiness probes; never need a token."},
+    {"name": "monitoring", "description": "Prometheus metrics of every worker."},
 ]
 
 DESCRIPTION = """
@@ -22,7 +24,9 @@ send it back in `If-None-Match` to get `304 Not Modified` (add `Prefer: wait=55`
 answered the moment it changes), or in `If-Match` on `PUT` so that two editors cannot
 overwrite each other (`412`). A `PUT` takes the body a `GET` returned, edited. Unknown body
 fields and query parameters are refused (`422`). Errors are `application/problem+json`
-(RFC 9457). When tokens are configured, `/api/v1` needs `Authorization: Bearer <token>`.
+(RFC 9457). When tokens are configured, `/api/v1` and `/metrics` need
+`Authorization: Bearer <token>` (a read token is enough to read). `HEAD` is answered wherever
+`GET` is, and a method a path does not serve is `405` with an `Allow` header.
 """
 
 # Headers some responses carry, by status, besides those each operation declares.
@@ -58,8 +62,9 @@ def _document(app: FastAPI) -> dict[str, Any]:
     }
     for path, operations in document["paths"].items():
         for operation in operations.values():
-            if path.startswith("/api/"):
+            if path.startswith(GUARDED_PREFIXES):
                 operation["security"] = [{"bearerAuth": []}]
+                operation["responses"].setdefault("401", problem_responses(401)[401])
             for status, response in operation["responses"].items():
                 headers = response.setdefault("headers", {})
                 headers.update(HEADERS_BY_STATUS.get(status, {}))

@@ -37,6 +37,15 @@ STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
 }
 
 
+def varies(scope: Scope) -> dict[str, str]:
+    """`Vary: Prefer` for a response to a GET (or HEAD) that carried Prefer, whatever it says:
+    another Prefer could have been answered otherwise (held, RFC 7240)."""
+    headers = scope.get("headers", ())
+    if scope.get("method") in ("GET", "HEAD") and any(name == b"prefer" for name, _ in headers):
+        return {"Vary": "Prefer"}
+    return {}
+
+
 def problem(
     scope: Scope,
     status: int,
@@ -58,7 +67,10 @@ def problem(
     if errors:
         body["errors"] = list(errors)
     return Response(
-        json.dumps(body).encode(), status_code=status, headers=headers, media_type=PROBLEM_JSON
+        json.dumps(body).encode(),
+        status_code=status,
+        headers={**(headers or {}), **varies(scope)},
+        media_type=PROBLEM_JSON,
     )
 
 

@@ -108,3 +108,10 @@ def test_problem_responses_document_each_status_with_its_own_example():
     for status in (404, 409):
         example = documented[status]["content"]["application/problem+json"]["example"]
         assert example["status"] == status
+
+
+def test_a_problem_answering_a_get_that_carried_prefer_varies_by_it():
+    with_prefer = {"method": "GET", "path": "/x", "headers": [(b"prefer", b"wait=5")]}
+    assert problem(with_prefer, 404, "gone").headers["vary"] == "Prefer"
+    without = {"method": "GET", "path": "/x", "headers": []}
+    assert "vary" not in problem(without, 404, "gone").headers

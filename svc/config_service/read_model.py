@@ -16,6 +16,7 @@ representation changes. However many wait on a key, a change costs one read.
 """
 
 import asyncio
+import logging
 import math
 import random
 import time
@@ -30,6 +31,8 @@ from config_service.representation import Representation, none_match
 
 if TYPE_CHECKING:
     from config_service.messages import Get
+
+log = logging.getLogger(__name__)
 
 # What a kept representation costs beyond its body: key, entry and representation objects,
 # the LRU's node. Measured roughly with tracemalloc; it only has to keep the bound honest.
@@ -266,12 +269,12 @@ class ReadModel:
         return representation
 
     def _keep(self, key: str, representation: Representation) -> None:
+        previous = self._entries.pop(key, None)  # older, whether or not this one fits
+        if previous is not None:
+            self._bytes -= previous.size
         size = len(representation.body) + ENTRY_OVERHEAD
         if size > self._max_bytes:
             return  # also READ_CACHE_BYTES=0: nothing is kept
-        previous = self._entries.pop(key, None)
-        if previous is not None:
-            self._bytes -= previous.size
         self._entries[key] = _Entry(representation, size)
         self._bytes += size
         while self._bytes > self._max_bytes:
@@ -291,9 +294,10 @@ class ReadModel:
     # --- watches -------------------------------------------------------------------------
 
     async def _watch(self, query: "Get", load: Load) -> Read:
-        if self._closing or not self.listening:
-            return await self._read(query, load)  # nothing would end a wait: answer now
-        if self._held >= self._max_waiters:
+        # Not held when nothing would end the wait (shutting down, or changes unheard), or
+        # when this worker holds all it may: answered at once, with wait=0 to say so, so that
+        # runtimes wait a little before they ask again rather than at once.
+        if self._closing or not self.listening or self._held >= self._max_waiters:
             read = await self._read(query, load)
             if not read.not_modified:
                 return read
@@ -371,6 +375,11 @@ class ReadModel:
             )
         except DomainError as error:  # unreachable, or gone (deleted by hand)
             result = error
+        except Exception:  # e.g. the pool closing at shutdown: still, nobody is left waiting
+            log.exception(f"reading {key} for its watches failed")
+            result = DatabaseUnavailable(
+                "The database could not be read.", reason="unreachable", retry_after=self._retry_after
+            )
         self._answer(key, watch, outcome, result)
 
     def _answer(

@@ -15,7 +15,7 @@ import pytest
 from config_service.errors import DatabaseUnavailable
 from config_service.messages import Get
 from config_service.metrics import ignored_metrics
-from config_service.read_model import ENTRY_OVERHEAD, ReadConditions, ReadModel
+from config_service.read_model import ENTRY_OVERHEAD, Held, ReadConditions, ReadModel
 from config_service.representation import Representation
 
 
@@ -399,7 +399,8 @@ def test_losing_the_listener_answers_every_watch_with_a_fresh_read():
     a, b, not_held = run(scenario)
     assert (a.not_modified, a.held.outcome) == (True, "lost")
     assert (body_version(b), b.not_modified, b.held.outcome) == (1, False, "lost")
-    assert (not_held.not_modified, not_held.held) == (True, None)  # nothing would end a wait
+    # Nothing would end a wait now: answered at once, wait=0.
+    assert (not_held.not_modified, not_held.held) == (True, Held("shed", 0.0, waited=0))
 
 
 def test_losing_the_listener_with_postgresql_down_answers_with_its_error():
@@ -429,7 +430,7 @@ def test_ending_watches_answers_them_unchanged_and_holds_no_more():
 
     ended, after = run(scenario)
     assert (ended.not_modified, ended.held.outcome) == (True, "shutdown")
-    assert (after.not_modified, after.held) == (True, None)
+    assert (after.not_modified, after.held) == (True, Held("shed", 0.0, waited=0))
 
 
 def test_the_wait_is_capped_and_jittered_down():

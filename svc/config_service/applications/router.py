@@ -11,6 +11,7 @@ from config_service.api import (
     READ_PARAMETERS,
     Bus,
     answer_get,
+    check_body_id,
     header,
     read_conditions,
     read_responses,
@@ -19,7 +20,6 @@ from config_service.api import (
 from config_service.applications.commands import CreateApplication, UpdateApplication
 from config_service.applications.models import ApplicationCreate, ApplicationRead, ApplicationUpdate
 from config_service.applications.queries import GetApplication, ListApplications
-from config_service.errors import InvalidValue
 from config_service.fields import APPLICATION_ID_EXAMPLE, Name, Ulid
 from config_service.problems import READ_PROBLEMS, WRITE_PROBLEMS, problem_responses
 
@@ -75,8 +75,7 @@ async def update_application(
 ) -> Response:
     """Replaces name and comments; send If-Match with the ETag you read to avoid lost updates.
     The body a GET returned may be sent back edited."""
-    if body.id not in (None, id):
-        raise InvalidValue(f"id must be {id}, the id in the path.", loc=("body", "id"))
+    check_body_id(body.id, id)
     application = await bus.dispatch(
         UpdateApplication(id=id, name=body.name, comments=body.comments, if_match=if_match)
     )

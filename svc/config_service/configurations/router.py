@@ -10,6 +10,7 @@ from config_service.api import (
     READ_PARAMETERS,
     Bus,
     answer_get,
+    check_body_id,
     header,
     read_conditions,
     read_responses,
@@ -22,7 +23,6 @@ from config_service.configurations.models import (
     ConfigurationUpdate,
 )
 from config_service.configurations.queries import GetConfiguration
-from config_service.errors import InvalidValue
 from config_service.fields import CONFIGURATION_ID_EXAMPLE, Ulid
 from config_service.problems import READ_PROBLEMS, WRITE_PROBLEMS, problem_responses
 
@@ -90,8 +90,7 @@ async def update_configuration(
 ) -> Response:
     """Replaces name, comments and config; send If-Match with the ETag you read. The body a
     GET returned may be sent back edited; the configuration stays in its application."""
-    if body.id not in (None, id):
-        raise InvalidValue(f"id must be {id}, the id in the path.", loc=("body", "id"))
+    check_body_id(body.id, id)
     configuration = await bus.dispatch(
         UpdateConfiguration(
             id=id,

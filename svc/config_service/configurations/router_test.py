@@ -233,3 +233,8 @@ def test_a_method_the_path_does_not_serve_is_405_listing_those_it_does(client, c
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, HEAD, PUT"
     assert client.delete(API).headers["allow"] == "POST"
+
+
+def test_every_answer_to_a_get_with_prefer_varies_by_it(client, configuration):
+    for path in (f"{API}/{configuration['id']}", f"{API}/{MISSING_ID}", f"{API}/not-an-id"):
+        assert client.get(path, headers={"Prefer": "wait=0"}).headers["vary"] == "Prefer", path

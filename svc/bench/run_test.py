@@ -61,6 +61,7 @@ def load_a_little(url: str, script, seconds: float = 5) -> wrk.Result:
 
 def test_a_small_churn_run_from_start_to_report(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(run.wrk, "run", load_a_little)
+    monkeypatch.setattr(run, "seed", functools.partial(run.seed, applications=2, configurations=2))
     name = f"config_service_bench_test_{uuid.uuid4().hex[:8]}"
     monkeypatch.setattr(run, "bench_database", functools.partial(run.bench_database, name=name))
     monkeypatch.setattr(run, "get_settings", lambda: make_settings(postgres.ADMIN_DSN))
@@ -80,6 +81,7 @@ def test_a_small_churn_run_from_start_to_report(tmp_path, monkeypatch, capsys):
 
 
 def test_the_database_is_dropped_when_a_phase_fails(tmp_path, monkeypatch):
+    monkeypatch.setattr(run, "seed", functools.partial(run.seed, applications=2, configurations=2))
     name = f"config_service_bench_test_{uuid.uuid4().hex[:8]}"
     monkeypatch.setattr(run, "bench_database", functools.partial(run.bench_database, name=name))
     monkeypatch.setattr(run, "get_settings", lambda: make_settings(postgres.ADMIN_DSN))

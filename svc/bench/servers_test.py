@@ -8,8 +8,12 @@ from pathlib import Path
 import pytest
 
 from bench import servers
+from test.waiting import until
 
-SLEEPER = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+SLEEPER = (
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "print('ignoring SIGTERM', flush=True); time.sleep(60)"
+)
 
 
 def alive(pid: int) -> bool:
@@ -43,8 +47,9 @@ def test_a_server_that_exits_is_reported_with_its_log(tmp_path):
 
 
 def test_a_server_ignoring_sigterm_is_killed(tmp_path):
-    server = servers.Server([sys.executable, "-c", SLEEPER], {}, 1, tmp_path / "s.log")
-    time.sleep(0.5)  # let it install its handler
+    log = tmp_path / "s.log"
+    server = servers.Server([sys.executable, "-c", SLEEPER], {}, 1, log)
+    until(lambda: log.exists() and "ignoring SIGTERM" in log.read_text(), seconds=30)
     server.stop(timeout=0.5)
     assert server.process.returncode == -signal.SIGKILL
 

@@ -37,16 +37,6 @@ def test_database_dsn_keeps_the_server():
     assert dsn == "postgresql://u:p@db.example:5433/other"
 
 
-def database_exists(name: str) -> bool:
-    connection = psycopg2.connect(postgres.ADMIN_DSN)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT EXISTS (SELECT FROM pg_database WHERE datname = %s)", (name,))
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
-
-
 def test_the_bench_database_is_migrated_and_dropped_even_on_failure():
     name = f"config_service_bench_test_{uuid.uuid4().hex[:8]}"
     with pytest.raises(KeyboardInterrupt):
@@ -57,4 +47,4 @@ def test_the_bench_database_is_migrated_and_dropped_even_on_failure():
                 assert cursor.fetchone() == (0,)
             # An open connection does not stop the drop.
             raise KeyboardInterrupt
-    assert not database_exists(name)
+    assert not postgres.database_exists(name)

@@ -2,7 +2,6 @@ import functools
 import uuid
 
 import httpx
-import psycopg2
 import pytest
 
 from bench import report, run, wrk
@@ -41,16 +40,6 @@ def test_arguments():
         run.parse_arguments(["--only", "reed"])
 
 
-def database_exists(name: str) -> bool:
-    connection = psycopg2.connect(postgres.ADMIN_DSN)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT EXISTS (SELECT FROM pg_database WHERE datname = %s)", (name,))
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
-
-
 def load_a_little(url: str, script, seconds: float = 5) -> wrk.Result:
     """Stands in for wrk (its report is read in wrk_test), so that `make test` needs no wrk:
     a few real GETs, so the service serves something while the bench measures it."""
@@ -75,7 +64,7 @@ def test_a_small_churn_run_from_start_to_report(tmp_path, monkeypatch, capsys):
     assert "| GET random configuration of 300, READ_CACHE_BYTES=16 MiB |" in out
     assert "PASS   RSS growth under churn ≤ READ_CACHE_BYTES + 24 MiB" in out
     assert "SKIP   GET configuration ≥ 1.8× baseline req/s: not run (--only churn)" in out
-    assert not database_exists(name)
+    assert not postgres.database_exists(name)
     logs = {path.name for path in tmp_path.iterdir()}
     assert {"service.log", "baseline.log", "service-churn.log"} <= logs
 
@@ -92,5 +81,5 @@ def test_the_database_is_dropped_when_a_phase_fails(tmp_path, monkeypatch):
 
     monkeypatch.setattr(run, "churn_phase", broken)
     assert run.main(["--only", "churn"]) == 130
-    assert not database_exists(name)
+    assert not postgres.database_exists(name)
     report.table(Measurements())  # nothing measured is still a table

@@ -50,6 +50,17 @@ def dsn_for(name: str) -> str:
     return urlsplit(ADMIN_DSN)._replace(path=f"/{name}").geturl()
 
 
+def database_exists(name: str) -> bool:
+    """Whether the test server has a database of this name."""
+    connection = psycopg2.connect(ADMIN_DSN)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT EXISTS (SELECT FROM pg_database WHERE datname = %s)", (name,))
+            return cursor.fetchone()[0]
+    finally:
+        connection.close()
+
+
 def drop_database(dsn: str) -> None:
     """Drop the database `dsn` names, closing whatever still uses it."""
     name = psycopg2.extensions.parse_dsn(dsn)["dbname"]

@@ -14,12 +14,14 @@ from test.live_server import LiveServer
 from test.random_refs import random_name
 
 README = (SVC_DIR.parent / "README.md").read_text()
+READING = (SVC_DIR / "docs" / "reading.md").read_text()
+OPERATIONS = (SVC_DIR / "docs" / "operations.md").read_text()
 
 
-def section(title: str) -> str:
-    start = README.index(f"\n## {title}\n")
-    end = README.find("\n## ", start + 1)
-    return README[start : end if end != -1 else None]
+def section(title: str, document: str = README) -> str:
+    start = document.index(f"\n## {title}\n")
+    end = document.find("\n## ", start + 1)
+    return document[start : end if end != -1 else None]
 
 
 class Done(Exception):
@@ -27,7 +29,9 @@ class Done(Exception):
 
 
 def test_the_runtime_example_follows_a_configuration_through_a_change(database_url):
-    code = re.search(r"```python\n(.*?)```", section("Fetching configuration from a runtime"), re.S)
+    code = re.search(
+        r"```python\n(.*?)```", section("The loop in Python, standard library only", READING), re.S
+    )
     example: dict = {}
     exec(code.group(1), example)
     with LiveServer(create_app(make_settings(database_url))) as server:
@@ -67,7 +71,7 @@ def test_the_runtime_example_follows_a_configuration_through_a_change(database_u
 
 
 def test_the_metrics_table_is_the_codes():
-    assert markdown_table() in section("Monitoring")
+    assert markdown_table() in section("Monitoring", OPERATIONS)
 
 
 @pytest.mark.parametrize("name", sorted(Settings.model_fields))

@@ -175,16 +175,20 @@ class Follower:
 
     def _received(self, response: httpx.Response) -> float:
         body = response.json()
+        etag = response.headers["ETag"]
         revision = response.headers.get("Revision")
         revision = int(revision) if revision and revision.isdigit() else None
         age = float(response.headers.get("Age", 0) or 0)
+        changed = etag != self.etag
+        if changed:  # on disk before anyone is told of it
+            self._save(
+                CachedVersion(self.target.key, body["id"], etag, revision, body["config"], now())
+            )
         with self._state:
-            changed = response.headers["ETag"] != self.etag
-            self._take(body["id"], response.headers["ETag"], revision, body["config"], age)
+            self._take(body["id"], etag, revision, body["config"], age)
         self._backoff.reset()
         self.problem = None
         if changed:
-            self._save(revision)
             self._notify(self.config)
         return 0
 
@@ -200,13 +204,9 @@ class Follower:
         with self._state:
             self._confirmed_at = max(self._confirmed_at or confirmed, confirmed)
 
-    def _save(self, revision: int | None) -> None:
+    def _save(self, version: CachedVersion) -> None:
         if self._cache is None:
             return
-        fetched_at = datetime.now(UTC).isoformat()
-        version = CachedVersion(
-            self.target.key, self.id, self.etag, revision, self.config, fetched_at
-        )
         try:
             self._cache.write(version)
         except OSError as error:
@@ -240,3 +240,7 @@ class Follower:
             except Exception:
                 log.exception("a follow error callback failed")
         return 0
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat()

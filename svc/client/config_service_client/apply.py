@@ -58,7 +58,7 @@ def plan(http: httpx.Client, applications: dict[str, list[Desired]]) -> Plan:
         current = configurations_of(http, application) if application else {}
         for desired in wanted:
             found = compare(desired, current.get(desired.name))
-            if found:
+            if found or desired.name not in current:
                 changes.append(Change(desired, current.get(desired.name), found))
             else:
                 unchanged += 1

@@ -2,6 +2,7 @@
 
 import logging
 import random
+import threading
 
 import httpx
 import pytest
@@ -151,3 +152,18 @@ def test_a_read_token_cannot_apply_and_the_cli_says_why_in_one_line(guarded, tmp
     error = capsys.readouterr().err
     assert code == 1 and error.startswith("config-service: POST /api/v1/applications: 403 ")
     assert error.count("\n") == 1
+
+
+def test_watch_prints_each_new_version(server, http, capsys):
+    configuration = create_configuration(http)
+    application = http.get(f"/api/v1/applications/{configuration['application_id']}").json()
+    target = f"{application['name']}/{configuration['name']}"
+    outcome = []
+    watching = threading.Thread(
+        target=lambda: outcome.append(main(["watch", target, "--count", "2", "--url", server.url]))
+    )
+    watching.start()
+    until(lambda: capsys.readouterr().out == '{"v": 0}\n', TIMEOUT, "the current version")
+    assert put_version(http, configuration, 1).status_code == 200
+    watching.join(TIMEOUT)
+    assert outcome == [0] and capsys.readouterr().out == '{"v": 1}\n'

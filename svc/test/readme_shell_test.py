@@ -19,14 +19,16 @@ from conftest import make_settings
 from test.live_server import LiveServer
 
 README = (SVC_DIR.parent / "README.md").read_text()
+RUNTIME = "Fetching configuration from a runtime"
 ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 
 
-def shell_block(title: str) -> str:
-    """The first ```sh block of the README's section `title`."""
+def shell_block(title: str, holding: str = "") -> str:
+    """The first ```sh block of the README's section `title` that holds `holding`."""
     start = README.index(f"\n## {title}\n")
     end = README.find("\n## ", start + 1)
-    return re.search(r"```sh\n(.*?)```", README[start:end], re.S).group(1)
+    blocks = re.findall(r"```sh\n(.*?)```", README[start:end], re.S)
+    return next(block for block in blocks if holding in block)
 
 
 def pointed_at(block: str, url: str) -> str:
@@ -72,7 +74,7 @@ def test_try_it_runs_twice_and_finds_what_the_first_run_made(live_url, tmp_path)
 def test_the_runtime_loop_refuses_to_start_without_an_id(tmp_path):
     environment = {key: value for key, value in os.environ.items() if key != "CFG"}
     done = subprocess.run(
-        ["bash", "-c", shell_block("Fetching configuration from a runtime")],
+        ["bash", "-c", shell_block(RUNTIME, "while true")],
         cwd=tmp_path,
         env=environment,
         capture_output=True,
@@ -98,7 +100,7 @@ def test_the_runtime_loop_prints_each_version_and_leaves_no_files(live_url, tmp_
         json={"application_id": application["id"], "name": "c", "config": {"v": 1}},
     ).json()
     loop = subprocess.Popen(
-        ["bash", "-c", pointed_at(shell_block("Fetching configuration from a runtime"), live_url)],
+        ["bash", "-c", pointed_at(shell_block(RUNTIME, "while true"), live_url)],
         cwd=tmp_path,
         env={**os.environ, "CFG": configuration["id"]},
         stdout=subprocess.PIPE,

@@ -6,9 +6,7 @@ dependencies below, never through `request.app.state` elsewhere.
 """
 
 import asyncio
-import copy
 import re
-from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -17,10 +15,9 @@ from starlette.responses import Response
 
 from config_service.bus import MessageBus
 from config_service.errors import InvalidValue
-from config_service.messages import Get
+from config_service.messages import Delivery, Get
 from config_service.problems import varies
-from config_service.metrics import Store
-from config_service.read_model import Read, ReadConditions
+from config_service.reads import Held, Read, ReadConditions
 from config_service.representation import Representation
 
 JSON = "application/json"
@@ -34,14 +31,6 @@ async def get_bus(request: Request) -> MessageBus:
 
 
 Bus = Annotated[MessageBus, Depends(get_bus)]
-
-
-async def get_metrics_store(request: Request) -> Store:
-    """Where this worker keeps its metrics, and whence a scrape reads every worker's."""
-    return request.app.state.metrics_store
-
-
-MetricsStore = Annotated[Store, Depends(get_metrics_store)]
 
 
 # --- request headers of a GET --------------------------------------------------------------
@@ -146,13 +135,13 @@ def representation_response(
 
 def read_response(request: Request, read: Read) -> Response:
     """A GET's answer: 200 with the body, or 304 without it; says how it was answered."""
-    if read.held is not None:
-        request.state.held = read.held  # for the request log
-    if read.error is not None:
-        raise copy.copy(read.error)  # one error may end many held requests: each raises its own
     if read.held is not None and read.held.outcome == "gone":
         return Response(status_code=CLIENT_CLOSED_REQUEST)  # nobody reads it; it is logged
-    headers = {"ETag": read.representation.etag, "Cache-Control": "no-cache", **varies(request.scope)}
+    headers = {
+        "ETag": read.representation.etag,
+        "Cache-Control": "no-cache",
+        **varies(request.scope),
+    }
     if read.age is not None:
         headers["Age"] = str(read.age)
     if read.held is not None:
@@ -169,16 +158,22 @@ def check_body_id(body_id: str | None, path_id: str) -> None:
 
 
 async def answer_get(bus: MessageBus, request: Request, query: Get) -> Response:
-    """Dispatch a Get and shape its response.
+    """Dispatch a Get with the request's read conditions beside it, and shape its response.
 
     A GET that may be held (Prefer: wait) ends as soon as its client disconnects, so that a
     runtime that restarts or times out first does not keep a MAX_WAITERS place for nothing.
     """
-    if not query.conditions.wait:
-        return read_response(request, await bus.dispatch(query))
+    conditions = read_conditions(request.headers)
+    if not conditions.wait:
+        return read_response(request, await bus.dispatch(query, Delivery(conditions)))
+
+    def log_held(held: Held) -> None:
+        request.state.held = held  # for the request log, also when the read then fails
+
     client_gone = asyncio.ensure_future(_disconnected(request))
     try:
-        read = await bus.dispatch(replace(query, client_gone=client_gone))
+        delivery = Delivery(conditions, client_gone=client_gone, on_held=log_held)
+        read = await bus.dispatch(query, delivery)
     finally:
         client_gone.cancel()
     return read_response(request, read)

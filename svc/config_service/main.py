@@ -25,8 +25,9 @@ from config_service.docs import install_docs
 from config_service.head import HeadMiddleware
 from config_service.json_bodies import JsonBodyMiddleware
 from config_service.listener import open_listener
-from config_service.metrics import ignored_metrics, service_registry
-from config_service.monitoring import router as monitoring_router
+from config_service.telemetry.catalogue import service_registry
+from config_service.telemetry.ignored import ignored_metrics
+from config_service.telemetry.route import router as monitoring_router
 from config_service.openapi import install_openapi
 from config_service.problems import install_problem_handlers
 from config_service.query_parameters import QueryParameterMiddleware

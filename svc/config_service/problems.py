@@ -22,7 +22,7 @@ from config_service.errors import (
     NotFound,
     PreconditionFailed,
 )
-from config_service.metrics import ServiceMetrics
+from config_service.telemetry.catalogue import ServiceMetrics
 from config_service.request_log import request_id_of
 
 PROBLEM_JSON = "application/problem+json"

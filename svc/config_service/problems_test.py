@@ -12,7 +12,7 @@ from config_service.errors import (
     NotFound,
     PreconditionFailed,
 )
-from config_service.metrics import ignored_metrics
+from config_service.telemetry.ignored import ignored_metrics
 from config_service.problems import STATUS_OF, install_problem_handlers, problem, problem_responses
 
 

@@ -10,7 +10,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ulid import base32
 
-from config_service.metrics import HTTP_METHODS, UNMATCHED_ROUTE, ServiceMetrics
+from config_service.telemetry.catalogue import HTTP_METHODS, UNMATCHED_ROUTE, ServiceMetrics
 
 log = logging.getLogger("config_service.requests")
 
@@ -105,7 +105,8 @@ def _log_request(level: int, scope: Scope, status: int, seconds: float, request_
         "request_id": request_id,
         "client": scope["client"][0] if scope.get("client") else None,
     }
-    # A held GET (Prefer: wait) says how its wait ended: changed, timeout, shed, lost, shutdown.
+    # A held GET (Prefer: wait) says how its wait ended: changed, timeout, shed, lost, shutdown
+    # or gone.
     held = scope["state"].get("held")
     if held is not None:
         fields["held"] = held.outcome

@@ -5,7 +5,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from config_service.metrics import ignored_metrics
+from config_service.telemetry.ignored import ignored_metrics
 from config_service.problems import install_problem_handlers
 from config_service.request_log import RequestLogMiddleware
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from config_service.main import create_app
-from config_service.metrics import markdown_table
+from config_service.telemetry.catalogue import service_registry
 from config_service.settings import SVC_DIR, Settings
 from conftest import make_settings
 from test.live_server import LiveServer
@@ -64,6 +64,17 @@ def test_the_runtime_example_follows_a_configuration_through_a_change(database_u
         follower.join(timeout=10)
 
     assert outcome == {"done": True} and seen == [{"v": 1}, {"v": 2}]
+
+
+def markdown_table() -> str:
+    """The service's families as a Markdown table: name | type | labels | help."""
+    registry, _ = service_registry(routes=())
+    rows = ["| name | type | labels | help |", "| --- | --- | --- | --- |"]
+    for info in registry.describe():
+        labels = ", ".join(f"`{label}`" for label in info.labels)
+        help = info.help.replace("|", "\\|")  # a bare | would end the cell
+        rows.append(f"| `{info.name}` | {info.kind} | {labels} | {help} |")
+    return "\n".join(rows) + "\n"
 
 
 def test_the_metrics_table_is_the_codes():

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import psycopg2.errors
 from ulid import ULID
 
-from config_service.applications.queries import GetApplication, find_application
+from config_service import keys
+from config_service.applications.queries import find_application
 from config_service.bus import HandlerTable
 from config_service.database import Cursor
 from config_service.errors import AlreadyExists, NotFound
 from config_service.messages import Command
-from config_service.read_model import key_of
 from config_service.representation import Representation
 
 
@@ -32,7 +32,7 @@ class UpdateApplication(Command[Representation]):
     if_match: str | None = None
 
     def touches(self) -> tuple[str, ...]:
-        return (key_of(GetApplication.kind, self.id),)
+        return keys.application_updated(self.id)
 
 
 def _name_taken(name: str) -> AlreadyExists:

@@ -5,6 +5,7 @@ PostgreSQL renders the JSON (`row_to_json`), so the bytes it returns are the res
 
 from dataclasses import dataclass
 
+from config_service import keys
 from config_service.bus import HandlerTable
 from config_service.database import Cursor
 from config_service.errors import NotFound
@@ -66,7 +67,7 @@ class ApplicationPage:
 
 @dataclass(frozen=True, slots=True)
 class GetApplication(Get):
-    kind = "application"
+    kind = keys.APPLICATION
 
 
 @dataclass(frozen=True, slots=True)

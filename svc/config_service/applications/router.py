@@ -13,7 +13,6 @@ from config_service.api import (
     answer_get,
     check_body_id,
     header,
-    read_conditions,
     read_responses,
     representation_response,
 )
@@ -93,7 +92,7 @@ async def update_application(
 async def get_application(id: ApplicationId, bus: Bus, request: Request) -> Response:
     """The application with the ids of all its configurations, ascending. Supports
     If-None-Match (304), `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter)."""
-    query = GetApplication(id, conditions=read_conditions(request.headers))
+    query = GetApplication(id)
     return await answer_get(bus, request, query)
 
 

@@ -5,6 +5,7 @@ PostgreSQL renders the JSON (`row_to_json`): the stored jsonb goes out as text, 
 
 from dataclasses import dataclass
 
+from config_service import keys
 from config_service.bus import HandlerTable
 from config_service.database import Cursor
 from config_service.errors import NotFound
@@ -23,7 +24,7 @@ SELECT_CONFIGURATION = """
 
 @dataclass(frozen=True, slots=True)
 class GetConfiguration(Get):
-    kind = "configuration"
+    kind = keys.CONFIGURATION
 
 
 def find_configuration(cursor: Cursor, configuration_id: str) -> Representation | None:

@@ -12,7 +12,6 @@ from config_service.api import (
     answer_get,
     check_body_id,
     header,
-    read_conditions,
     read_responses,
     representation_response,
 )
@@ -115,5 +114,5 @@ async def update_configuration(
 async def get_configuration(id: ConfigurationId, bus: Bus, request: Request) -> Response:
     """One configuration with its config document. Supports If-None-Match (304),
     `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter)."""
-    query = GetConfiguration(id, conditions=read_conditions(request.headers))
+    query = GetConfiguration(id)
     return await answer_get(bus, request, query)

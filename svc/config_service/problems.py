@@ -23,7 +23,7 @@ from config_service.errors import (
     PreconditionFailed,
 )
 from config_service.telemetry.catalogue import ServiceMetrics
-from config_service.request_log import request_id_of
+from config_service.request_ids import request_id_of
 
 PROBLEM_JSON = "application/problem+json"
 

@@ -12,6 +12,11 @@ from config_service.fields import max_json_depth
 from config_service.problems import problem
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+NOT_JSON = "Send the body as JSON with `Content-Type: application/json`."
+
+
+def too_large(max_body_bytes: int) -> str:
+    return f"The body may be at most {max_body_bytes} bytes."
 
 
 def _is_json(content_type: str) -> bool:
@@ -33,8 +38,7 @@ class JsonBodyMiddleware:
             return
         headers = Headers(scope=scope)
         if not _is_json(headers.get("content-type", "")):
-            detail = "Send the body as JSON with `Content-Type: application/json`."
-            await problem(scope, 415, detail)(scope, receive, send)
+            await problem(scope, 415, NOT_JSON)(scope, receive, send)
             return
         declared = headers.get("content-length", "0")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
@@ -55,7 +59,7 @@ class JsonBodyMiddleware:
         await self.app(scope, _replay(bytes(body), receive), send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = f"The body may be at most {self.max_body_bytes} bytes."
+        detail = too_large(self.max_body_bytes)
         await problem(scope, 413, detail, headers={"Connection": "close"})(scope, receive, send)
 
 

@@ -6,8 +6,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from config_service.api import header
-from config_service.problems import Problem, problem_responses
+from config_service.openapi_parts import Problem, header, problem_responses
 from config_service.security import GUARDED_PREFIXES
 
 TAGS = [

@@ -6,7 +6,7 @@ from config_service.applications import models as application_models
 from config_service.configurations import models as configuration_models
 from config_service.fields import max_json_depth
 from config_service.main import VERSION
-from config_service.problems import Problem
+from config_service.openapi_parts import Problem
 
 WRITES = {"401", "403", "400", "413", "415", "422", "503"}
 READS = {"401", "422", "503"}

@@ -77,6 +77,10 @@ class ListApplications(Query[ApplicationPage]):
     name: str | None = None  # exact, case-sensitive: a page of 0 or 1
 
 
+def no_application(application_id: str) -> NotFound:
+    return NotFound(f"No application has id {application_id}.")
+
+
 def find_application(cursor: Cursor, application_id: str) -> Representation | None:
     """The application's representation, or None; also used by commands to answer."""
     cursor.execute(SELECT_APPLICATION, {"id": application_id})
@@ -88,7 +92,7 @@ def get_application(cursor: Cursor, query: GetApplication) -> Representation:
     """One application with its configuration ids."""
     representation = find_application(cursor, query.id)
     if representation is None:
-        raise NotFound(f"No application has id {query.id}.")
+        raise no_application(query.id)
     return representation
 
 

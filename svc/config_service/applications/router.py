@@ -4,23 +4,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
-from config_service.api import (
+from config_service.dependencies import Bus, check_body_id
+from config_service.responses import JSON, answer_get, representation_response
+from config_service.openapi_parts import (
+    READ_PROBLEMS,
+    WRITE_PROBLEMS,
+    problem_responses,
     CACHE_CONTROL,
     ETAG,
-    JSON,
     READ_PARAMETERS,
-    Bus,
-    answer_get,
-    check_body_id,
     header,
     read_responses,
-    representation_response,
 )
 from config_service.applications.commands import CreateApplication, UpdateApplication
 from config_service.applications.models import ApplicationCreate, ApplicationRead, ApplicationUpdate
 from config_service.applications.queries import GetApplication, ListApplications
 from config_service.fields import APPLICATION_ID_EXAMPLE, Name, Ulid
-from config_service.problems import READ_PROBLEMS, WRITE_PROBLEMS, problem_responses
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 

@@ -13,9 +13,9 @@ from ulid import ULID
 
 from config_service.bus import HandlerTable
 from config_service import keys
-from config_service.configurations.queries import find_configuration
+from config_service.configurations.queries import find_configuration, no_configuration
 from config_service.database import Cursor
-from config_service.errors import AlreadyExists, InvalidValue, NotFound
+from config_service.errors import AlreadyExists, InvalidValue
 from config_service.messages import Command
 from config_service.representation import Representation
 
@@ -83,7 +83,7 @@ def update_configuration(cursor: Cursor, command: UpdateConfiguration) -> Repres
     )
     row = cursor.fetchone()
     if row is None:
-        raise NotFound(f"No configuration has id {command.id}.")
+        raise no_configuration(command.id)
     if command.application_id not in (None, row["application_id"]):
         raise InvalidValue(
             "A configuration cannot move to another application: application_id must be "

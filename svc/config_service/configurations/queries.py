@@ -27,6 +27,10 @@ class GetConfiguration(Get):
     kind = keys.CONFIGURATION
 
 
+def no_configuration(configuration_id: str) -> NotFound:
+    return NotFound(f"No configuration has id {configuration_id}.")
+
+
 def find_configuration(cursor: Cursor, configuration_id: str) -> Representation | None:
     """The configuration's representation, or None; also used by commands to answer."""
     cursor.execute(SELECT_CONFIGURATION, {"id": configuration_id})
@@ -38,7 +42,7 @@ def get_configuration(cursor: Cursor, query: GetConfiguration) -> Representation
     """One configuration."""
     representation = find_configuration(cursor, query.id)
     if representation is None:
-        raise NotFound(f"No configuration has id {query.id}.")
+        raise no_configuration(query.id)
     return representation
 
 

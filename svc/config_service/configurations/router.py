@@ -4,16 +4,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request, Response
 
-from config_service.api import (
+from config_service.dependencies import Bus, check_body_id
+from config_service.responses import answer_get, representation_response
+from config_service.openapi_parts import (
+    READ_PROBLEMS,
+    WRITE_PROBLEMS,
+    problem_responses,
     CACHE_CONTROL,
     ETAG,
     READ_PARAMETERS,
-    Bus,
-    answer_get,
-    check_body_id,
     header,
     read_responses,
-    representation_response,
 )
 from config_service.configurations.commands import CreateConfiguration, UpdateConfiguration
 from config_service.configurations.models import (
@@ -23,7 +24,6 @@ from config_service.configurations.models import (
 )
 from config_service.configurations.queries import GetConfiguration
 from config_service.fields import CONFIGURATION_ID_EXAMPLE, Ulid
-from config_service.problems import READ_PROBLEMS, WRITE_PROBLEMS, problem_responses
 
 router = APIRouter(prefix="/configurations", tags=["configurations"])
 

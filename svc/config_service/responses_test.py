@@ -1,7 +1,8 @@
 import pytest
 from starlette.datastructures import Headers
 
-from config_service.api import check_body_id, read_conditions
+from config_service.dependencies import check_body_id
+from config_service.responses import read_conditions
 from config_service.errors import InvalidValue
 from config_service.reads import ReadConditions
 

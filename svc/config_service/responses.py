@@ -1,37 +1,23 @@
-"""What the routers share: the app-scoped objects they depend on, the headers a GET may carry,
-and how representations become responses.
-
-App-scoped objects are created in main.py and reached only through the `Annotated`
-dependencies below, never through `request.app.state` elsewhere.
-"""
+"""Conditional reads and response shaping: what a GET asks (If-None-Match, Cache-Control,
+Prefer), and how representations and reads become responses."""
 
 import asyncio
 import re
-from typing import Annotated, Any
+from collections.abc import Callable, Mapping
 
-from fastapi import Depends, Request
+from fastapi import Request
 from starlette.datastructures import Headers
 from starlette.responses import Response
+from starlette.types import Scope
 
 from config_service.bus import MessageBus
-from config_service.errors import InvalidValue
 from config_service.messages import Delivery, Get
-from config_service.problems import varies
 from config_service.reads import Held, Read, ReadConditions
 from config_service.representation import Representation
 
 JSON = "application/json"
 # What the request log says of a held GET whose client went away (nginx's "client closed").
 CLIENT_CLOSED_REQUEST = 499
-
-
-async def get_bus(request: Request) -> MessageBus:
-    """The app's bus. (Async on purpose: FastAPI runs a plain `def` dependency in a thread.)"""
-    return request.app.state.bus
-
-
-Bus = Annotated[MessageBus, Depends(get_bus)]
-
 
 # --- request headers of a GET --------------------------------------------------------------
 
@@ -86,39 +72,16 @@ def _joined(headers: Headers, name: str) -> str | None:
     return ", ".join(values) if values else None
 
 
-def header_parameter(name: str, description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "header",
-        "required": False,
-        "description": description,
-        "schema": {"type": "string"},
-    }
-
-
-# The headers read_conditions reads, as OpenAPI parameters (`openapi_extra` of a GET by id).
-READ_PARAMETERS = {
-    "parameters": [
-        header_parameter(
-            "If-None-Match",
-            "ETags you hold: 304 when one is current (with `Prefer: wait`, a watch).",
-        ),
-        header_parameter(
-            "Cache-Control",
-            "`no-cache` (or `max-age=0`): read PostgreSQL, not memory. `stale-if-error=N`: "
-            "while PostgreSQL is unreachable, accept the last version known current at most "
-            "N seconds ago (with `Age`) instead of 503.",
-        ),
-        header_parameter(
-            "Prefer",
-            "`wait=N` with a current If-None-Match: hold the request until the representation "
-            "changes (200) or N seconds pass (304), at most MAX_WAIT_SECONDS.",
-        ),
-    ]
-}
-
-
 # --- responses -----------------------------------------------------------------------------
+
+
+def varies(scope: Scope) -> dict[str, str]:
+    """`Vary: Prefer` for a response to a GET (or HEAD) that carried Prefer, whatever it says:
+    another Prefer could have been answered otherwise (held, RFC 7240)."""
+    headers = scope.get("headers", ())
+    if scope.get("method") in ("GET", "HEAD") and any(name == b"prefer" for name, _ in headers):
+        return {"Vary": "Prefer"}
+    return {}
 
 
 def representation_response(
@@ -133,7 +96,16 @@ def representation_response(
     )
 
 
-def read_response(request: Request, read: Read) -> Response:
+def no_headers(representation: Representation) -> Mapping[str, str]:
+    return {}
+
+
+# What a resource adds to every response carrying one of its representations, e.g. a header
+# naming its version: given to answer_get by the resource's router.
+type HeadersOf = Callable[[Representation], Mapping[str, str]]
+
+
+def read_response(request: Request, read: Read, headers_of: HeadersOf = no_headers) -> Response:
     """A GET's answer: 200 with the body, or 304 without it; says how it was answered."""
     if read.held is not None and read.held.outcome == "gone":
         return Response(status_code=CLIENT_CLOSED_REQUEST)  # nobody reads it; it is logged
@@ -141,6 +113,7 @@ def read_response(request: Request, read: Read) -> Response:
         "ETag": read.representation.etag,
         "Cache-Control": "no-cache",
         **varies(request.scope),
+        **headers_of(read.representation),
     }
     if read.age is not None:
         headers["Age"] = str(read.age)
@@ -151,13 +124,9 @@ def read_response(request: Request, read: Read) -> Response:
     return Response(read.representation.body, media_type=JSON, headers=headers)
 
 
-def check_body_id(body_id: str | None, path_id: str) -> None:
-    """A GET's body sent back names its resource: it must be the one in the path."""
-    if body_id not in (None, path_id):
-        raise InvalidValue(f"id must be {path_id}, the id in the path.", loc=("body", "id"))
-
-
-async def answer_get(bus: MessageBus, request: Request, query: Get) -> Response:
+async def answer_get(
+    bus: MessageBus, request: Request, query: Get, headers_of: HeadersOf = no_headers
+) -> Response:
     """Dispatch a Get with the request's read conditions beside it, and shape its response.
 
     A GET that may be held (Prefer: wait) ends as soon as its client disconnects, so that a
@@ -165,7 +134,8 @@ async def answer_get(bus: MessageBus, request: Request, query: Get) -> Response:
     """
     conditions = read_conditions(request.headers)
     if not conditions.wait:
-        return read_response(request, await bus.dispatch(query, Delivery(conditions)))
+        read = await bus.dispatch(query, Delivery(conditions))
+        return read_response(request, read, headers_of)
 
     def log_held(held: Held) -> None:
         request.state.held = held  # for the request log, also when the read then fails
@@ -176,40 +146,10 @@ async def answer_get(bus: MessageBus, request: Request, query: Get) -> Response:
         read = await bus.dispatch(query, delivery)
     finally:
         client_gone.cancel()
-    return read_response(request, read)
+    return read_response(request, read, headers_of)
 
 
 async def _disconnected(request: Request) -> None:
     """Return when the client disconnects (a GET has no body: nothing else is received)."""
     while (await request.receive())["type"] != "http.disconnect":
         pass
-
-
-# --- OpenAPI -------------------------------------------------------------------------------
-
-
-def header(description: str, **schema: Any) -> dict[str, Any]:
-    return {"description": description, "schema": {"type": "string", **schema}}
-
-
-ETAG = header("Strong validator of this exact representation.", example='"5d0c3f0b8a1e4f6b"')
-CACHE_CONTROL = header("Always `no-cache`: keep it, but revalidate with If-None-Match.")
-READ_HEADERS = {
-    "ETag": ETAG,
-    "Cache-Control": CACHE_CONTROL,
-    "Age": header("Seconds since an answer from `stale-if-error` was last known current."),
-    "Preference-Applied": header("`wait=N`: the request was held up to N seconds."),
-    "Vary": header("`Prefer`, when the request carried it."),
-}
-
-
-def read_responses(resource: str) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI responses of a GET by id: 200 and 304, with their headers."""
-    return {
-        200: {"description": f"The {resource}.", "headers": READ_HEADERS},
-        304: {
-            "description": "Not modified: the ETag in If-None-Match is current (at once, or "
-            "when a `Prefer: wait` ran out). No body.",
-            "headers": READ_HEADERS,
-        },
-    }

@@ -2,10 +2,12 @@
 `config` no deeper than MAX_JSON_DEPTH (422, checked by the model; the limit is set here).
 
 Size and type are decided before FastAPI parses anything: a body over the limit is never read
-past the limit, and a non-JSON body never reaches a parser.
+past the limit, and a non-JSON body never reaches a parser. A request no route serves is left
+to routing, so that a method a path does not serve is 405 (and an unknown path 404), not 415.
 """
 
 from starlette.datastructures import Headers
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config_service.fields import max_json_depth
@@ -27,13 +29,20 @@ def _is_json(content_type: str) -> bool:
 
 
 class JsonBodyMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_depth: int):
+    def __init__(
+        self, app: ASGIApp, *, routes: list[BaseRoute], max_body_bytes: int, max_depth: int
+    ):
         self.app = app
+        self.routes = routes  # the app's, read when a request comes: complete by then
         self.max_body_bytes = max_body_bytes
         self.max_depth = max_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in WRITE_METHODS
+            or not any(route.matches(scope)[0] is Match.FULL for route in self.routes)
+        ):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)

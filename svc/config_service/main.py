@@ -114,6 +114,7 @@ def create_app(
     app.add_middleware(QueryParameterMiddleware, routes=app.routes, prefix=API_PREFIX)
     app.add_middleware(
         JsonBodyMiddleware,
+        routes=app.routes,
         max_body_bytes=settings.max_body_bytes,
         max_depth=settings.max_json_depth,
     )

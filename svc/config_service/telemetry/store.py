@@ -25,7 +25,6 @@ from config_service.telemetry.families import (
     RESIDENT_MEMORY,
     START_TIME,
     Family,
-    FamilyInfo,
     Gauge,
     Scrape,
     Worker,

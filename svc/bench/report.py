@@ -414,12 +414,7 @@ def targets(measured: Measurements) -> list[Target]:
             "read",
         ),
         _rate_ratio(
-            m,
-            "POST configuration ≥ 0.43× baseline req/s",
-            POST_CONFIGURATION,
-            writes,
-            0.43,
-            "write",
+            m, "POST configuration ≥ 0.43× baseline req/s", POST_CONFIGURATION, writes, 0.43, "write"
         ),
         _rate_ratio(
             m, "PUT configuration ≥ 0.44× baseline req/s", PUT_CONFIGURATION, writes, 0.44, "write"

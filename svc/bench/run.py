@@ -124,7 +124,9 @@ def read_phase(
             )
     # Shown to document why the service has its own supervisor (see README, Performance).
     with servers.plain_uvicorn("plain-uvicorn-2-workers", dsn, log_dir, workers=2) as plain:
-        bench.measure(report.TWO_WORKERS_PLAIN, plain.url, lambda: scripts.get_each(configurations))
+        bench.measure(
+            report.TWO_WORKERS_PLAIN, plain.url, lambda: scripts.get_each(configurations)
+        )
 
 
 def write_phase(bench: Bench, seeded: Seeded, service, baseline, repetitions: int) -> None:

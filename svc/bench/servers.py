@@ -17,12 +17,8 @@ PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 # Whatever svc/.env or the shell says, the bench's requests carry no token, and its URLs
 # name 127.0.0.1.
-SERVICE_ENV = {
-    "API_READ_TOKENS": "",
-    "API_WRITE_TOKENS": "",
-    "HOST": "127.0.0.1",
-    "LOG_FORMAT": "json",
-}
+SERVICE_ENV = {"API_READ_TOKENS": "", "API_WRITE_TOKENS": "", "HOST": "127.0.0.1",
+               "LOG_FORMAT": "json"}
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -6,7 +6,6 @@ is a 422 naming the field, never a 500 from the database.
 
 import math
 import re
-from contextvars import ContextVar
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -77,13 +76,14 @@ Comments = Annotated[
 ]
 
 
-def check_json_document(value: Any, *, max_depth: int) -> None:
-    """Raise ValueError unless PostgreSQL's jsonb can store `value` exactly as given."""
+def check_json_document(value: Any, *, max_depth: int | None = None) -> None:
+    """Raise ValueError unless PostgreSQL's jsonb can store `value` exactly as given, nested
+    at most `max_depth` deep (None: as deep as the JSON parser allowed)."""
     pending = [(value, 1)]
     while pending:
         item, depth = pending.pop()
         if isinstance(item, dict | list):
-            if depth > max_depth:
+            if max_depth is not None and depth > max_depth:
                 raise ValueError(f"must not nest objects and arrays deeper than {max_depth}")
             children = item.items() if isinstance(item, dict) else enumerate(item)
             for key, child in children:
@@ -96,14 +96,10 @@ def check_json_document(value: Any, *, max_depth: int) -> None:
             raise ValueError("numbers must be finite (no NaN or Infinity)")
 
 
-# The app's MAX_JSON_DEPTH for the request being validated. FastAPI hands a body validator
-# nothing but the value, so JsonBodyMiddleware (json_bodies.py), which the app builds from its
-# settings, sets this before the body is parsed. Unset, the validator refuses to guess.
-max_json_depth: ContextVar[int] = ContextVar("max_json_depth")
-
-
 def _storable_document(value: dict[str, Any]) -> dict[str, Any]:
-    check_json_document(value, max_depth=max_json_depth.get())
+    # The app's MAX_JSON_DEPTH is checked by the router, with the settings in hand
+    # (dependencies.check_config_depth): a validator is handed nothing but the value.
+    check_json_document(value)
     return value
 
 

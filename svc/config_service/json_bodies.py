@@ -1,5 +1,5 @@
 """Request bodies of /api/ writes: JSON only (415), no larger than MAX_BODY_BYTES (413), and
-`config` no deeper than MAX_JSON_DEPTH (422, checked by the model; the limit is set here).
+`config` no deeper than MAX_JSON_DEPTH (422, checked by the configuration router).
 
 Size and type are decided before FastAPI parses anything: a body over the limit is never read
 past the limit, and a non-JSON body never reaches a parser. A request no route serves is left
@@ -10,7 +10,6 @@ from starlette.datastructures import Headers
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from config_service.fields import max_json_depth
 from config_service.problems import problem
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -29,13 +28,10 @@ def _is_json(content_type: str) -> bool:
 
 
 class JsonBodyMiddleware:
-    def __init__(
-        self, app: ASGIApp, *, routes: list[BaseRoute], max_body_bytes: int, max_depth: int
-    ):
+    def __init__(self, app: ASGIApp, *, routes: list[BaseRoute], max_body_bytes: int):
         self.app = app
         self.routes = routes  # the app's, read when a request comes: complete by then
         self.max_body_bytes = max_body_bytes
-        self.max_depth = max_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -64,7 +60,6 @@ class JsonBodyMiddleware:
             if len(body) > self.max_body_bytes:  # a chunked body that never declared its size
                 await self._too_large(scope, receive, send)
                 return
-        max_json_depth.set(self.max_depth)  # read by the `config` validator (fields.py)
         await self.app(scope, _replay(bytes(body), receive), send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:

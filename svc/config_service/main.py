@@ -58,7 +58,7 @@ def create_app(
 ) -> FastAPI:
     """A ready-to-serve app; `uvicorn --factory config_service.main:create_app` calls it.
 
-    Workers of one service share `metrics_directory`, each as its `worker` number (server.py);
+    Workers of one service share `metrics_directory`, each as its `worker` number (supervisor.py);
     without one, a scrape sees this process only.
     """
     settings = settings or get_settings()
@@ -105,7 +105,8 @@ def create_app(
         retry_after=settings.retry_after,
         metrics=metrics,
     )
-    # The server ends held requests with this when it starts to shut down (server.py).
+    app.state.settings = settings  # for the checks that need them (dependencies.py)
+    # The server ends held requests with this when it starts to shut down (serving.py).
     app.state.read_model = read_model
     install_problem_handlers(app, metrics)
     install_openapi(app)
@@ -116,7 +117,6 @@ def create_app(
         JsonBodyMiddleware,
         routes=app.routes,
         max_body_bytes=settings.max_body_bytes,
-        max_depth=settings.max_json_depth,
     )
     if settings.auth_enabled:
         app.add_middleware(

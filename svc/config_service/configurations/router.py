@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request, Response
 
-from config_service.dependencies import Bus, check_body_id
+from config_service.dependencies import AppSettings, Bus, check_body_id, check_config_depth
 from config_service.responses import answer_get, representation_response
 from config_service.openapi_parts import (
     READ_PROBLEMS,
@@ -57,8 +57,11 @@ WRITTEN = {"ETag": ETAG, "Cache-Control": CACHE_CONTROL}
         **problem_responses(409, *WRITE_PROBLEMS),
     },
 )
-async def create_configuration(body: ConfigurationCreate, bus: Bus, request: Request) -> Response:
+async def create_configuration(
+    body: ConfigurationCreate, bus: Bus, request: Request, settings: AppSettings
+) -> Response:
     """Creates a configuration; its name must be new within its application."""
+    check_config_depth(body.config, settings)
     configuration = await bus.dispatch(
         CreateConfiguration(
             application_id=body.application_id,
@@ -85,10 +88,15 @@ async def create_configuration(body: ConfigurationCreate, bus: Bus, request: Req
     },
 )
 async def update_configuration(
-    id: ConfigurationId, body: ConfigurationUpdate, bus: Bus, if_match: IfMatch = None
+    id: ConfigurationId,
+    body: ConfigurationUpdate,
+    bus: Bus,
+    settings: AppSettings,
+    if_match: IfMatch = None,
 ) -> Response:
     """Replaces name, comments and config; send If-Match with the ETag you read. The body a
     GET returned may be sent back edited; the configuration stays in its application."""
+    check_config_depth(body.config, settings)
     check_body_id(body.id, id)
     configuration = await bus.dispatch(
         UpdateConfiguration(

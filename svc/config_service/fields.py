@@ -63,15 +63,30 @@ def _not_blank(value: str) -> str:
     return value
 
 
+# What _not_blank and _storable_text check, for the OpenAPI document (ECMA-262 patterns; a
+# lone surrogate cannot be written in JSON Schema). Documented, not validated by pattern, so
+# the error messages stay the validators' own.
+NAME_PATTERN = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+
 Name = Annotated[
     str,
-    Field(min_length=1, max_length=256, examples=["billing-service"]),
+    Field(
+        min_length=1,
+        max_length=256,
+        examples=["billing-service"],
+        json_schema_extra={"pattern": NAME_PATTERN},
+    ),
     AfterValidator(_not_blank),
     AfterValidator(_storable_text),
 ]
 Comments = Annotated[
     str,
-    Field(max_length=1024, examples=["Owned by the payments team."]),
+    Field(
+        max_length=1024,
+        examples=["Owned by the payments team."],
+        json_schema_extra={"pattern": NO_NUL_PATTERN},
+    ),
     AfterValidator(_storable_text),
 ]
 

@@ -109,7 +109,7 @@ def create_app(
     # The server ends held requests with this when it starts to shut down (serving.py).
     app.state.read_model = read_model
     install_problem_handlers(app, metrics)
-    install_openapi(app)
+    install_openapi(app, auth_enabled=settings.auth_enabled)
     # Added innermost first: a request meets the request log, then tokens, then body checks.
     app.add_middleware(HeadMiddleware)
     app.add_middleware(QueryParameterMiddleware, routes=app.routes, prefix=API_PREFIX)

@@ -4,12 +4,12 @@ main.py."""
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.exceptions import RequestValidationError
 
 from config_service.bus import MessageBus
 from config_service.errors import InvalidValue
-from config_service.fields import check_json_document
+from config_service.fields import Ulid, check_json_document
 from config_service.settings import Settings
 
 
@@ -44,3 +44,17 @@ def check_config_depth(config: dict[str, Any], settings: Settings) -> None:
         raise RequestValidationError(
             [{"type": "value_error", "loc": loc, "msg": f"Value error, {error}", "input": config}]
         ) from None
+
+
+def path_id(resource: str, example: str) -> Any:
+    """The `{id}` path parameter of a resource, documented with an example id."""
+    description = f"The {resource}'s id."
+    return Annotated[
+        Ulid, Path(description=description, openapi_examples={resource: {"value": example}})
+    ]
+
+
+def if_match_header(resource: str) -> Any:
+    """The optional If-Match header of a resource's PUT."""
+    description = f"Apply only if the {resource}'s ETag is still this one."
+    return Annotated[str | None, Header(alias="If-Match", description=description)]

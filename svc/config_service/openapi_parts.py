@@ -11,7 +11,12 @@ from config_service.applications.commands import name_taken
 from config_service.configurations.queries import no_configuration
 from config_service.fields import CONFIGURATION_ID_EXAMPLE
 from config_service.json_bodies import NOT_JSON, too_large
-from config_service.problems import INVALID_REQUEST, PROBLEM_JSON, SCHEMA_MISMATCH, STATUS_OF
+from config_service.problems import (
+    INVALID_REQUEST,
+    PROBLEM_JSON,
+    SCHEMA_MISMATCH,
+    STATUS_OF,
+)
 from config_service.representation import STALE_IF_MATCH
 
 
@@ -53,6 +58,7 @@ def header(description: str, **schema: Any) -> dict[str, Any]:
 
 ETAG = header("Strong validator of this exact representation.", example='"5d0c3f0b8a1e4f6b"')
 CACHE_CONTROL = header("Always `no-cache`: keep it, but revalidate with If-None-Match.")
+WRITTEN_HEADERS = {"ETag": ETAG, "Cache-Control": CACHE_CONTROL}
 READ_HEADERS = {
     "ETag": ETAG,
     "Cache-Control": CACHE_CONTROL,

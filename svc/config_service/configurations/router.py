@@ -1,46 +1,41 @@
 """HTTP routes for configurations: parse, dispatch to the bus, shape the response. Nothing else."""
 
-from typing import Annotated
+from fastapi import APIRouter, Request, Response
 
-from fastapi import APIRouter, Header, Path, Request, Response
-
-from config_service.dependencies import AppSettings, Bus, check_body_id, check_config_depth
-from config_service.responses import answer_get, representation_response
-from config_service.openapi_parts import (
-    READ_PROBLEMS,
-    WRITE_PROBLEMS,
-    problem_responses,
-    CACHE_CONTROL,
-    ETAG,
-    READ_PARAMETERS,
-    header,
-    read_responses,
+from config_service.configurations.commands import (
+    CreateConfiguration,
+    UpdateConfiguration,
 )
-from config_service.configurations.commands import CreateConfiguration, UpdateConfiguration
 from config_service.configurations.models import (
     ConfigurationCreate,
     ConfigurationRead,
     ConfigurationUpdate,
 )
 from config_service.configurations.queries import GetConfiguration
-from config_service.fields import CONFIGURATION_ID_EXAMPLE, Ulid
+from config_service.dependencies import (
+    AppSettings,
+    Bus,
+    check_body_id,
+    check_config_depth,
+    if_match_header,
+    path_id,
+)
+from config_service.fields import CONFIGURATION_ID_EXAMPLE
+from config_service.openapi_parts import (
+    READ_PARAMETERS,
+    READ_PROBLEMS,
+    WRITE_PROBLEMS,
+    WRITTEN_HEADERS,
+    header,
+    problem_responses,
+    read_responses,
+)
+from config_service.responses import answer_get, representation_response
 
 router = APIRouter(prefix="/configurations", tags=["configurations"])
 
-ConfigurationId = Annotated[
-    Ulid,
-    Path(
-        description="The configuration's id.",
-        openapi_examples={"a configuration": {"value": CONFIGURATION_ID_EXAMPLE}},
-    ),
-]
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match", description="Apply only if the configuration's ETag is still this one."
-    ),
-]
-WRITTEN = {"ETag": ETAG, "Cache-Control": CACHE_CONTROL}
+ConfigurationId = path_id("configuration", CONFIGURATION_ID_EXAMPLE)
+IfMatch = if_match_header("configuration")
 
 
 @router.post(
@@ -52,7 +47,7 @@ WRITTEN = {"ETag": ETAG, "Cache-Control": CACHE_CONTROL}
     responses={
         201: {
             "description": "Created: the configuration, as a GET returns it.",
-            "headers": {**WRITTEN, "Location": header("The new configuration's URL.")},
+            "headers": {**WRITTEN_HEADERS, "Location": header("The new configuration's URL.")},
         },
         **problem_responses(409, *WRITE_PROBLEMS),
     },
@@ -82,7 +77,7 @@ async def create_configuration(
     responses={
         200: {
             "description": "Replaced: the configuration, as a GET returns it.",
-            "headers": WRITTEN,
+            "headers": WRITTEN_HEADERS,
         },
         **problem_responses(404, 409, 412, *WRITE_PROBLEMS),
     },

@@ -5,12 +5,11 @@ Label values are taken from the types they describe, so a new outcome or reason 
 recorded without a series to record it in.
 """
 
-from collections.abc import Mapping, Sequence
-from typing import Literal, Protocol, get_args
+from collections.abc import Sequence
+from typing import get_args
 
 from config_service.errors import UnavailableReason
 from config_service.reads import Outcome
-from config_service.telemetry.families import Counter, Gauge, Histogram
 from config_service.telemetry.registry import Registry
 
 # Label values outside these the caller maps first, e.g. to "other".
@@ -22,36 +21,10 @@ WATCH_OUTCOMES: tuple[str, ...] = get_args(Outcome.__value__)
 DB_UNAVAILABLE_REASONS: tuple[str, ...] = get_args(UnavailableReason)
 
 
-class Declarations(Protocol):
-    """Where families are declared: a Registry, or the stand-in that records nothing."""
-
-    def counter(
-        self, name: str, help: str, labels: Mapping[str, Sequence[str]] = ...
-    ) -> Counter: ...
-
-    def gauge(
-        self,
-        name: str,
-        help: str,
-        labels: Mapping[str, Sequence[str]] = ...,
-        *,
-        aggregate: Literal["sum", "worker"] = ...,
-    ) -> Gauge: ...
-
-    def histogram(
-        self,
-        name: str,
-        help: str,
-        labels: Mapping[str, Sequence[str]] = ...,
-        *,
-        buckets: Sequence[float],
-    ) -> Histogram: ...
-
-
 class ServiceMetrics:
     """Every family the service records into, declared in the order a scrape shows them."""
 
-    def __init__(self, registry: Declarations, routes: Sequence[str]):
+    def __init__(self, registry: Registry, routes: Sequence[str]):
         prefix = "config_service_"
         self.http_requests = registry.counter(
             f"{prefix}http_requests_total",

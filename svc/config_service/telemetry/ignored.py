@@ -3,11 +3,9 @@
 Each is a subclass of the real family, so the service's catalogue is typed the same either way.
 """
 
-from collections.abc import Mapping, Sequence
-from typing import Literal
-
 from config_service.telemetry.catalogue import ServiceMetrics
 from config_service.telemetry.families import Counter, Gauge, Histogram
+from config_service.telemetry.registry import Registry
 
 
 class IgnoredCounter(Counter):
@@ -28,31 +26,12 @@ class IgnoredHistogram(Histogram):
         pass
 
 
-class IgnoringRegistry:
-    """Declares families that record nothing; nothing is laid out, nothing can be scraped."""
+class IgnoringRegistry(Registry):
+    """Declares families that record nothing; never opened, so nothing can be scraped."""
 
-    def counter(self, name: str, help: str, labels: Mapping[str, Sequence[str]] = {}) -> Counter:
-        return IgnoredCounter(name, help, labels)
-
-    def gauge(
-        self,
-        name: str,
-        help: str,
-        labels: Mapping[str, Sequence[str]] = {},
-        *,
-        aggregate: Literal["sum", "worker"] = "sum",
-    ) -> Gauge:
-        return IgnoredGauge(name, help, labels, aggregate)
-
-    def histogram(
-        self,
-        name: str,
-        help: str,
-        labels: Mapping[str, Sequence[str]] = {},
-        *,
-        buckets: Sequence[float],
-    ) -> Histogram:
-        return IgnoredHistogram(name, help, labels, buckets)
+    counter_type = IgnoredCounter
+    gauge_type = IgnoredGauge
+    histogram_type = IgnoredHistogram
 
 
 def ignored_metrics() -> ServiceMetrics:

@@ -28,6 +28,11 @@ RESERVED_LABELS = {"le", "worker"}  # the scrape adds these: histogram buckets, 
 class Registry:
     """The families a service exposes, declared once at start-up; every worker declares the same."""
 
+    # What each declaration makes (ignored.py makes families that record nothing).
+    counter_type: type[Counter] = Counter
+    gauge_type: type[Gauge] = Gauge
+    histogram_type: type[Histogram] = Histogram
+
     def __init__(self):
         self._families: list[Family] = []
         self._sample_names = {info.name for info in BUILT_IN}
@@ -35,7 +40,7 @@ class Registry:
 
     def counter(self, name: str, help: str, labels: Mapping[str, Sequence[str]] = {}) -> Counter:
         """A counter with a series for every combination of the labels' values."""
-        return self._declare(Counter(name, help, labels))
+        return self._declare(self.counter_type(name, help, labels))
 
     def gauge(
         self,
@@ -48,7 +53,7 @@ class Registry:
         """A gauge: summed over live workers, or shown per live worker with a `worker` label."""
         if aggregate not in ("sum", "worker"):
             raise ValueError(f"{name}: aggregate is 'sum' or 'worker', not {aggregate!r}")
-        return self._declare(Gauge(name, help, labels, aggregate))
+        return self._declare(self.gauge_type(name, help, labels, aggregate))
 
     def histogram(
         self,
@@ -59,7 +64,7 @@ class Registry:
         buckets: Sequence[float],
     ) -> Histogram:
         """A histogram with these finite bucket bounds, in increasing order (+Inf is added)."""
-        return self._declare(Histogram(name, help, labels, buckets))
+        return self._declare(self.histogram_type(name, help, labels, buckets))
 
     def describe(self) -> list[FamilyInfo]:
         """Every family a scrape shows, in the order it shows them."""

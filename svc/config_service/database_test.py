@@ -53,7 +53,15 @@ def new_database(settings, metrics: Metrics) -> Database:
     size = settings.db_pool_size
     pool = ConnectionPool(size, in_use=metrics.families.db_in_use, **connect_kwargs(settings))
     executor = ThreadPoolExecutor(max_workers=size)
-    return Database(pool, executor, retry_after=settings.retry_after, metrics=metrics.families)
+    return Database(
+        pool,
+        executor,
+        retry_after=settings.retry_after,
+        metrics=metrics.families,
+        size=size,
+        queue=settings.db_pool_queue,
+        wait=settings.db_pool_wait,
+    )
 
 
 @pytest.fixture

@@ -468,7 +468,12 @@ HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "other")
 STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
 DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 WATCH_OUTCOMES = ("changed", "timeout", "shed", "lost", "shutdown", "gone")
-DB_UNAVAILABLE_REASONS = ("unreachable", "statement_timeout", "lost_during_commit")
+DB_UNAVAILABLE_REASONS = (
+    "unreachable",
+    "statement_timeout",
+    "lost_during_commit",
+    "pool_exhausted",
+)
 
 
 class ServiceMetrics:

@@ -147,7 +147,7 @@ def notification_step(
     """Commit `rate` changes per second for `seconds` (one configuration each, over `writers`
     connections, as instances of a fleet would) and time them at every listener."""
     ids = _fresh_configurations(database_url, int(rate * seconds))
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")  # fork in a threaded process can deadlock
     ready, results = context.Semaphore(0), context.Queue()
     listeners = [
         context.Process(target=_listen, args=(database_url, ready, results))

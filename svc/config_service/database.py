@@ -2,7 +2,8 @@
 
 Handlers are plain synchronous functions of a cursor; `Database.read` and `Database.write`
 carry one to a worker thread, give it a connection and the right kind of transaction, and
-bring the result back: one thread hop per request.
+bring the result back: one thread hop per request. Nothing here relies on session state, so
+DATABASE_URL may name PgBouncer in transaction mode (see `TimedCursor`).
 """
 
 import asyncio
@@ -25,6 +26,34 @@ from config_service.telemetry.families import Gauge
 from config_service.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class TimedCursor(psycopg2.extras.RealDictCursor):
+    """Rows as dicts; every statement carries its own statement timeout.
+
+    `SET LOCAL statement_timeout = N; <statement>` in one query string: PostgreSQL runs the
+    two in one implicit transaction (no warning) and times the statement with N; the setting
+    ends with that transaction, so a pooler may hand the connection to anyone next. Same round
+    trip, about 1 µs more per statement; a session setting (`options=-c ...`) is refused by
+    PgBouncer and would leak to other clients of a pooled server connection.
+    """
+
+    set_timeout = "SET LOCAL statement_timeout = 0; "
+
+    def execute(self, query: Any, vars: Any = None) -> None:
+        if not isinstance(query, str | bytes):
+            query = query.as_string(self.connection)  # a psycopg2.sql composition
+        if isinstance(query, bytes):
+            query = query.decode()
+        return super().execute(self.set_timeout + query, vars)
+
+
+def timed_cursor(statement_timeout: float) -> type[TimedCursor]:
+    """A TimedCursor class for this many seconds (whole milliseconds, at least 1)."""
+    milliseconds = max(1, int(statement_timeout * 1000))
+    setting = f"SET LOCAL statement_timeout = {milliseconds}; "
+    return type("TimedCursor", (TimedCursor,), {"set_timeout": setting})
+
 
 # Every cursor of the service returns rows as dicts.
 type Cursor = psycopg2.extras.RealDictCursor
@@ -70,12 +99,21 @@ class Database:
         *,
         retry_after: int,
         metrics: ServiceMetrics,
+        size: int,
+        queue: int,
+        wait: float,
     ):
         self._pool = pool
         self._executor = executor
         self._retry_after = retry_after
         self._metrics = metrics
         self._counting = threading.Lock()  # retries are counted by database threads only
+        # At most `size` calls run (one per connection and thread), at most `queue` wait for
+        # one, none longer than `wait` seconds: past that a worker answers 503 at once.
+        self._connections = asyncio.Semaphore(size)
+        self._queue = queue
+        self._wait = wait
+        self._waiting = 0  # touched on the event loop only
 
     async def read[**P, T](
         self, work: Callable[Concatenate[Cursor, P], T], *args: P.args, **kwargs: P.kwargs
@@ -90,8 +128,30 @@ class Database:
         return await self._run(lambda cursor: work(cursor, *args, **kwargs), write=True)
 
     async def _run[T](self, work: Callable[[Cursor], T], *, write: bool) -> T:
+        if self._connections.locked():
+            await self._wait_for_a_connection()
+        else:
+            await self._connections.acquire()  # free: returns at once, no task, no timer
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._run_with_one_retry, work, write)
+        future = self._executor.submit(self._run_with_one_retry, work, write)
+        # Released when the thread is done (or the call was cancelled before it started).
+        future.add_done_callback(lambda _: _call_soon(loop, self._connections.release))
+        return await asyncio.wrap_future(future)
+
+    async def _wait_for_a_connection(self) -> None:
+        if self._waiting >= self._queue:
+            raise self._exhausted()
+        self._waiting += 1
+        try:
+            await asyncio.wait_for(self._connections.acquire(), self._wait)
+        except TimeoutError:
+            raise self._exhausted() from None
+        finally:
+            self._waiting -= 1
+
+    def _exhausted(self) -> DatabaseUnavailable:
+        detail = "Every database connection of this worker is busy."
+        return self._unavailable(detail, "pool_exhausted")
 
     def _run_with_one_retry[T](self, work: Callable[[Cursor], T], write: bool) -> T:
         try:
@@ -161,18 +221,25 @@ class Database:
         self._pool.closeall()
 
 
-def connect_kwargs(settings: Settings) -> dict[str, Any]:
-    """Connection parameters that bound waits on the database.
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+    try:
+        loop.call_soon_threadsafe(callback)
+    except RuntimeError:
+        pass  # the loop has closed: nobody waits for a connection any more
 
-    The statement timeout is enforced by the server; when the network drops packets instead,
+
+def connect_kwargs(settings: Settings) -> dict[str, Any]:
+    """Connection parameters for the pooled road (DATABASE_URL) that bound waits on it.
+
+    The statement timeout is enforced by the server (TimedCursor); when the network drops
+    packets instead,
     the kernel gives up on a connection whose data goes unacknowledged for the connect plus
     statement timeouts (tcp_user_timeout), and keepalives find idle connections that died.
     """
-    statement_timeout_ms = int(settings.db_statement_timeout * 1000)
+    # No startup `options`: PgBouncer refuses them, and they would be session state.
     return {
         "dsn": settings.dsn,
         "connect_timeout": max(1, round(settings.db_connect_timeout)),
-        "options": f"-c statement_timeout={statement_timeout_ms}",
         "tcp_user_timeout": int(
             (settings.db_connect_timeout + settings.db_statement_timeout) * 1000
         ),
@@ -181,7 +248,7 @@ def connect_kwargs(settings: Settings) -> dict[str, Any]:
         "keepalives_interval": 5,
         "keepalives_count": 3,
         "application_name": "config-service",
-        "cursor_factory": psycopg2.extras.RealDictCursor,
+        "cursor_factory": timed_cursor(settings.db_statement_timeout),
     }
 
 
@@ -192,7 +259,15 @@ async def open_database(settings: Settings, metrics: ServiceMetrics) -> AsyncIte
     pool = ConnectionPool(size, in_use=metrics.db_in_use, **connect_kwargs(settings))
     metrics.db_pool_size.set(value=size)
     executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="database")
-    database = Database(pool, executor, retry_after=settings.retry_after, metrics=metrics)
+    database = Database(
+        pool,
+        executor,
+        retry_after=settings.retry_after,
+        metrics=metrics,
+        size=size,
+        queue=settings.db_pool_queue,
+        wait=settings.db_pool_wait,
+    )
     try:
         yield database
     finally:

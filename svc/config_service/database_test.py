@@ -2,6 +2,8 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg2
+import psycopg2.extensions
+from psycopg2 import sql
 import pytest
 
 from config_service.database import ConnectionPool, Database, connect_kwargs, open_database
@@ -53,7 +55,15 @@ def new_database(settings, metrics: Metrics) -> Database:
     size = settings.db_pool_size
     pool = ConnectionPool(size, in_use=metrics.families.db_in_use, **connect_kwargs(settings))
     executor = ThreadPoolExecutor(max_workers=size)
-    return Database(pool, executor, retry_after=settings.retry_after, metrics=metrics.families)
+    return Database(
+        pool,
+        executor,
+        retry_after=settings.retry_after,
+        metrics=metrics.families,
+        size=size,
+        queue=settings.db_pool_queue,
+        wait=settings.db_pool_wait,
+    )
 
 
 @pytest.fixture
@@ -229,3 +239,74 @@ def test_open_database_closes_every_connection_on_exit(empty_database):
 
     assert asyncio.run(use()) == 2
     until(lambda: connections() == 0, message="pooled connections left open")
+
+
+def test_a_busy_pool_queues_a_bounded_number_of_calls_for_a_bounded_time(
+    database_url, scratch_tables, metrics
+):
+    settings = make_settings(database_url, db_pool_size=1, db_pool_queue=1, db_pool_wait=0.2)
+    database = new_database(settings, metrics)
+
+    async def scenario():
+        holding = asyncio.create_task(database.read(lambda c: c.execute("SELECT pg_sleep(0.6)")))
+        await asyncio.sleep(0.1)  # the one connection is taken
+        waiting = asyncio.create_task(database.read(lambda c: c.execute("SELECT 1")))
+        await asyncio.sleep(0)  # it queues
+        with pytest.raises(DatabaseUnavailable) as refused:
+            await database.read(lambda c: c.execute("SELECT 1"))  # the queue is full
+        with pytest.raises(DatabaseUnavailable) as waited:
+            await waiting  # 0.2 s without a connection
+        await holding
+        await database.read(lambda c: c.execute("SELECT 1"))  # free again
+        return refused.value, waited.value
+
+    try:
+        refused, waited = asyncio.run(scenario())
+    finally:
+        database.close()
+    assert (refused.reason, waited.reason) == ("pool_exhausted", "pool_exhausted")
+    assert refused.retry_after == settings.retry_after
+
+
+def test_a_queued_call_runs_once_a_connection_is_free(database_url, scratch_tables, metrics):
+    settings = make_settings(database_url, db_pool_size=1, db_pool_queue=4, db_pool_wait=5)
+    database = new_database(settings, metrics)
+
+    async def scenario():
+        def slow(cursor):
+            cursor.execute("SELECT pg_sleep(0.2)")
+            return "slow"
+
+        def quick(cursor):
+            cursor.execute("SELECT 'quick' AS answer")
+            return cursor.fetchone()["answer"]
+
+        return await asyncio.gather(database.read(slow), database.read(quick))
+
+    try:
+        assert asyncio.run(scenario()) == ["slow", "quick"]
+    finally:
+        database.close()
+
+
+def test_the_statement_timeout_holds_for_one_statement_only_and_through_sql_compositions(
+    database,
+):
+    def settings_after(cursor):
+        cursor.execute(
+            sql.SQL("SELECT current_setting({}) AS value").format(sql.Literal("statement_timeout"))
+        )
+        composed = cursor.fetchone()["value"]
+        cursor.execute(b"SELECT current_setting('statement_timeout') AS value")
+        return composed, cursor.fetchone()["value"]
+
+    assert run(database, settings_after) == ("500ms", "500ms")
+
+    def session_value(cursor):
+        plain = cursor.connection.cursor(cursor_factory=psycopg2.extensions.cursor)
+        plain.execute("SHOW statement_timeout")
+        return plain.fetchone()[0]
+
+    # SET LOCAL ended with its statement's transaction: nothing is left on the session (a
+    # plain cursor sends no SET LOCAL), so a pooler may hand the connection to anyone.
+    assert run(database, session_value) != "500ms"

@@ -121,3 +121,19 @@ def test_a_database_down_at_start_is_retried_in_the_background(proxy, database_u
             await until_recorded(recorder, "started")
 
     asyncio.run(scenario())
+
+
+def test_it_listens_on_database_listen_url_not_the_pooled_road(database_url, application_id):
+    recorder = Recorder()
+    nowhere = "postgresql://postgres@127.0.0.1:9/nowhere"  # the pooled road, unreachable
+
+    async def scenario():
+        settings = make_settings(nowhere, database_listen_url=database_url)
+        async with open_listener(settings, recorder, ignored_metrics()):
+            await until_recorded(recorder, "started")
+            execute(
+                database_url, "UPDATE applications SET name = name WHERE id = %s", (application_id,)
+            )
+            await until_recorded(recorder, f"application:{application_id}")
+
+    asyncio.run(scenario())

@@ -44,7 +44,7 @@ class Metrics:
     """The service's metrics, kept in this process's memory, and read back as a scrape would."""
 
     def __init__(self):
-        registry, self.families = service_registry(())
+        registry, self.families = service_registry({})
         self.store = registry.open(None, slot=0, version="test")
 
     def value(self, name: str, **labels: str) -> float | None:

@@ -53,6 +53,14 @@ QUERY_HANDLERS: HandlerTable = {
 }
 
 
+def served_routes(app: FastAPI) -> dict[str, set[str]]:
+    """Each route template with the methods it serves, for the series metrics can have."""
+    routes: dict[str, set[str]] = {}
+    for route in app.routes:
+        routes.setdefault(route.path, set()).update(getattr(route, "methods", None) or ())
+    return routes
+
+
 def create_app(
     settings: Settings | None = None, *, metrics_directory: Path | None = None, worker: int = 0
 ) -> FastAPI:
@@ -86,15 +94,18 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # install_docs serves /docs and /redoc from the configured asset URLs
         redoc_url=None,
+        # A trailing slash is a 404 naming the path without it (problems.py), not a bodiless
+        # 307 that only `curl -L` would follow.
+        redirect_slashes=False,
     )
     app.include_router(applications_router, prefix=API_PREFIX)
     app.include_router(configurations_router, prefix=API_PREFIX)
     app.include_router(health.router)
     install_docs(app, settings)
+    install_openapi(app, auth_enabled=settings.auth_enabled)
     if settings.metrics_enabled:
         app.include_router(monitoring_router)
-        routes = list(dict.fromkeys(route.path for route in app.routes))
-        registry, metrics = service_registry(routes)
+        registry, metrics = service_registry(served_routes(app))
         app.state.metrics_store = registry.open(metrics_directory, slot=worker, version=VERSION)
     else:
         metrics = ignored_metrics()
@@ -109,7 +120,6 @@ def create_app(
     # The server ends held requests with this when it starts to shut down (serving.py).
     app.state.read_model = read_model
     install_problem_handlers(app, metrics)
-    install_openapi(app, auth_enabled=settings.auth_enabled)
     # Added innermost first: a request meets the request log, then tokens, then body checks.
     app.add_middleware(HeadMiddleware)
     app.add_middleware(QueryParameterMiddleware, routes=app.routes, prefix=API_PREFIX)

@@ -86,3 +86,26 @@ def test_the_api_lives_under_api_v1_and_health_outside(client):
 def test_the_version_is_the_projects(client):
     assert client.get("/openapi.json").json()["info"]["version"] == VERSION
     assert VERSION.count(".") == 2
+
+
+def test_a_trailing_slash_on_an_api_path_is_a_404_problem_not_a_redirect(client):
+    response = client.get("/api/v1/applications/", follow_redirects=False)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "/api/v1/applications (without the trailing slash)" in response.json()["detail"]
+
+
+def test_metrics_have_series_only_for_what_can_happen(client):
+    client.get("/openapi.json")
+    client.post("/openapi.json")
+    lines = client.get("/metrics").text.splitlines()
+    requests = [line for line in lines if line.startswith("config_service_http_requests_total{")]
+    counts = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in requests}
+    prefix = 'config_service_http_requests_total{route="/openapi.json"'
+    assert counts[f'{prefix},method="GET",status="2xx"}}'] >= 1  # the session's client shares
+    assert counts[f'{prefix},method="other",status="4xx"}}'] >= 1
+    assert not [line for line in requests if 'method="POST"' in line and "openapi" in line]
+    assert not [line for line in requests if 'status="1xx"' in line]
+    assert not [line for line in requests if 'method="PUT",status="3xx"' in line]
+    unmatched = [line for line in requests if 'route="unmatched"' in line]
+    assert unmatched and all('status="4xx"' in line or 'status="5xx"' in line for line in unmatched)

@@ -7,6 +7,7 @@ sends `None`)."""
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.openapi.utils import get_openapi
 
 from config_service.fields import ULID_JSON_SCHEMA
@@ -126,3 +127,8 @@ def install_openapi(app: FastAPI, *, auth_enabled: bool) -> None:
         return app.openapi_schema
 
     app.openapi = openapi
+    # FastAPI serves the document through a plain Starlette route, which leaves the request
+    # log and the metrics no route template to name it by: serve it through an API route.
+    path = app.openapi_url
+    app.router.routes[:] = [route for route in app.routes if getattr(route, "path", "") != path]
+    app.add_api_route(path, lambda: JSONResponse(openapi()), include_in_schema=False)

@@ -84,15 +84,38 @@ def _domain_error_handler(metrics: ServiceMetrics):
 
 
 async def _request_validation_error(request: Request, exc: RequestValidationError) -> Response:
-    errors = [{"loc": list(error["loc"]), "msg": error["msg"]} for error in exc.errors()]
+    errors = [_validation_error(error, exc.body) for error in exc.errors()]
     return problem(request.scope, 422, SCHEMA_MISMATCH, title=INVALID_REQUEST, errors=errors)
 
 
+def _validation_error(error: dict[str, Any], body: Any) -> dict[str, Any]:
+    if error["type"] == "json_invalid" and isinstance(body, str):
+        # FastAPI says "JSON decode error" at a character offset: say what, at which line and
+        # column, as json.JSONDecodeError does.
+        position = error["loc"][-1]
+        reason = json.JSONDecodeError(
+            error.get("ctx", {}).get("error", "Invalid JSON"), body, position
+        )
+        return {"loc": ["body"], "msg": f"Invalid JSON: {reason}"}
+    return {"loc": list(error["loc"]), "msg": error["msg"]}
+
+
 async def _http_error(request: Request, exc: HTTPException) -> Response:
-    headers = exc.headers
+    headers, detail = exc.headers, str(exc.detail)
     if exc.status_code == 405:
         headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
-    return problem(request.scope, exc.status_code, str(exc.detail), headers=headers)
+    if exc.status_code == 404 and _served_without_trailing_slash(request):
+        path = request.scope["path"].rstrip("/")
+        detail = f"No such path; {path} (without the trailing slash) is served."
+    return problem(request.scope, exc.status_code, detail, headers=headers)
+
+
+def _served_without_trailing_slash(request: Request) -> bool:
+    path = request.scope["path"]
+    if path == "/" or not path.endswith("/"):
+        return False
+    scope = {**request.scope, "path": path.rstrip("/")}
+    return any(route.matches(scope)[0] is not Match.NONE for route in request.app.router.routes)
 
 
 def allowed_methods(request: Request) -> list[str]:

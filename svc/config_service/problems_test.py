@@ -116,3 +116,25 @@ def test_a_problem_answering_a_get_that_carried_prefer_varies_by_it():
     assert problem(with_prefer, 404, "gone").headers["vary"] == "Prefer"
     without = {"method": "GET", "path": "/x", "headers": []}
     assert "vary" not in problem(without, 404, "gone").headers
+
+
+def test_a_json_syntax_error_says_what_and_where():
+    client = app_raising(NotFound("unused"))
+    body = b'{\n  "name": "x"\n  "more": 1}'
+    response = client.post("/validate", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"loc": ["body"], "msg": "Invalid JSON: Expecting ',' delimiter: line 3 column 3 (char 18)"}
+    ]
+
+
+def test_a_trailing_slash_is_a_problem_naming_the_path_without_it():
+    app = FastAPI(redirect_slashes=False)
+    install_problem_handlers(app, ignored_metrics())
+    app.get("/things")(lambda: {})
+    client = TestClient(app)
+    response = client.get("/things/", follow_redirects=False)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "/things (without the trailing slash)" in response.json()["detail"]
+    assert client.get("/elsewhere/").json()["detail"] == "Not Found"  # nothing to point to

@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config_service.problems import problem
 from config_service.request_ids import assign_request_id
-from config_service.telemetry.catalogue import HTTP_METHODS, UNMATCHED_ROUTE, ServiceMetrics
+from config_service.telemetry.catalogue import UNMATCHED_ROUTE, ServiceMetrics, http_labels
 
 log = logging.getLogger("config_service.requests")
 
@@ -63,8 +63,9 @@ class RequestLogMiddleware:
     def _count(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("route")  # FastAPI's matched route: its template, not the raw path
         template = route.path if route else UNMATCHED_ROUTE
-        method = scope["method"] if scope["method"] in HTTP_METHODS else "other"
-        self.metrics.http_requests.inc(template, method, f"{status // 100}xx")
+        methods = route.methods if route else ()
+        path = route.path if route else None
+        self.metrics.http_requests.inc(*http_labels(path, methods, scope["method"], status))
         if status == 304:
             self.metrics.not_modified.inc()
         if "held" not in scope["state"]:  # a watch's wait is not latency: see watch metrics

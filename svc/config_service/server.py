@@ -6,7 +6,6 @@ serving.py; with WORKERS > 1 this process supervises that many server processes
 """
 
 import logging
-import signal
 import sys
 
 from pydantic import ValidationError
@@ -29,10 +28,6 @@ def serve(settings: Settings) -> None:
         return
     sock = listening_socket(settings.host, settings.port)
     log.info(serving)
-    # uvicorn shuts down gracefully on these, then raises the signal again to die by it.
-    # By then everything is closed: let the process exit 0, as process managers expect.
-    for stop_signal in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stop_signal, lambda *_: None)
     serve_app(settings, sock)
 
 

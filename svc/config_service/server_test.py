@@ -90,6 +90,17 @@ def test_sigterm_finishes_in_flight_requests_then_exits_cleanly(proxy, database_
     assert "database connections closed" in server.output
 
 
+def test_ctrl_c_ends_a_worker_with_status_0_not_a_keyboardinterrupt(database_url):
+    # Ctrl-C reaches every process of the terminal's job; uvicorn re-raises the SIGINT once it
+    # has shut down, which used to end each worker in a KeyboardInterrupt traceback (status 1).
+    with ServerProcess(database_url, WORKERS="2") as server:
+        os.kill(min(server.worker_pids()), signal.SIGINT)
+        until(lambda: "exited with code" in server.read_output(), 20, "the worker's exit")
+        output = server.read_output()
+    assert "exited with code 0" in output
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output
+
+
 def test_several_workers_serve_restart_when_killed_and_stop_together(database_url):
     with ServerProcess(database_url, WORKERS="2") as server:
         first_workers = server.worker_pids()

@@ -3,6 +3,7 @@ room in the open-files limit for every held request."""
 
 import logging
 import resource
+import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -68,6 +69,11 @@ def serve_app(
         timeout_graceful_shutdown=settings.shutdown_timeout,
         forwarded_allow_ips=settings.forwarded_allow_ips,
     )
+    # uvicorn shuts down gracefully on these, then raises the signal again to die by it (a
+    # worker by KeyboardInterrupt, after Ctrl-C). By then everything is closed: let the process
+    # exit 0, as process managers (and make) expect.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda *_: None)
     Server(config, before_shutdown=app.state.read_model.end_watches).run(sockets=[sock])
 
 

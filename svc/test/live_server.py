@@ -82,6 +82,10 @@ class ServerProcess:
             env=self.environment,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            # A process group of its own, with Ctrl-C's default action, as in a terminal (a
+            # test run started in the background would otherwise hand down SIGINT ignored).
+            start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         workers = int(self.environment.get("WORKERS", "1"))
         deadline = time.monotonic() + 60

@@ -150,7 +150,7 @@ def test_the_client_package_needs_only_httpx(tmp_path):
 
 def markdown_table() -> str:
     """The service's families as a Markdown table: name | type | labels | help."""
-    registry, _ = service_registry(routes=())
+    registry, _ = service_registry(routes={})
     rows = ["| name | type | labels | help |", "| --- | --- | --- | --- |"]
     for info in registry.describe():
         labels = ", ".join(f"`{label}`" for label in info.labels)

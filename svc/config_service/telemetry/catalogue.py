@@ -5,17 +5,19 @@ Label values are taken from the types they describe, so a new outcome or reason 
 recorded without a series to record it in.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping
 from typing import get_args
 
 from config_service.errors import UnavailableReason
 from config_service.reads import Outcome
 from config_service.telemetry.registry import Registry
 
-# Label values outside these the caller maps first, e.g. to "other".
 UNMATCHED_ROUTE = "unmatched"
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "other")
-STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
+STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
+READ_STATUSES = STATUS_CLASSES  # 304 is a GET's answer, never a write's
+WRITE_STATUSES = ("2xx", "4xx", "5xx")
+REFUSED_STATUSES = ("4xx", "5xx")  # a method a route does not serve, or a path none serves
 DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 WATCH_OUTCOMES: tuple[str, ...] = get_args(Outcome.__value__)
 DB_UNAVAILABLE_REASONS: tuple[str, ...] = get_args(UnavailableReason)
@@ -24,12 +26,14 @@ DB_UNAVAILABLE_REASONS: tuple[str, ...] = get_args(UnavailableReason)
 class ServiceMetrics:
     """Every family the service records into, declared in the order a scrape shows them."""
 
-    def __init__(self, registry: Registry, routes: Sequence[str]):
+    def __init__(self, registry: Registry, routes: Mapping[str, Collection[str]]):
         prefix = "config_service_"
         self.http_requests = registry.counter(
             f"{prefix}http_requests_total",
-            "HTTP requests answered, by route template, method and status class.",
+            "HTTP requests answered, by route template, method (`other`: one the route does "
+            "not serve) and status class.",
             {"route": [*routes, UNMATCHED_ROUTE], "method": HTTP_METHODS, "status": STATUS_CLASSES},
+            series=http_series(routes),
         )
         self.http_duration = registry.histogram(
             f"{prefix}http_request_duration_seconds",
@@ -95,7 +99,39 @@ class ServiceMetrics:
         )
 
 
-def service_registry(routes: Sequence[str]) -> tuple[Registry, ServiceMetrics]:
-    """The service's registry, for these route templates, and the families to record into."""
+def served_methods(methods: Collection[str]) -> frozenset[str]:
+    """The methods a route answers, as the metrics name them: HEAD wherever GET is served."""
+    served = frozenset(methods) & frozenset(HTTP_METHODS)
+    return served | {"HEAD"} if "GET" in served else served
+
+
+def http_series(routes: Mapping[str, Collection[str]]) -> list[tuple[str, str, str]]:
+    """The (route, method, status class) series that can occur, and no others: a route's
+    own methods with their answers, any other method (`other`) and any unmatched path only
+    refused."""
+    series = []
+    for route, methods in routes.items():
+        for method in sorted(served_methods(methods)):
+            statuses = READ_STATUSES if method in ("GET", "HEAD") else WRITE_STATUSES
+            series += [(route, method, status) for status in statuses]
+        series += [(route, "other", status) for status in REFUSED_STATUSES]
+    for method in HTTP_METHODS:
+        series += [(UNMATCHED_ROUTE, method, status) for status in REFUSED_STATUSES]
+    return series
+
+
+def http_labels(
+    route: str | None, methods: Collection[str], method: str, status: int
+) -> tuple[str, str, str]:
+    """The series of a request answered `status`: `route` None when no route matched."""
+    if route is None:
+        return UNMATCHED_ROUTE, method if method in HTTP_METHODS else "other", f"{status // 100}xx"
+    label = method if method in served_methods(methods) else "other"
+    return route, label, f"{status // 100}xx"
+
+
+def service_registry(routes: Mapping[str, Collection[str]]) -> tuple[Registry, ServiceMetrics]:
+    """The service's registry, for these route templates (each with the methods it serves),
+    and the families to record into."""
     registry = Registry()
     return registry, ServiceMetrics(registry, routes)

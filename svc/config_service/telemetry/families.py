@@ -73,12 +73,23 @@ class Family:
     kind = ""
     width = 1  # float64 values per series
 
-    def __init__(self, name: str, help: str, labels: Mapping[str, Sequence[str]]):
+    def __init__(
+        self,
+        name: str,
+        help: str,
+        labels: Mapping[str, Sequence[str]],
+        series: Iterable[tuple[str, ...]] | None = None,
+    ):
+        """`series`, when given, are the only label combinations that can occur (each a tuple
+        of values from `labels`); otherwise every combination is one."""
         self.name = name
         self.help = help
         self.label_names = tuple(labels)
         self.label_values = [tuple(values) for values in labels.values()]
-        self.series = list(itertools.product(*self.label_values))
+        every = list(itertools.product(*self.label_values))
+        self.series = every if series is None else list(dict.fromkeys(series))
+        if not set(self.series) <= set(every):
+            raise ValueError(f"{name}: a series has a value its label does not list")
         self._offsets: dict[tuple[str, ...], int] = {}
         self._values: memoryview = CLOSED
 

@@ -36,4 +36,4 @@ class IgnoringRegistry(Registry):
 
 def ignored_metrics() -> ServiceMetrics:
     """Families that record nothing, for a service that exposes no metrics."""
-    return ServiceMetrics(IgnoringRegistry(), routes=())
+    return ServiceMetrics(IgnoringRegistry(), routes={})

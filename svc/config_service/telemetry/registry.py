@@ -6,7 +6,7 @@ layout, and its fingerprint tells a scrape which files are of this layout (store
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -38,9 +38,17 @@ class Registry:
         self._sample_names = {info.name for info in BUILT_IN}
         self._opened = False
 
-    def counter(self, name: str, help: str, labels: Mapping[str, Sequence[str]] = {}) -> Counter:
-        """A counter with a series for every combination of the labels' values."""
-        return self._declare(self.counter_type(name, help, labels))
+    def counter(
+        self,
+        name: str,
+        help: str,
+        labels: Mapping[str, Sequence[str]] = {},
+        *,
+        series: Iterable[tuple[str, ...]] | None = None,
+    ) -> Counter:
+        """A counter with a series for each of `series`, or else every combination of the
+        labels' values."""
+        return self._declare(self.counter_type(name, help, labels, series))
 
     def gauge(
         self,

@@ -35,7 +35,7 @@ def test_the_parser_refuses_a_malformed_exposition(text):
 
 def run_worker(directory, slot: int, requests: int, connection) -> None:
     """A worker process: record `requests` requests in flight, then answer scrapes until told."""
-    registry, metrics = service_registry(["/a"])
+    registry, metrics = service_registry({"/a": {"GET"}})
     store = registry.open(directory, slot=slot, version="test")
     metrics.http_requests.inc("/a", "GET", "2xx", amount=requests)
     metrics.http_in_flight.add(amount=requests)
@@ -105,8 +105,10 @@ def test_a_scrape_sums_all_workers_and_a_dead_workers_counters_still_count(tmp_p
 
 
 def test_files_of_another_layout_or_name_are_ignored(tmp_path):
-    ours, our_metrics = service_registry(["/a"])
-    other, other_metrics = service_registry(["/b"])  # another build: same size, other routes
+    ours, our_metrics = service_registry({"/a": {"GET"}})
+    other, other_metrics = service_registry(
+        {"/b": {"GET"}}
+    )  # another build: same size, other routes
     store = ours.open(tmp_path, slot=0, version="new")
     other_store = other.open(tmp_path, slot=1, version="old")
     other_metrics.not_modified.inc(amount=10)
@@ -156,8 +158,8 @@ def test_an_observation_equal_to_a_bound_counts_in_that_bounds_bucket():
 
 
 def test_in_memory_a_store_shows_only_its_own_process():
-    first, first_metrics = service_registry([])
-    second, second_metrics = service_registry([])
+    first, first_metrics = service_registry({})
+    second, second_metrics = service_registry({})
     first_store = first.open(None, slot=0, version="test")
     second.open(None, slot=1, version="test")
     first_metrics.not_modified.inc(amount=10)
@@ -170,7 +172,7 @@ def test_in_memory_a_store_shows_only_its_own_process():
 
 
 def test_the_service_shows_every_declared_family_with_bounds_written_as_clients_do():
-    registry, _ = service_registry(["/api/v1/applications"])
+    registry, _ = service_registry({"/api/v1/applications": {"GET"}})
     families = parse(registry.open(None, slot=0, version="1.0.0").render().decode())
     assert list(families) == [info.name for info in registry.describe()]
     assert [families[info.name]["type"] for info in registry.describe()] == [
@@ -183,7 +185,7 @@ def test_the_service_shows_every_declared_family_with_bounds_written_as_clients_
 
 
 def test_undeclared_values_late_declarations_and_writes_after_close_are_refused():
-    registry, metrics = service_registry(["/a"])
+    registry, metrics = service_registry({"/a": {"GET"}})
     store = registry.open(None, slot=0, version="test")
     with pytest.raises(KeyError):
         metrics.http_requests.inc("/a", "PATCH", "2xx")  # the caller maps it to "other"
@@ -212,3 +214,16 @@ def test_a_declaration_that_would_make_an_invalid_exposition_is_refused(declare)
     registry.histogram("h", "A histogram.", buckets=[1])
     with pytest.raises(ValueError):
         declare(registry)
+
+
+def test_a_family_may_name_the_only_series_that_can_occur():
+    registry = Registry()
+    hits = registry.counter(
+        "hits_total",
+        "Hits.",
+        {"route": ["/a", "/b"], "method": ["GET", "PUT"]},
+        series=[("/a", "GET"), ("/b", "PUT")],
+    )
+    assert hits.series == [("/a", "GET"), ("/b", "PUT")]
+    with pytest.raises(ValueError, match="does not list"):
+        registry.counter("misses_total", "Misses.", {"route": ["/a"]}, series=[("/c",)])

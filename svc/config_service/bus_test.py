@@ -11,6 +11,7 @@ from config_service.messages import Command, Get, Query
 from config_service.metrics import ignored_metrics
 from config_service.read_model import Read, ReadModel
 from config_service.representation import Representation
+from config_service.settings import Settings
 
 
 class RecordingDatabase:
@@ -132,7 +133,8 @@ def messages_in(base: type) -> set[type]:
 
 
 def test_every_message_of_the_service_has_exactly_one_handler():
-    assert set(main.COMMAND_HANDLERS) == messages_in(Command)
+    command_handlers = main.command_handlers(Settings(_env_file=None))
+    assert set(command_handlers) == messages_in(Command)
     assert set(main.QUERY_HANDLERS) == messages_in(Query)
-    for handler in (*main.COMMAND_HANDLERS.values(), *main.QUERY_HANDLERS.values()):
+    for handler in (*command_handlers.values(), *main.QUERY_HANDLERS.values()):
         assert list(inspect.signature(handler).parameters)[0] == "cursor"

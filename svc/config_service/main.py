@@ -40,11 +40,16 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 VERSION = tomllib.loads((SVC_DIR / "pyproject.toml").read_text())["project"]["version"]
 
+
 # Everything the service can do.
-COMMAND_HANDLERS: HandlerTable = {
-    **application_commands.COMMAND_HANDLERS,
-    **configuration_commands.COMMAND_HANDLERS,
-}
+def command_handlers(settings: Settings) -> HandlerTable:
+    """The commands' handlers, given the settings some of them take."""
+    return {
+        **application_commands.COMMAND_HANDLERS,
+        **configuration_commands.command_handlers(settings.revisions_keep),
+    }
+
+
 QUERY_HANDLERS: HandlerTable = {
     **application_queries.QUERY_HANDLERS,
     **configuration_queries.QUERY_HANDLERS,
@@ -71,7 +76,10 @@ def create_app(
             open_listener(settings, read_model, metrics),
         ):
             app.state.bus = MessageBus(
-                database, read_model, commands=COMMAND_HANDLERS, queries=QUERY_HANDLERS
+                database,
+                read_model,
+                commands=command_handlers(settings),
+                queries=QUERY_HANDLERS,
             )
             try:
                 yield

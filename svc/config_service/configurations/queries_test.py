@@ -1,10 +1,10 @@
 import json
 
 import pytest
+from test.random_refs import random_name
 
 from config_service.configurations.queries import GetConfiguration, get_configuration
 from config_service.errors import NotFound
-from test.random_refs import random_name
 
 APPLICATION_ID = "01ARZ3NDEKTSV4RRFFQ69G5FA1"
 CONFIGURATION_ID = "01ARZ3NDEKTSV4RRFFQ69G5FC1"
@@ -22,7 +22,7 @@ def test_get_configuration_renders_the_stored_row(cursor):
 
     representation = get_configuration(cursor, GetConfiguration(id=CONFIGURATION_ID))
 
-    assert representation.id == CONFIGURATION_ID
+    assert (representation.id, representation.revision) == (CONFIGURATION_ID, 1)
     assert json.loads(representation.body) == {
         "id": CONFIGURATION_ID,
         "application_id": APPLICATION_ID,

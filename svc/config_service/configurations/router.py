@@ -60,7 +60,7 @@ WRITTEN = {"ETag": ETAG, "Cache-Control": CACHE_CONTROL}
 )
 async def create_configuration(body: ConfigurationCreate, bus: Bus, request: Request) -> Response:
     """Creates a configuration; its name must be new within its application."""
-    configuration = await bus.dispatch(
+    written = await bus.dispatch(
         CreateConfiguration(
             application_id=body.application_id,
             name=body.name,
@@ -68,6 +68,7 @@ async def create_configuration(body: ConfigurationCreate, bus: Bus, request: Req
             config=body.config,
         )
     )
+    configuration = written.representation
     location = str(request.url_for("get_configuration", id=configuration.id))
     return representation_response(configuration, 201, {"Location": location})
 
@@ -91,7 +92,7 @@ async def update_configuration(
     """Replaces name, comments and config; send If-Match with the ETag you read. The body a
     GET returned may be sent back edited; the configuration stays in its application."""
     check_body_id(body.id, id)
-    configuration = await bus.dispatch(
+    written = await bus.dispatch(
         UpdateConfiguration(
             id=id,
             name=body.name,
@@ -101,7 +102,7 @@ async def update_configuration(
             application_id=body.application_id,
         )
     )
-    return representation_response(configuration)
+    return representation_response(written.representation)
 
 
 @router.get(

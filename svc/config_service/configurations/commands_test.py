@@ -1,7 +1,6 @@
 import json
 
 import pytest
-from test.random_refs import MISSING_ID, random_name
 
 from config_service.configurations.commands import (
     CreateConfiguration,
@@ -10,6 +9,7 @@ from config_service.configurations.commands import (
     update_configuration,
 )
 from config_service.errors import AlreadyExists, InvalidValue, NotFound, PreconditionFailed
+from test.random_refs import MISSING_ID, random_name
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
 import json
 
 import pytest
-from test.random_refs import random_name
 
 from config_service.configurations.queries import GetConfiguration, get_configuration
 from config_service.errors import NotFound
+from test.random_refs import random_name
 
 APPLICATION_ID = "01ARZ3NDEKTSV4RRFFQ69G5FA1"
 CONFIGURATION_ID = "01ARZ3NDEKTSV4RRFFQ69G5FC1"

@@ -9,6 +9,11 @@ import shutil
 import psycopg2
 import psycopg2.extras
 import pytest
+
+from config_service.configurations.commands import UpdateConfiguration, update_configuration
+from config_service.configurations.revisions import Author, author_parameters
+from config_service.migrations import MIGRATIONS_DIR, apply_migrations
+from config_service.representation import etag_of
 from test.revisions import (
     create,
     current,
@@ -19,11 +24,6 @@ from test.revisions import (
     rows,
 )
 from test.waiting import until
-
-from config_service.configurations.commands import UpdateConfiguration, update_configuration
-from config_service.configurations.revisions import Author, author_parameters
-from config_service.migrations import MIGRATIONS_DIR, apply_migrations
-from config_service.representation import etag_of
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 import pytest
+
+from config_service.main import create_app
 from test.concurrency import send_together
 from test.live_server import LiveServer
 from test.random_refs import MISSING_ID, random_name
-
-from config_service.main import create_app
 
 API = "/api/v1/configurations"
 

@@ -18,6 +18,7 @@ from config_service.applications import queries as application_queries
 from config_service.applications.router import router as applications_router
 from config_service.bus import HandlerTable, MessageBus
 from config_service.configurations import commands as configuration_commands
+from config_service.configurations import history as configuration_history
 from config_service.configurations import queries as configuration_queries
 from config_service.configurations.router import router as configurations_router
 from config_service.database import open_database
@@ -53,6 +54,7 @@ def command_handlers(settings: Settings) -> HandlerTable:
 QUERY_HANDLERS: HandlerTable = {
     **application_queries.QUERY_HANDLERS,
     **configuration_queries.QUERY_HANDLERS,
+    **configuration_history.QUERY_HANDLERS,
     **health.QUERY_HANDLERS,
 }
 

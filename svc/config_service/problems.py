@@ -18,6 +18,7 @@ from config_service.errors import (
     AlreadyExists,
     DatabaseUnavailable,
     DomainError,
+    Gone,
     InvalidValue,
     NotFound,
     PreconditionFailed,
@@ -30,6 +31,7 @@ PROBLEM_JSON = "application/problem+json"
 # Domain error -> (status, title). Every error a handler raises is listed here, once.
 STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
     NotFound: (404, "Not found"),
+    Gone: (410, "Gone"),
     AlreadyExists: (409, "Already exists"),
     PreconditionFailed: (412, "Precondition failed"),
     InvalidValue: (422, "Invalid value"),
@@ -169,6 +171,12 @@ PROBLEMS: dict[int, tuple[str, str, str]] = {
         "The name is already taken.",
         "Already exists",
         "An application named 'billing' already exists.",
+    ),
+    410: (
+        "The revision was removed by retention (REVISIONS_KEEP).",
+        "Gone",
+        "Revision 1 of configuration 01JDQ30A4B5C6D7E8F9G0H1J2K was removed: only the newest "
+        "REVISIONS_KEEP revisions are kept.",
     ),
     412: (
         "If-Match names an older version.",

@@ -42,5 +42,13 @@ class QueryParameterMiddleware:
             if isinstance(route, APIRoute) and route.matches(scope)[0] is Match.FULL:
                 flat = get_flat_dependant(route.dependant)
                 known = {parameter.alias for parameter in flat.query_params}
+                known |= _documented_query_parameters(route)
                 return [name for name in QueryParams(scope["query_string"]) if name not in known]
         return []  # no route: 404 or 405 follows
+
+
+def _documented_query_parameters(route: APIRoute) -> set[str]:
+    """Those a route reads itself and documents in `openapi_extra` (so a GET without a query
+    string pays nothing for them): e.g. a configuration's `revision` and `history`."""
+    extra = route.openapi_extra or {}
+    return {p["name"] for p in extra.get("parameters", ()) if p.get("in") == "query"}

@@ -87,7 +87,7 @@ def get_revision(cursor: Cursor, query: GetRevision) -> Representation:
     if row is None:
         raise _no_configuration(query.id)
     if row["body"] is not None:
-        return Representation(query.id, row["body"].encode(), query.revision)
+        return Representation(query.id, row["body"].encode(), revision=query.revision)
     if row["latest"] is not None and query.revision <= row["latest"]:
         raise Gone(
             f"Revision {query.revision} of configuration {query.id} was removed: only the "

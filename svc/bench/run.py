@@ -17,7 +17,6 @@ when a target FAILs (NOISE and SKIP are reported, not failures).
 
 import argparse
 import asyncio
-import os
 import signal
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from pathlib import Path
 import httpx
 
 from bench import metrics, rawhttp, report, scripts, servers, watch, wrk
-from bench.data import BENCH_DATABASE, CONFIG, Seeded, bench_database, seed, seed_many
+from bench.data import CONFIG, Seeded, bench_database, seed, seed_many
 from bench.report import Measurements
 from config_service.settings import SVC_DIR, get_settings
 
@@ -272,9 +271,7 @@ def _run(arguments: argparse.Namespace) -> int:
         flush=True,
     )
     started = time.monotonic()
-    # A name of its own: two benches on one server (other checkouts) must not drop each other's.
-    database = f"{BENCH_DATABASE}_{os.getpid()}"
-    with bench_database(settings.dsn, database) as dsn, tempfile.TemporaryDirectory() as work:
+    with bench_database(settings.dsn) as dsn, tempfile.TemporaryDirectory() as work:
         bench = Bench(Path(work), measured)
         with ExitStack() as stack:
             service = stack.enter_context(servers.service("service", dsn, RESULTS_DIR))

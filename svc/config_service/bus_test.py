@@ -7,9 +7,10 @@ import pytest
 
 from config_service import main
 from config_service.bus import MessageBus
-from config_service.messages import Command, Get, Query
-from config_service.metrics import ignored_metrics
-from config_service.read_model import Read, ReadModel
+from config_service.messages import NO_DELIVERY, Command, Delivery, Get, Query
+from config_service.telemetry.ignored import ignored_metrics
+from config_service.read_model import ReadModel
+from config_service.reads import Read
 from config_service.representation import Representation
 from config_service.settings import Settings
 
@@ -24,9 +25,9 @@ class RecordingDatabase:
         self.calls.append(("read", work, message))
         return work(None, message)
 
-    async def write(self, work, message):
+    async def write(self, work, message, delivery):
         self.calls.append(("write", work, message))
-        return work(None, message)
+        return work(None, message, delivery)
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ class GetThing(Get):
     kind = "thing"
 
 
-def shout(cursor, message: Shout) -> str:
-    return message.text.upper()
+def shout(cursor, message: Shout, delivery: Delivery = NO_DELIVERY) -> str:
+    return message.text.upper() + (delivery.request_id or "")
 
 
 def whisper(cursor, message: Whisper) -> str:
@@ -84,6 +85,12 @@ def test_commands_run_in_a_write_transaction_and_queries_do_not():
     assert database.calls == [("write", shout, Shout("a")), ("read", whisper, Whisper("B"))]
 
 
+def test_a_command_handler_is_told_who_sent_the_command():
+    bus, _ = new_bus(RecordingDatabase())
+    sent = asyncio.run(bus.dispatch(Shout("a"), Delivery(request_id="-r1", changed_by="ci")))
+    assert sent == "A-r1"
+
+
 def test_get_queries_are_answered_from_memory_once_read_until_a_command_touches_them():
     database = RecordingDatabase()
     bus, read_model = new_bus(database)
@@ -112,7 +119,7 @@ def test_an_unregistered_message_is_a_programming_error():
 
 
 def test_tables_take_only_their_kind_of_message():
-    with pytest.raises(AssertionError, match="Whisper is no Command"):
+    with pytest.raises(TypeError, match="Whisper is no Command"):
         MessageBus(RecordingDatabase(), None, commands={Whisper: whisper}, queries={})
 
 

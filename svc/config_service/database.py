@@ -20,7 +20,8 @@ import psycopg2.extras
 import psycopg2.pool
 
 from config_service.errors import DatabaseUnavailable, InvalidValue, UnavailableReason
-from config_service.metrics import Gauge, ServiceMetrics
+from config_service.telemetry.catalogue import ServiceMetrics
+from config_service.telemetry.families import Gauge
 from config_service.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import pytest
 
 from config_service.database import ConnectionPool, Database, connect_kwargs, open_database
 from config_service.errors import DatabaseUnavailable, InvalidValue
-from config_service.metrics import service_registry
+from config_service.telemetry.catalogue import service_registry
 from conftest import make_settings
 from test import postgres
 from test.prometheus import at, read_samples

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from config_service.main import create_app
-from config_service.metrics import markdown_table
+from config_service.telemetry.catalogue import service_registry
 from config_service.settings import SVC_DIR, Settings
 from conftest import make_settings
 from test.live_server import LiveServer
@@ -146,6 +146,17 @@ def test_the_client_package_needs_only_httpx(tmp_path):
     assert requires == ["Requires-Dist: httpx==0.28.1"]
     assert b"config-service = config_service_client.cli:main" in entry_points
     assert not [name for name in names if name.endswith("_test.py")]
+
+
+def markdown_table() -> str:
+    """The service's families as a Markdown table: name | type | labels | help."""
+    registry, _ = service_registry(routes=())
+    rows = ["| name | type | labels | help |", "| --- | --- | --- | --- |"]
+    for info in registry.describe():
+        labels = ", ".join(f"`{label}`" for label in info.labels)
+        help = info.help.replace("|", "\\|")  # a bare | would end the cell
+        rows.append(f"| `{info.name}` | {info.kind} | {labels} | {help} |")
+    return "\n".join(rows) + "\n"
 
 
 def test_the_metrics_table_is_the_codes():

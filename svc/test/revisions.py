@@ -10,9 +10,15 @@ from config_service.configurations.commands import (
     update_configuration,
 )
 from config_service.configurations.queries import find_configuration
+from config_service.messages import NO_DELIVERY, Delivery
 from ulid import ULID
 
 from test.random_refs import random_name
+
+
+def by(request_id: str, changed_by: str | None = None) -> Delivery:
+    """What the API sends beside a write: who makes it."""
+    return Delivery(request_id=request_id, changed_by=changed_by)
 
 
 def committed(database_url: str, work):
@@ -65,7 +71,7 @@ def new_application(database_url: str) -> str:
     return application_id
 
 
-def create(database_url, application_id, config=None, author=None, name=None):
+def create(database_url, application_id, config=None, author=NO_DELIVERY, name=None):
     """CreateConfiguration's handler, committed; returns its Written."""
     command = CreateConfiguration(
         application_id=application_id,
@@ -76,7 +82,7 @@ def create(database_url, application_id, config=None, author=None, name=None):
     return committed(database_url, lambda cursor: create_configuration(cursor, command, author))
 
 
-def put(database_url, configuration_id, config, author=None, keep=0, **fields):
+def put(database_url, configuration_id, config, author=NO_DELIVERY, keep=0, **fields):
     """UpdateConfiguration's handler (name "cfg" unless given), committed; returns its Written."""
     command = UpdateConfiguration(
         id=configuration_id,

@@ -9,9 +9,8 @@ import psycopg2.extras
 import pytest
 
 from config_service.configurations.commands import UpdateConfiguration, update_configuration
-from config_service.configurations.revisions import Author
 
-from test.revisions import create, current, new_application, revisions
+from test.revisions import by, create, current, new_application, revisions
 
 WRITERS = 20
 
@@ -23,7 +22,7 @@ def application_id(database_url) -> str:
 
 def through_the_api(cursor, configuration_id: str, n: int) -> None:
     command = UpdateConfiguration(id=configuration_id, name="cfg", comments="", config={"n": n})
-    update_configuration(cursor, command, Author(f"req-{n}"), revisions_keep=0)
+    update_configuration(cursor, command, by(f"req-{n}"), revisions_keep=0)
 
 
 def by_hand(cursor, configuration_id: str, n: int) -> None:

@@ -15,20 +15,18 @@ import psycopg2.errors
 from psycopg2.extras import Json
 from ulid import ULID
 
-from config_service.applications.queries import GetApplication
+from config_service import keys
 from config_service.bus import HandlerTable
-from config_service.configurations.queries import SELECT_CONFIGURATION, GetConfiguration
+from config_service.configurations.queries import SELECT_CONFIGURATION, no_configuration
 from config_service.configurations.revisions import (
     SET_AUTHOR,
     TRIM_AND_SELECT,
-    Author,
     Written,
     author_parameters,
 )
 from config_service.database import Cursor
-from config_service.errors import AlreadyExists, InvalidValue, NotFound
-from config_service.messages import Command
-from config_service.read_model import key_of
+from config_service.errors import AlreadyExists, InvalidValue
+from config_service.messages import NO_DELIVERY, Command, Delivery
 from config_service.representation import Representation
 
 
@@ -40,7 +38,7 @@ class CreateConfiguration(Command[Written]):
     config: dict[str, Any]
 
     def touches(self) -> tuple[str, ...]:
-        return (key_of(GetApplication.kind, self.application_id),)  # its configuration_ids grow
+        return keys.configuration_created(self.application_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +52,7 @@ class UpdateConfiguration(Command[Written]):
     application_id: str | None = None
 
     def touches(self) -> tuple[str, ...]:
-        return (key_of(GetConfiguration.kind, self.id),)
+        return keys.configuration_updated(self.id)
 
 
 INSERT_CONFIGURATION = (
@@ -100,7 +98,7 @@ def _name_taken(name: str) -> AlreadyExists:
 
 
 def create_configuration(
-    cursor: Cursor, command: CreateConfiguration, author: Author | None = None
+    cursor: Cursor, command: CreateConfiguration, delivery: Delivery = NO_DELIVERY
 ) -> Written:
     """Insert a new configuration into an existing application: its revision 1."""
     try:
@@ -112,7 +110,7 @@ def create_configuration(
                 "name": command.name,
                 "comments": command.comments,
                 "config": Json(command.config),
-                **author_parameters(author),
+                **author_parameters(delivery),
             },
         )
     except psycopg2.errors.UniqueViolation as error:
@@ -127,16 +125,16 @@ def create_configuration(
 def update_configuration(
     cursor: Cursor,
     command: UpdateConfiguration,
-    author: Author | None = None,
+    delivery: Delivery = NO_DELIVERY,
     *,
     revisions_keep: int,
 ) -> Written:
     """Replace a configuration's name, comments and config, if If-Match names its version;
     keep its newest `revisions_keep` revisions (0: all)."""
-    cursor.execute(LOCK_CONFIGURATION, {"id": command.id, **author_parameters(author)})
+    cursor.execute(LOCK_CONFIGURATION, {"id": command.id, **author_parameters(delivery)})
     row = cursor.fetchone()
     if row is None:
-        raise NotFound(f"No configuration has id {command.id}.")
+        raise no_configuration(command.id)
     if command.application_id not in (None, row["application_id"]):
         raise InvalidValue(
             "A configuration cannot move to another application: application_id must be "

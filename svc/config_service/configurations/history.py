@@ -11,9 +11,10 @@ from datetime import UTC
 
 from config_service.bus import HandlerTable
 from config_service.database import Cursor
+from config_service.configurations.queries import no_configuration
 from config_service.errors import Gone, NotFound
 from config_service.messages import Get, Query
-from config_service.read_model import key_of
+from config_service.keys import key_of
 from config_service.representation import Representation, etag_of
 
 SELECT_REVISION = """
@@ -74,8 +75,11 @@ class ListRevisions(Query[RevisionPage]):
     before: int | None = None
 
 
-def _no_configuration(configuration_id: str) -> NotFound:
-    return NotFound(f"No configuration has id {configuration_id}.")
+def revision_removed(configuration_id: str, revision: int) -> Gone:
+    return Gone(
+        f"Revision {revision} of configuration {configuration_id} was removed: only the "
+        "newest REVISIONS_KEEP revisions are kept."
+    )
 
 
 def get_revision(cursor: Cursor, query: GetRevision) -> Representation:
@@ -85,14 +89,11 @@ def get_revision(cursor: Cursor, query: GetRevision) -> Representation:
     )
     row = cursor.fetchone()
     if row is None:
-        raise _no_configuration(query.id)
+        raise no_configuration(query.id)
     if row["body"] is not None:
         return Representation(query.id, row["body"].encode(), revision=query.revision)
     if row["latest"] is not None and query.revision <= row["latest"]:
-        raise Gone(
-            f"Revision {query.revision} of configuration {query.id} was removed: only the "
-            "newest REVISIONS_KEEP revisions are kept."
-        )
+        raise revision_removed(query.id, query.revision)
     raise NotFound(f"Configuration {query.id} has no revision {query.revision}.")
 
 
@@ -102,7 +103,7 @@ def list_revisions(cursor: Cursor, query: ListRevisions) -> RevisionPage:
     cursor.execute(SELECT_HISTORY, {"id": query.id, "limit": query.limit, "before": before})
     rows = cursor.fetchall()
     if not rows:
-        raise _no_configuration(query.id)
+        raise no_configuration(query.id)
     revisions = [row for row in rows if row["revision"] is not None]
     page = revisions[: query.limit]
     body = json.dumps([_entry(row) for row in page], separators=(",", ":")).encode()

@@ -9,19 +9,18 @@ from config_service.configurations.history import (
     get_revision,
     list_revisions,
 )
-from config_service.configurations.revisions import Author
 from config_service.errors import Gone, NotFound
 from config_service.representation import etag_of
 from test.random_refs import MISSING_ID
-from test.revisions import committed, create, new_application, put, revisions
+from test.revisions import by, committed, create, new_application, put, revisions
 
 
 @pytest.fixture
 def configuration_id(database_url) -> str:
     """A configuration with revisions 1 (by "ci") to 5, all kept."""
-    created = create(database_url, new_application(database_url), author=Author("r1", "ci"))
+    created = create(database_url, new_application(database_url), author=by("r1", "ci"))
     for n in range(2, 6):
-        put(database_url, created.representation.id, {"v": n}, Author(f"r{n}"))
+        put(database_url, created.representation.id, {"v": n}, by(f"r{n}"))
     return created.representation.id
 
 

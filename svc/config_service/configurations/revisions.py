@@ -7,15 +7,8 @@ settings, and trims a configuration's revisions to REVISIONS_KEEP in the same tr
 
 from dataclasses import dataclass
 
+from config_service.messages import Delivery
 from config_service.representation import Representation
-
-
-@dataclass(frozen=True, slots=True)
-class Author:
-    """Who makes a change: the request's id and the token's name (None without tokens)."""
-
-    request_id: str
-    changed_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +51,6 @@ TRIM_AND_SELECT = """
 """
 
 
-def author_parameters(author: Author | None) -> dict[str, str | None]:
-    """SET_AUTHOR's parameters (None sets '', which the trigger reads as unset)."""
-    if author is None:
-        return {"changed_by": None, "request_id": None}
-    return {"changed_by": author.changed_by, "request_id": author.request_id}
+def author_parameters(delivery: Delivery) -> dict[str, str | None]:
+    """SET_AUTHOR's parameters, from who sent the command (None sets '', read as unset)."""
+    return {"changed_by": delivery.changed_by, "request_id": delivery.request_id}

@@ -11,10 +11,12 @@ import psycopg2.extras
 import pytest
 
 from config_service.configurations.commands import UpdateConfiguration, update_configuration
-from config_service.configurations.revisions import Author, author_parameters
+from config_service.configurations.revisions import author_parameters
+from config_service.messages import NO_DELIVERY
 from config_service.migrations import MIGRATIONS_DIR, apply_migrations
 from config_service.representation import etag_of
 from test.revisions import (
+    by,
     create,
     current,
     execute,
@@ -34,11 +36,11 @@ def application_id(database_url) -> str:
 def test_create_put_noop_put_and_psql_update_record_1_2_2_3_with_their_authors(
     database_url, application_id
 ):
-    created = create(database_url, application_id, author=Author("req-1", "ci"))
+    created = create(database_url, application_id, author=by("req-1", "ci"))
     assert (created.recorded, created.representation.revision) == (True, 1)
-    put_ = put(database_url, created.representation.id, {"v": 1}, Author("req-2", None))
+    put_ = put(database_url, created.representation.id, {"v": 1}, by("req-2", None))
     assert (put_.recorded, put_.representation.revision) == (True, 2)
-    noop = put(database_url, created.representation.id, {"v": 1}, Author("req-3", "ci"))
+    noop = put(database_url, created.representation.id, {"v": 1}, by("req-3", "ci"))
     assert (noop.recorded, noop.representation.revision) == (False, 2)
     assert noop.representation.etag == put_.representation.etag
     execute(
@@ -122,7 +124,7 @@ def test_the_author_settings_end_with_their_transaction(database_url, applicatio
             update_configuration(
                 cursor,
                 UpdateConfiguration(id=created.representation.id, name="a", comments="", config={}),
-                Author("req-a", "ci"),
+                by("req-a", "ci"),
                 revisions_keep=0,
             )
             connection.commit()
@@ -138,8 +140,8 @@ def test_the_author_settings_end_with_their_transaction(database_url, applicatio
 
 
 def test_author_parameters_without_an_author_leave_the_settings_empty():
-    assert author_parameters(None) == {"changed_by": None, "request_id": None}
-    assert author_parameters(Author("r", "ci")) == {"changed_by": "ci", "request_id": "r"}
+    assert author_parameters(NO_DELIVERY) == {"changed_by": None, "request_id": None}
+    assert author_parameters(by("r", "ci")) == {"changed_by": "ci", "request_id": "r"}
 
 
 def test_retention_keeps_the_newest_and_the_api_write_trims_what_psql_added(

@@ -1,47 +1,54 @@
 """HTTP routes for configurations: parse, dispatch to the bus, shape the response. Nothing else."""
 
-from typing import Annotated
+from fastapi import APIRouter, Request, Response
 
-from fastapi import APIRouter, Header, Path, Request, Response
-
-from config_service.api import (
-    CACHE_CONTROL,
-    ETAG,
-    READ_PARAMETERS,
-    Bus,
-    answer_get,
-    check_body_id,
-    header,
-    read_conditions,
-    read_responses,
-    representation_response,
+from config_service.configurations.commands import (
+    CreateConfiguration,
+    UpdateConfiguration,
 )
-from config_service.configurations.commands import CreateConfiguration, UpdateConfiguration
 from config_service.configurations.models import (
     ConfigurationCreate,
     ConfigurationRead,
     ConfigurationUpdate,
 )
 from config_service.configurations.queries import GetConfiguration
-from config_service.fields import CONFIGURATION_ID_EXAMPLE, Ulid
-from config_service.problems import READ_PROBLEMS, WRITE_PROBLEMS, problem_responses
+from config_service.configurations.versions import (
+    VERSION_HEADERS,
+    VERSION_PARAMETERS,
+    answer_version,
+    asked_version,
+    count_revisions,
+    current_headers_at,
+    resource_path,
+    revision_header,
+    sent_by,
+)
+from config_service.dependencies import (
+    AppSettings,
+    Bus,
+    Metrics,
+    check_body_id,
+    check_config_depth,
+    get_app_settings,
+    if_match_header,
+    path_id,
+)
+from config_service.fields import CONFIGURATION_ID_EXAMPLE
+from config_service.openapi_parts import (
+    READ_PARAMETERS,
+    READ_PROBLEMS,
+    WRITE_PROBLEMS,
+    WRITTEN_HEADERS,
+    header,
+    problem_responses,
+    read_responses,
+)
+from config_service.responses import answer_get, representation_response
 
 router = APIRouter(prefix="/configurations", tags=["configurations"])
 
-ConfigurationId = Annotated[
-    Ulid,
-    Path(
-        description="The configuration's id.",
-        openapi_examples={"a configuration": {"value": CONFIGURATION_ID_EXAMPLE}},
-    ),
-]
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match", description="Apply only if the configuration's ETag is still this one."
-    ),
-]
-WRITTEN = {"ETag": ETAG, "Cache-Control": CACHE_CONTROL}
+ConfigurationId = path_id("configuration", CONFIGURATION_ID_EXAMPLE)
+IfMatch = if_match_header("configuration")
 
 
 @router.post(
@@ -53,24 +60,33 @@ WRITTEN = {"ETag": ETAG, "Cache-Control": CACHE_CONTROL}
     responses={
         201: {
             "description": "Created: the configuration, as a GET returns it.",
-            "headers": {**WRITTEN, "Location": header("The new configuration's URL.")},
+            "headers": {
+                **WRITTEN_HEADERS,
+                "Location": header("The new configuration's URL."),
+                "Revision": VERSION_HEADERS["Revision"],
+            },
         },
         **problem_responses(409, *WRITE_PROBLEMS),
     },
 )
-async def create_configuration(body: ConfigurationCreate, bus: Bus, request: Request) -> Response:
+async def create_configuration(
+    body: ConfigurationCreate, bus: Bus, request: Request, settings: AppSettings, metrics: Metrics
+) -> Response:
     """Creates a configuration; its name must be new within its application."""
+    check_config_depth(body.config, settings)
     written = await bus.dispatch(
         CreateConfiguration(
             application_id=body.application_id,
             name=body.name,
             comments=body.comments,
             config=body.config,
-        )
+        ),
+        sent_by(request),
     )
-    configuration = written.representation
+    configuration = count_revisions(request, metrics, written)
     location = str(request.url_for("get_configuration", id=configuration.id))
-    return representation_response(configuration, 201, {"Location": location})
+    headers = {"Location": location, **revision_header(configuration)}
+    return representation_response(configuration, 201, headers)
 
 
 @router.put(
@@ -81,16 +97,23 @@ async def create_configuration(body: ConfigurationCreate, bus: Bus, request: Req
     responses={
         200: {
             "description": "Replaced: the configuration, as a GET returns it.",
-            "headers": WRITTEN,
+            "headers": {**WRITTEN_HEADERS, "Revision": VERSION_HEADERS["Revision"]},
         },
         **problem_responses(404, 409, 412, *WRITE_PROBLEMS),
     },
 )
 async def update_configuration(
-    id: ConfigurationId, body: ConfigurationUpdate, bus: Bus, if_match: IfMatch = None
+    id: ConfigurationId,
+    body: ConfigurationUpdate,
+    bus: Bus,
+    request: Request,
+    settings: AppSettings,
+    metrics: Metrics,
+    if_match: IfMatch = None,
 ) -> Response:
     """Replaces name, comments and config; send If-Match with the ETag you read. The body a
     GET returned may be sent back edited; the configuration stays in its application."""
+    check_config_depth(body.config, settings)
     check_body_id(body.id, id)
     written = await bus.dispatch(
         UpdateConfiguration(
@@ -100,9 +123,11 @@ async def update_configuration(
             config=body.config,
             if_match=if_match,
             application_id=body.application_id,
-        )
+        ),
+        sent_by(request),
     )
-    return representation_response(written.representation)
+    configuration = count_revisions(request, metrics, written)
+    return representation_response(configuration, headers=revision_header(configuration))
 
 
 @router.get(
@@ -110,11 +135,19 @@ async def update_configuration(
     response_model=ConfigurationRead,
     operation_id="getConfiguration",
     summary="Read a configuration",
-    responses={**read_responses("configuration"), **problem_responses(404, *READ_PROBLEMS)},
-    openapi_extra=READ_PARAMETERS,
+    responses={
+        **read_responses("configuration", VERSION_HEADERS),
+        **problem_responses(404, 410, *READ_PROBLEMS),
+    },
+    openapi_extra={"parameters": [*READ_PARAMETERS["parameters"], *VERSION_PARAMETERS]},
 )
 async def get_configuration(id: ConfigurationId, bus: Bus, request: Request) -> Response:
     """One configuration with its config document. Supports If-None-Match (304),
-    `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter)."""
-    query = GetConfiguration(id, conditions=read_conditions(request.headers))
-    return await answer_get(bus, request, query)
+    `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter). With `?revision=N`,
+    that revision as it was; with `?history`, the list of its revisions, newest first."""
+    path = resource_path(request, id)
+    asked = asked_version(request.scope["query_string"])
+    if asked is None:
+        return await answer_get(bus, request, GetConfiguration(id), current_headers_at(path))
+    settings = await get_app_settings(request)  # only here: a plain GET pays nothing for it
+    return await answer_version(bus, request, id, asked, path, settings.revisions_keep)

@@ -2,12 +2,24 @@
 revision or the history, and the headers that name revisions and link them."""
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
+from fastapi import Request
 from starlette.datastructures import QueryParams
+from starlette.responses import Response
 
-from config_service.errors import InvalidValue
-from config_service.representation import Representation
+from config_service.bus import MessageBus
+from config_service.configurations.history import GetRevision, ListRevisions
+from config_service.configurations.queries import GetConfiguration
+from config_service.configurations.revisions import Written
+from config_service.errors import InvalidValue, NotFound
+from config_service.messages import Delivery
+from config_service.openapi_parts import header
+from config_service.representation import Representation, etag_of, none_match
+from config_service.request_ids import request_id_of
+from config_service.responses import JSON, read_conditions, read_response
+from config_service.telemetry.catalogue import ServiceMetrics
 
 # A year: the longest max-age RFC 9111 suggests; a revision never changes.
 IMMUTABLE = "max-age=31536000, immutable"
@@ -98,3 +110,121 @@ def old_revision_headers(representation: Representation, path: str) -> dict[str,
 
 def history_link(path: str, limit: int, before: int) -> str:
     return _link(path, f"history&limit={limit}&before={before}", "next")
+
+
+def resource_path(request: Request, configuration_id: str) -> str:
+    """The configuration's path, with its id in canonical form (links are relative to it)."""
+    return request.scope["path"].rpartition("/")[0] + "/" + configuration_id
+
+
+def current_headers_at(path: str) -> Callable[[Representation], dict[str, str]]:
+    return lambda representation: current_headers(representation, path)
+
+
+# --- answering ?revision=N and ?history ----------------------------------------------------
+
+
+async def answer_version(
+    bus: MessageBus,
+    request: Request,
+    configuration_id: str,
+    asked: AskedRevision | AskedHistory,
+    path: str,
+    revisions_keep: int,
+) -> Response:
+    """An old revision, or the history. Guarded as the plain GET is, by construction: the
+    current representation is read first, as a plain GET reads it (from memory when current),
+    so whatever makes that a 404 makes these one too."""
+    current = (await bus.dispatch(GetConfiguration(configuration_id), Delivery())).representation
+    if isinstance(asked, AskedHistory):
+        return await _answer_history(bus, request, configuration_id, asked, path)
+    revision = asked.revision
+    if current.revision is not None and revision > current.revision:
+        raise NotFound(f"Configuration {configuration_id} has no revision {revision}.")
+    # A revision among the newest REVISIONS_KEEP is certainly still kept: it may be answered
+    # from memory (revisions never change). An older one may have been removed since it was
+    # read, so PostgreSQL is asked.
+    recent = (
+        revisions_keep == 0
+        or current.revision is None
+        or revision > current.revision - revisions_keep
+    )
+    conditions = read_conditions(request.headers)
+    conditions = replace(conditions, wait=0, no_cache=conditions.no_cache or not recent)
+    read = await bus.dispatch(GetRevision(configuration_id, revision), Delivery(conditions))
+    return read_response(request, read, lambda old: old_revision_headers(old, path))
+
+
+async def _answer_history(
+    bus: MessageBus, request: Request, configuration_id: str, asked: AskedHistory, path: str
+) -> Response:
+    page = await bus.dispatch(ListRevisions(configuration_id, asked.limit, asked.before))
+    headers = {"ETag": etag_of(page.body), "Cache-Control": "no-cache"}
+    if page.next_before is not None:
+        headers["Link"] = history_link(path, asked.limit, page.next_before)
+    if not none_match(read_conditions(request.headers).if_none_match, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    return Response(page.body, media_type=JSON, headers=headers)
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+
+def sent_by(request: Request) -> Delivery:
+    """Who sends a write, for its revision's record."""
+    # Issue 16 plugs in here: changed_by becomes the token's name (its Caller's).
+    return Delivery(request_id=request_id_of(request.scope), changed_by=None)
+
+
+def count_revisions(request: Request, metrics: ServiceMetrics, written: Written) -> Representation:
+    """Count what a write did to revisions, name its revision in the request log, and return
+    its representation."""
+    if written.recorded:
+        metrics.revisions_recorded.inc()
+    if written.removed:
+        metrics.revisions_removed.inc(amount=written.removed)
+    request.state.revision = written.representation.revision
+    return written.representation
+
+
+# --- OpenAPI -------------------------------------------------------------------------------
+
+
+def _query_parameter(name: str, description: str, schema: dict, **more) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema, **more}  # fmt: skip
+
+
+# Read by the route itself (asked_version), so a plain GET pays nothing for them.
+VERSION_PARAMETERS = [
+    _query_parameter(
+        "revision",
+        "That revision as it was: its bytes and ETag, immutable. 404 if it never existed, "
+        "410 if retention (REVISIONS_KEEP) removed it.",
+        {"type": "integer", "minimum": 1},
+    ),
+    _query_parameter(
+        "history",
+        "Instead of the configuration, its revisions, newest first: a JSON list of "
+        '`{"revision", "changed_at", "changed_by", "request_id", "etag"}`. No value.',
+        {"type": "string", "maxLength": 0},
+        allowEmptyValue=True,
+    ),
+    _query_parameter(
+        "limit",
+        f"With `history`: revisions per page, 1–{MAX_LIMIT}.",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    ),
+    _query_parameter(
+        "before",
+        'With `history`: only revisions older than this one (from `Link: rel="next"`).',
+        {"type": "integer", "minimum": 1},
+    ),
+]
+VERSION_HEADERS = {
+    "Revision": header("The number of the revision this representation is.", example="3"),
+    "Link": header(
+        'RFC 5829: `<…?history>; rel="version-history"` and, past revision 1, '
+        '`<…?revision=n-1>; rel="predecessor-version"`.'
+    ),
+}

@@ -39,7 +39,9 @@ def test_a_conflict_a_stale_if_match_or_a_refused_move_records_nothing(client, d
             json={"application_id": application_id, "name": "second", "config": {}},
         ).status_code,
         client.put(path, json={**first, "name": "second", "config": {"v": 3}}).status_code,
-        client.put(path, json={**first, "config": {"v": 4}}, headers={"If-Match": etag}).status_code,
+        client.put(
+            path, json={**first, "config": {"v": 4}}, headers={"If-Match": etag}
+        ).status_code,
         client.put(
             path, json={**first, "application_id": other_application["id"], "config": {"v": 5}}
         ).status_code,

@@ -84,9 +84,7 @@ def revision_removed(configuration_id: str, revision: int) -> Gone:
 
 def get_revision(cursor: Cursor, query: GetRevision) -> Representation:
     """One revision's representation, as GET returned it while it was current."""
-    cursor.execute(
-        SELECT_REVISION, {"id": query.id, "revision": min(query.revision, MAX_REVISION)}
-    )
+    cursor.execute(SELECT_REVISION, {"id": query.id, "revision": min(query.revision, MAX_REVISION)})
     row = cursor.fetchone()
     if row is None:
         raise no_configuration(query.id)

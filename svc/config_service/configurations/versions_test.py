@@ -63,8 +63,7 @@ def test_a_current_configuration_links_its_history_and_predecessor():
     }
     fifth = Representation("ID", b"{}", revision=5)
     assert current_headers(fifth, PATH)["Link"] == (
-        f'<{PATH}?history>; rel="version-history", '
-        f'<{PATH}?revision=4>; rel="predecessor-version"'
+        f'<{PATH}?history>; rel="version-history", <{PATH}?revision=4>; rel="predecessor-version"'
     )
     assert current_headers(Representation("ID", b"{}"), PATH) == {}
 

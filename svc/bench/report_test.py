@@ -24,6 +24,7 @@ def all_good(**overrides) -> Measurements:
         report.BASELINE: rounds(1000, 1000, 1000, p99=20),
         report.GET_CONFIGURATION: rounds(2000, 2100, 1900, p99=12),
         report.GET_CONFIGURATION_UNCACHED: rounds(950, 950, 950),
+        report.GET_REVISION: rounds(1900, 1900, 1900),
         report.HEALTH: rounds(2200, 2200, 2200),
         report.NO_METRICS: rounds(2000, 2100, 1900),
         report.GET_APPLICATION: rounds(1700, 1700, 1700),
@@ -61,7 +62,7 @@ def verdicts(measured: Measurements) -> dict[str, str]:
 def test_all_targets_met():
     outcomes = report.targets(all_good())
     assert [t.line() for t in outcomes if t.verdict != "PASS"] == []
-    assert len(outcomes) == 18
+    assert len(outcomes) == 19
     assert not report.failed(outcomes)
 
 
@@ -147,7 +148,7 @@ def test_the_table_is_aligned_and_shows_every_scenario():
     lines = report.table(all_good()).splitlines()
     assert lines[0].startswith("| scenario ")
     assert len({len(line) for line in lines}) == 1, "columns are padded to one width"
-    assert len(lines) == 2 + 16 + 1 + 1 + 3  # wrk rows, churn, propagation, 2 floors + watch
+    assert len(lines) == 2 + 17 + 1 + 1 + 3  # wrk rows, churn, propagation, 2 floors + watch
     get = next(line for line in lines if line.startswith("| GET configuration  "))
     cells = [cell.strip() for cell in get.strip("|").split("|")]
     assert cells[1:3] == ["2000", "1900–2100"]

@@ -98,6 +98,8 @@ def read_phase(
             get_configurations = lambda: scripts.get_each(configurations)  # noqa: E731
             bench.measure(report.GET_CONFIGURATION, service.url, get_configurations)
             bench.measure(report.GET_CONFIGURATION_UNCACHED, uncached.url, get_configurations)
+            revisions = [f"{path}?revision=1" for path in configurations]
+            bench.measure(report.GET_REVISION, service.url, lambda: scripts.get_each(revisions))
             bench.measure(report.HEALTH, service.url, lambda: scripts.get_each(["/health/live"]))
             bench.measure(
                 report.GET_APPLICATION, service.url, lambda: scripts.get_each(applications)

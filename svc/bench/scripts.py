@@ -59,18 +59,34 @@ def post_new_configurations(application_ids: list[str], config: dict) -> str:
     )
 
 
+PUT_LOOP = """
+local i = 0
+request = function()
+  i = i + 1
+  local c = configurations[(i % #configurations) + 1]
+  local body = '{"name": ' .. c[2] .. ', "comments": "' .. prefix .. i .. '", "config": '
+    .. c[3] .. '}'
+  return wrk.format("PUT", "/api/v1/configurations/" .. c[1],
+    {["Content-Type"] = "application/json"}, body)
+end
+"""
+
+
 def put_each(configurations: list[dict]) -> str:
-    headers = {"Content-Type": "application/json"}
-    return cycling(
-        [
-            (
-                "PUT",
-                f"/api/v1/configurations/{c['id']}",
-                headers,
-                json.dumps({"name": c["name"], "comments": "updated", "config": c["config"]}),
-            )
-            for c in configurations
-        ]
+    """PUTs cycling through the configurations, each one a change (its comments are new):
+    a PUT that changes nothing writes nothing, which would measure something else."""
+    entries = ",\n  ".join(
+        "{"
+        + ", ".join(
+            _lua_string(text)
+            for text in (c["id"], json.dumps(c["name"]), json.dumps(c["config"]))
+        )
+        + "}"
+        for c in configurations
+    )
+    return (
+        f"configurations = {{\n  {entries}\n}}\n"
+        f"prefix = {_lua_string('put-' + uuid.uuid4().hex[:8] + '-')}\n{PUT_LOOP}"
     )
 
 

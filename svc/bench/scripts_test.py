@@ -30,8 +30,11 @@ def test_post_names_are_new_in_every_script():
     assert json.loads(json.loads(config_literal)) == {"k": 1}
 
 
-def test_put_each_keeps_each_configurations_name():
+def test_put_each_keeps_each_configurations_name_and_config_and_changes_its_comments():
     script = scripts.put_each([{"id": "ID1", "name": "n1", "config": {"a": 1}}])
-    body = json.loads(next(s for s in lua_strings(script) if s.startswith("{")))
-    assert body == {"name": "n1", "comments": "updated", "config": {"a": 1}}
-    assert "/api/v1/configurations/ID1" in lua_strings(script)
+    strings = lua_strings(script)
+    assert strings[:3] == ["ID1", '"n1"', '{"a": 1}']
+    assert '"comments": "\' .. prefix .. i .. \'"' in script  # new comments on every PUT
+    other = scripts.put_each([{"id": "ID1", "name": "n1", "config": {"a": 1}}])
+    prefix = re.compile(r'prefix = "(put-[0-9a-f]+-)"')
+    assert prefix.search(script).group(1) != prefix.search(other).group(1)

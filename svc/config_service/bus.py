@@ -41,7 +41,8 @@ class MessageBus:
 
         `delivery` is what travels beside the message (a Get's read conditions, ...)."""
         if isinstance(message, Command):
-            result = await self._database.write(self._handler(self._commands, message), message)
+            handler = self._handler(self._commands, message)
+            result = await self._database.write(handler, message, delivery)  # who sent it
             for key in message.touches():
                 self._read_model.written(key)  # committed: this worker never answers the old one
             return result

@@ -7,11 +7,12 @@ import pytest
 
 from config_service import main
 from config_service.bus import MessageBus
-from config_service.messages import Command, Get, Query
+from config_service.messages import NO_DELIVERY, Command, Delivery, Get, Query
 from config_service.telemetry.ignored import ignored_metrics
 from config_service.read_model import ReadModel
 from config_service.reads import Read
 from config_service.representation import Representation
+from config_service.settings import Settings
 
 
 class RecordingDatabase:
@@ -24,9 +25,9 @@ class RecordingDatabase:
         self.calls.append(("read", work, message))
         return work(None, message)
 
-    async def write(self, work, message):
+    async def write(self, work, message, delivery):
         self.calls.append(("write", work, message))
-        return work(None, message)
+        return work(None, message, delivery)
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ class GetThing(Get):
     kind = "thing"
 
 
-def shout(cursor, message: Shout) -> str:
-    return message.text.upper()
+def shout(cursor, message: Shout, delivery: Delivery = NO_DELIVERY) -> str:
+    return message.text.upper() + (delivery.request_id or "")
 
 
 def whisper(cursor, message: Whisper) -> str:
@@ -82,6 +83,12 @@ def test_commands_run_in_a_write_transaction_and_queries_do_not():
 
     assert asyncio.run(scenario()) == ("A", "b")
     assert database.calls == [("write", shout, Shout("a")), ("read", whisper, Whisper("B"))]
+
+
+def test_a_command_handler_is_told_who_sent_the_command():
+    bus, _ = new_bus(RecordingDatabase())
+    sent = asyncio.run(bus.dispatch(Shout("a"), Delivery(request_id="-r1", changed_by="ci")))
+    assert sent == "A-r1"
 
 
 def test_get_queries_are_answered_from_memory_once_read_until_a_command_touches_them():
@@ -133,7 +140,8 @@ def messages_in(base: type) -> set[type]:
 
 
 def test_every_message_of_the_service_has_exactly_one_handler():
-    assert set(main.COMMAND_HANDLERS) == messages_in(Command)
+    command_handlers = main.command_handlers(Settings(_env_file=None))
+    assert set(command_handlers) == messages_in(Command)
     assert set(main.QUERY_HANDLERS) == messages_in(Query)
-    for handler in (*main.COMMAND_HANDLERS.values(), *main.QUERY_HANDLERS.values()):
+    for handler in (*command_handlers.values(), *main.QUERY_HANDLERS.values()):
         assert list(inspect.signature(handler).parameters)[0] == "cursor"

@@ -11,6 +11,7 @@ from config_service.bus import MessageBus
 from config_service.errors import InvalidValue
 from config_service.fields import Ulid, check_json_document
 from config_service.settings import Settings
+from config_service.telemetry.catalogue import ServiceMetrics
 
 
 async def get_bus(request: Request) -> MessageBus:
@@ -27,6 +28,14 @@ async def get_app_settings(request: Request) -> Settings:
 
 
 AppSettings = Annotated[Settings, Depends(get_app_settings)]
+
+
+async def get_metrics(request: Request) -> ServiceMetrics:
+    """The families the app records into (for what only a router sees, e.g. revisions)."""
+    return request.app.state.metrics
+
+
+Metrics = Annotated[ServiceMetrics, Depends(get_metrics)]
 
 
 def check_body_id(body_id: str | None, path_id: str) -> None:

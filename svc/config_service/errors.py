@@ -19,6 +19,10 @@ class NotFound(DomainError):
     """No resource has the id asked for."""
 
 
+class Gone(DomainError):
+    """The resource asked for existed and was removed for good (a revision past retention)."""
+
+
 class AlreadyExists(DomainError):
     """A name is taken (a unique constraint said so)."""
 

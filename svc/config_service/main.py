@@ -18,6 +18,7 @@ from config_service.applications import queries as application_queries
 from config_service.applications.router import router as applications_router
 from config_service.bus import HandlerTable, MessageBus
 from config_service.configurations import commands as configuration_commands
+from config_service.configurations import history as configuration_history
 from config_service.configurations import queries as configuration_queries
 from config_service.configurations.router import router as configurations_router
 from config_service.database import open_database
@@ -41,14 +42,20 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 VERSION = tomllib.loads((SVC_DIR / "pyproject.toml").read_text())["project"]["version"]
 
+
 # Everything the service can do.
-COMMAND_HANDLERS: HandlerTable = {
-    **application_commands.COMMAND_HANDLERS,
-    **configuration_commands.COMMAND_HANDLERS,
-}
+def command_handlers(settings: Settings) -> HandlerTable:
+    """The commands' handlers, given the settings some of them take."""
+    return {
+        **application_commands.COMMAND_HANDLERS,
+        **configuration_commands.command_handlers(settings.revisions_keep),
+    }
+
+
 QUERY_HANDLERS: HandlerTable = {
     **application_queries.QUERY_HANDLERS,
     **configuration_queries.QUERY_HANDLERS,
+    **configuration_history.QUERY_HANDLERS,
     **health.QUERY_HANDLERS,
 }
 
@@ -80,7 +87,10 @@ def create_app(
             open_listener(settings, read_model, metrics),
         ):
             app.state.bus = MessageBus(
-                database, read_model, commands=COMMAND_HANDLERS, queries=QUERY_HANDLERS
+                database,
+                read_model,
+                commands=command_handlers(settings),
+                queries=QUERY_HANDLERS,
             )
             try:
                 yield
@@ -117,6 +127,7 @@ def create_app(
         metrics=metrics,
     )
     app.state.settings = settings  # for the checks that need them (dependencies.py)
+    app.state.metrics = metrics  # for what routers count (dependencies.py)
     # The server ends held requests with this when it starts to shut down (serving.py).
     app.state.read_model = read_model
     install_problem_handlers(app, metrics)

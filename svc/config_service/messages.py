@@ -64,6 +64,10 @@ class Delivery:
     client_gone: asyncio.Future | None = field(default=None, compare=False)
     # Told how a held read ended, whether it then answers or raises (for the request log).
     on_held: Callable[[Held], None] = field(default=_ignore_held, compare=False)
+    # Of a command: who makes the change, for its revision. The request's id, and the token's
+    # name (None without named tokens; issue 16's Caller.name takes its place).
+    request_id: str | None = None
+    changed_by: str | None = None
 
 
 NO_DELIVERY = Delivery()

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from config_service.applications.commands import name_taken
+from config_service.configurations.history import revision_removed
 from config_service.configurations.queries import no_configuration
 from config_service.fields import CONFIGURATION_ID_EXAMPLE
 from config_service.json_bodies import NOT_JSON, too_large
@@ -68,14 +69,17 @@ READ_HEADERS = {
 }
 
 
-def read_responses(resource: str) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI responses of a GET by id: 200 and 304, with their headers."""
+def read_responses(
+    resource: str, more_headers: dict[str, Any] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses of a GET by id: 200 and 304, with their headers (and a resource's)."""
+    headers = {**READ_HEADERS, **(more_headers or {})}
     return {
-        200: {"description": f"The {resource}.", "headers": READ_HEADERS},
+        200: {"description": f"The {resource}.", "headers": headers},
         304: {
             "description": "Not modified: the ETag in If-None-Match is current (at once, or "
             "when a `Prefer: wait` ran out). No body.",
-            "headers": READ_HEADERS,
+            "headers": headers,
         },
     }
 
@@ -119,6 +123,10 @@ PROBLEMS: dict[int, tuple[str, str]] = {
     403: ("The token may read but not write.", "This token may read but not write."),
     404: ("No resource has this id.", no_configuration(CONFIGURATION_ID_EXAMPLE).detail),
     409: ("The name is already taken.", name_taken("billing").detail),
+    410: (
+        "The revision was removed by retention (REVISIONS_KEEP).",
+        revision_removed(CONFIGURATION_ID_EXAMPLE, 1).detail,
+    ),
     412: ("If-Match names an older version.", STALE_IF_MATCH),
     413: ("The body is larger than MAX_BODY_BYTES.", too_large(1048576)),
     415: ("The body is not application/json.", NOT_JSON),

@@ -25,7 +25,11 @@ OPERATIONS = {
         "/api/v1/configurations/{id}",
         {"200", "404", "409", "412"} | WRITES,
     ),
-    "getConfiguration": ("get", "/api/v1/configurations/{id}", {"200", "304", "404"} | READS),
+    "getConfiguration": (
+        "get",
+        "/api/v1/configurations/{id}",
+        {"200", "304", "404", "410"} | READS,
+    ),
 }
 
 MODELS = {
@@ -143,6 +147,10 @@ def test_conditional_and_watch_headers_are_declared_parameters(document):
     for operation_id in ("getApplication", "getConfiguration"):
         names = {p["name"] for p in operations[operation_id][2]["parameters"]}
         assert {"If-None-Match", "Prefer", "Cache-Control"} <= names
+    configuration_parameters = operations["getConfiguration"][2]["parameters"]
+    assert {"revision", "history", "limit", "before"} <= {
+        p["name"] for p in configuration_parameters if p["in"] == "query"
+    }
     for operation_id in ("updateApplication", "updateConfiguration"):
         names = {p["name"] for p in operations[operation_id][2]["parameters"]}
         assert "If-Match" in names

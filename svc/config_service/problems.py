@@ -17,6 +17,7 @@ from config_service.errors import (
     AlreadyExists,
     DatabaseUnavailable,
     DomainError,
+    Gone,
     InvalidValue,
     NotFound,
     PreconditionFailed,
@@ -32,6 +33,7 @@ SCHEMA_MISMATCH = "The request does not match the schema; see errors."
 # Domain error -> (status, title). Every error a handler raises is listed here, once.
 STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
     NotFound: (404, "Not found"),
+    Gone: (410, "Gone"),
     AlreadyExists: (409, "Already exists"),
     PreconditionFailed: (412, "Precondition failed"),
     InvalidValue: (422, "Invalid value"),

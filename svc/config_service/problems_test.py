@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from config_service.errors import (
     AlreadyExists,
     DatabaseUnavailable,
+    Gone,
     InvalidValue,
     NotFound,
     PreconditionFailed,
@@ -44,6 +45,7 @@ def app_raising(error: Exception) -> TestClient:
     ("error", "status"),
     [
         (NotFound("no such thing"), 404),
+        (Gone("removed"), 410),
         (AlreadyExists("taken"), 409),
         (PreconditionFailed("stale"), 412),
         (InvalidValue("bad", loc=("body", "application_id")), 422),

@@ -20,6 +20,8 @@ class QueryParameterMiddleware:
         self.app = app
         self.routes = routes  # the app's, read when a request comes: complete by then
         self.prefix = prefix
+        # A route's known names, by the route's id(): routes live as long as the app.
+        self._known: dict[int, set[str]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -39,7 +41,18 @@ class QueryParameterMiddleware:
     def _unknown(self, scope: Scope) -> list[str]:
         for route in self.routes:
             if isinstance(route, APIRoute) and route.matches(scope)[0] is Match.FULL:
-                flat = get_flat_dependant(route.dependant)
-                known = {parameter.alias for parameter in flat.query_params}
+                known = self._known.get(id(route))
+                if known is None:
+                    flat = get_flat_dependant(route.dependant)
+                    known = {parameter.alias for parameter in flat.query_params}
+                    known |= _documented_query_parameters(route)
+                    self._known[id(route)] = known
                 return [name for name in QueryParams(scope["query_string"]) if name not in known]
         return []  # no route: 404 or 405 follows
+
+
+def _documented_query_parameters(route: APIRoute) -> set[str]:
+    """Those a route reads itself and documents in `openapi_extra` (so a GET without a query
+    string pays nothing for them): e.g. a configuration's `revision` and `history`."""
+    extra = route.openapi_extra or {}
+    return {p["name"] for p in extra.get("parameters", ()) if p.get("in") == "query"}

@@ -14,6 +14,14 @@ def client() -> TestClient:
     async def things(limit: int = 10) -> dict:
         return {"limit": limit}
 
+    documented = {
+        "parameters": [{"name": "revision", "in": "query"}, {"name": "X", "in": "header"}]
+    }
+
+    @app.get("/api/documented", openapi_extra=documented)
+    async def reads_its_own_query() -> dict:
+        return {}
+
     @app.get("/outside")
     async def outside() -> dict:
         return {}
@@ -35,3 +43,10 @@ def test_paths_outside_the_prefix_and_unknown_paths_are_left_alone():
     http = client()
     assert http.get("/outside?anything=1").status_code == 200
     assert http.get("/api/nowhere?x=1").status_code == 404
+
+
+def test_query_parameters_a_route_documents_itself_are_known():
+    http = client()
+    assert http.get("/api/documented?revision=3").status_code == 200
+    refused = http.get("/api/documented?revision=3&X=1")  # a header's name is no parameter
+    assert [e["loc"] for e in refused.json()["errors"]] == [["query", "X"]]

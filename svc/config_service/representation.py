@@ -35,6 +35,8 @@ def none_match(if_none_match: str | None, etag: str) -> bool:
 class Representation:
     id: str
     body: bytes
+    # A configuration's revision number (applications have none); not part of the ETag.
+    revision: int | None = field(default=None, kw_only=True)
     etag: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -42,8 +44,8 @@ class Representation:
 
     @classmethod
     def from_row(cls, row: dict) -> "Representation":
-        """From a row with `id` and `body` (the JSON text) columns."""
-        return cls(row["id"], row["body"].encode())
+        """From a row with `id` and `body` (the JSON text) columns, and maybe `revision`."""
+        return cls(row["id"], row["body"].encode(), revision=row.get("revision"))
 
     def check_if_match(self, if_match: str) -> None:
         """Raise PreconditionFailed unless If-Match names this version (strong comparison)."""

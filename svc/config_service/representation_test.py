@@ -14,6 +14,13 @@ def test_from_row_encodes_the_body_once():
     representation = Representation.from_row({"id": "ID", "body": '{"name":"ü"}'})
     assert representation.body == '{"name":"ü"}'.encode()
     assert representation.etag == etag_of(representation.body)
+    assert representation.revision is None
+
+
+def test_a_revision_number_travels_with_the_bytes_but_the_etag_is_theirs_alone():
+    revised = Representation.from_row({"id": "ID", "body": "{}", "revision": 7})
+    assert revised.revision == 7
+    assert revised.etag == Representation("ID", b"{}").etag
 
 
 def test_if_none_match_is_compared_weakly_and_may_list_several():

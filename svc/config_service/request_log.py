@@ -88,4 +88,7 @@ def _log_request(level: int, scope: Scope, status: int, seconds: float, request_
     if held is not None:
         fields["held"] = held.outcome
         fields["held_ms"] = round(held.seconds * 1000, 1)
+    revision = scope["state"].get("revision")  # a configuration's, after a write
+    if revision is not None:
+        fields["revision"] = revision
     log.log(level, "request", extra={"fields": fields})

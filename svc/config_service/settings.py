@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     max_waiters: int = Field(
         default=10_000, ge=0, description="Held GETs per worker; past that, 304 at once."
     )
+    revisions_keep: int = Field(
+        default=1000,
+        ge=0,
+        description="Revisions kept per configuration, the current one always (0: keep all).",
+    )
     metrics_enabled: bool = Field(
         default=True, description="Serve /metrics; false records nothing (and saves its cost)."
     )

@@ -40,6 +40,7 @@ def test_env_file_is_read(tmp_path, monkeypatch):
         ("DATABASE_URL", "mysql://nope"),
         ("LOG_FORMAT", "xml"),
         ("DB_POOL_SIZE", "0"),
+        ("REVISIONS_KEEP", "-1"),
     ],
 )
 def test_invalid_values_name_the_setting(monkeypatch, name, value):

@@ -267,7 +267,7 @@ def test_a_change_made_in_sql_reaches_memory_through_the_trigger(
 TRUNCATE_AND_RELOAD = """
     CREATE TEMPORARY TABLE kept ON COMMIT DROP AS
         SELECT * FROM configurations WHERE id <> %(configuration)s;
-    TRUNCATE configurations;
+    TRUNCATE configurations CASCADE;  -- its revisions (0007) reference it
     INSERT INTO configurations SELECT * FROM kept;
 """
 

@@ -14,7 +14,7 @@ from config_service.applications.queries import find_application, no_application
 from config_service.bus import HandlerTable
 from config_service.database import Cursor
 from config_service.errors import AlreadyExists
-from config_service.messages import Command
+from config_service.messages import NO_DELIVERY, Command, Delivery
 from config_service.representation import Representation
 
 
@@ -39,7 +39,9 @@ def name_taken(name: str) -> AlreadyExists:
     return AlreadyExists(f"An application named {name!r} already exists.")
 
 
-def create_application(cursor: Cursor, command: CreateApplication) -> Representation:
+def create_application(
+    cursor: Cursor, command: CreateApplication, delivery: Delivery = NO_DELIVERY
+) -> Representation:
     """Insert a new application with a fresh id."""
     application_id = str(ULID())
     try:
@@ -52,7 +54,9 @@ def create_application(cursor: Cursor, command: CreateApplication) -> Representa
     return find_application(cursor, application_id)
 
 
-def update_application(cursor: Cursor, command: UpdateApplication) -> Representation:
+def update_application(
+    cursor: Cursor, command: UpdateApplication, delivery: Delivery = NO_DELIVERY
+) -> Representation:
     """Replace an application's name and comments, if it is still the version If-Match names."""
     # The row lock makes a concurrent editor wait here, then see this edit's result.
     cursor.execute("SELECT id FROM applications WHERE id = %(id)s FOR UPDATE", {"id": command.id})

@@ -2,26 +2,36 @@
 
 Each handler runs inside one transaction (the bus opens it). The database's constraints
 decide uniqueness and whether the application exists, so concurrent writers cannot race.
+PostgreSQL records each change's revision in the same transaction (migration 0007); the
+handlers say who writes and trim old revisions (revisions.py). Statements that follow each
+other unconditionally go in one round trip.
 """
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import psycopg2.errors
 from psycopg2.extras import Json
 from ulid import ULID
 
-from config_service.bus import HandlerTable
 from config_service import keys
-from config_service.configurations.queries import find_configuration, no_configuration
+from config_service.bus import HandlerTable
+from config_service.configurations.queries import SELECT_CONFIGURATION, no_configuration
+from config_service.configurations.revisions import (
+    SET_AUTHOR,
+    TRIM_AND_SELECT,
+    Written,
+    author_parameters,
+)
 from config_service.database import Cursor
 from config_service.errors import AlreadyExists, InvalidValue
-from config_service.messages import Command
+from config_service.messages import NO_DELIVERY, Command, Delivery
 from config_service.representation import Representation
 
 
 @dataclass(frozen=True, slots=True)
-class CreateConfiguration(Command[Representation]):
+class CreateConfiguration(Command[Written]):
     application_id: str
     name: str
     comments: str
@@ -32,7 +42,7 @@ class CreateConfiguration(Command[Representation]):
 
 
 @dataclass(frozen=True, slots=True)
-class UpdateConfiguration(Command[Representation]):
+class UpdateConfiguration(Command[Written]):
     id: str
     name: str
     comments: str
@@ -45,25 +55,62 @@ class UpdateConfiguration(Command[Representation]):
         return keys.configuration_updated(self.id)
 
 
+INSERT_CONFIGURATION = (
+    SET_AUTHOR
+    + """
+    INSERT INTO configurations (id, application_id, name, comments, config)
+    VALUES (%(id)s, %(application_id)s, %(name)s, %(comments)s, %(config)s);
+"""
+    + SELECT_CONFIGURATION
+)
+
+# The row lock makes a concurrent editor wait here, then see this edit's result; the body is
+# what If-Match is checked against, the revision tells whether this PUT records one.
+LOCK_CONFIGURATION = (
+    SET_AUTHOR
+    + """
+    SELECT configuration.application_id,
+           configuration_representation(configuration) AS body,
+           (SELECT max(revision) FROM configuration_revisions
+            WHERE configuration_id = configuration.id) AS revision
+    FROM configurations configuration
+    WHERE configuration.id = %(id)s
+    FOR UPDATE
+"""
+)
+
+# A PUT that changes nothing updates nothing: no revision, no change notification, same ETag.
+# (config compared as text, as it is rendered: jsonb calls 1 and 1.0 equal.)
+UPDATE_CONFIGURATION = (
+    """
+    UPDATE configurations
+    SET name = %(name)s, comments = %(comments)s, config = %(config)s
+    WHERE id = %(id)s
+      AND (name, comments, config::text)
+          IS DISTINCT FROM (%(name)s, %(comments)s, %(config)s::jsonb::text);
+"""
+    + TRIM_AND_SELECT
+)
+
+
 def _name_taken(name: str) -> AlreadyExists:
     return AlreadyExists(f"This application already has a configuration named {name!r}.")
 
 
-def create_configuration(cursor: Cursor, command: CreateConfiguration) -> Representation:
-    """Insert a new configuration into an existing application."""
-    configuration_id = str(ULID())
+def create_configuration(
+    cursor: Cursor, command: CreateConfiguration, delivery: Delivery = NO_DELIVERY
+) -> Written:
+    """Insert a new configuration into an existing application: its revision 1."""
     try:
         cursor.execute(
-            """
-            INSERT INTO configurations (id, application_id, name, comments, config)
-            VALUES (%(id)s, %(application_id)s, %(name)s, %(comments)s, %(config)s)
-            """,
+            INSERT_CONFIGURATION,
             {
-                "id": configuration_id,
+                "id": str(ULID()),
                 "application_id": command.application_id,
                 "name": command.name,
                 "comments": command.comments,
                 "config": Json(command.config),
+                **author_parameters(delivery),
             },
         )
     except psycopg2.errors.UniqueViolation as error:
@@ -72,15 +119,19 @@ def create_configuration(cursor: Cursor, command: CreateConfiguration) -> Repres
         raise InvalidValue(
             f"No application has id {command.application_id}.", loc=("body", "application_id")
         ) from error
-    return find_configuration(cursor, configuration_id)
+    return Written(Representation.from_row(cursor.fetchone()), recorded=True)
 
 
-def update_configuration(cursor: Cursor, command: UpdateConfiguration) -> Representation:
-    """Replace a configuration's name, comments and config, if If-Match names its version."""
-    # The row lock makes a concurrent editor wait here, then see this edit's result.
-    cursor.execute(
-        "SELECT application_id FROM configurations WHERE id = %(id)s FOR UPDATE", {"id": command.id}
-    )
+def update_configuration(
+    cursor: Cursor,
+    command: UpdateConfiguration,
+    delivery: Delivery = NO_DELIVERY,
+    *,
+    revisions_keep: int,
+) -> Written:
+    """Replace a configuration's name, comments and config, if If-Match names its version;
+    keep its newest `revisions_keep` revisions (0: all)."""
+    cursor.execute(LOCK_CONFIGURATION, {"id": command.id, **author_parameters(delivery)})
     row = cursor.fetchone()
     if row is None:
         raise no_configuration(command.id)
@@ -91,27 +142,31 @@ def update_configuration(cursor: Cursor, command: UpdateConfiguration) -> Repres
             loc=("body", "application_id"),
         )
     if command.if_match is not None:
-        find_configuration(cursor, command.id).check_if_match(command.if_match)
+        Representation(command.id, row["body"].encode()).check_if_match(command.if_match)
     try:
         cursor.execute(
-            """
-            UPDATE configurations
-            SET name = %(name)s, comments = %(comments)s, config = %(config)s
-            WHERE id = %(id)s
-            """,
+            UPDATE_CONFIGURATION,
             {
                 "id": command.id,
                 "name": command.name,
                 "comments": command.comments,
                 "config": Json(command.config),
+                "keep": revisions_keep,
             },
         )
     except psycopg2.errors.UniqueViolation as error:
         raise _name_taken(command.name) from error
-    return find_configuration(cursor, command.id)
+    written = cursor.fetchone()
+    return Written(
+        Representation.from_row(written),
+        recorded=written["revision"] != row["revision"],
+        removed=written["removed"],
+    )
 
 
-COMMAND_HANDLERS: HandlerTable = {
-    CreateConfiguration: create_configuration,
-    UpdateConfiguration: update_configuration,
-}
+def command_handlers(revisions_keep: int) -> HandlerTable:
+    """The handler table, with REVISIONS_KEEP."""
+    return {
+        CreateConfiguration: create_configuration,
+        UpdateConfiguration: partial(update_configuration, revisions_keep=revisions_keep),
+    }

@@ -30,7 +30,11 @@ def create(cursor, application_id: str, name: str | None = None, config=None):
             comments="",
             config=config if config is not None else {"k": "v"},
         ),
-    )
+    ).representation
+
+
+def update(cursor, command: UpdateConfiguration):
+    return update_configuration(cursor, command, revisions_keep=0).representation
 
 
 def stored_config(cursor, configuration_id: str) -> dict:
@@ -60,7 +64,7 @@ def test_create_with_a_name_taken_in_the_application_raises_already_exists(curso
 def test_update_replaces_name_comments_and_config(cursor, application_id):
     created = create(cursor, application_id)
 
-    updated = update_configuration(
+    updated = update(
         cursor, UpdateConfiguration(id=created.id, name="renamed", comments="x", config={"new": 2})
     )
 
@@ -76,24 +80,20 @@ def test_update_replaces_name_comments_and_config(cursor, application_id):
 
 def test_update_of_a_missing_configuration_raises_not_found(cursor):
     with pytest.raises(NotFound):
-        update_configuration(
-            cursor, UpdateConfiguration(id=MISSING_ID, name="x", comments="", config={})
-        )
+        update(cursor, UpdateConfiguration(id=MISSING_ID, name="x", comments="", config={}))
 
 
 def test_update_to_a_taken_name_raises_already_exists(cursor, application_id):
     create(cursor, application_id, name="taken")
     created = create(cursor, application_id)
     with pytest.raises(AlreadyExists):
-        update_configuration(
-            cursor, UpdateConfiguration(id=created.id, name="taken", comments="", config={})
-        )
+        update(cursor, UpdateConfiguration(id=created.id, name="taken", comments="", config={}))
 
 
 def test_update_with_a_stale_if_match_changes_nothing(cursor, application_id):
     created = create(cursor, application_id, config={"v": 1})
     with pytest.raises(PreconditionFailed):
-        update_configuration(
+        update(
             cursor,
             UpdateConfiguration(
                 id=created.id, name="x", comments="", config={"v": 2}, if_match='"old"'
@@ -101,7 +101,7 @@ def test_update_with_a_stale_if_match_changes_nothing(cursor, application_id):
         )
     assert stored_config(cursor, created.id) == {"v": 1}
 
-    update_configuration(
+    update(
         cursor,
         UpdateConfiguration(id=created.id, name="x", comments="", config={"v": 3}, if_match="*"),
     )

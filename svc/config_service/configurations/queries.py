@@ -1,6 +1,7 @@
 """Read side of configurations: query messages and their handlers, one SQL statement each.
 
-PostgreSQL renders the JSON (`row_to_json`): the stored jsonb goes out as text, never parsed.
+PostgreSQL renders the JSON (configuration_representation(), migration 0007, which records
+revisions with the same function): the stored jsonb goes out as text, never parsed.
 """
 
 from dataclasses import dataclass
@@ -12,13 +13,14 @@ from config_service.errors import NotFound
 from config_service.messages import Get
 from config_service.representation import Representation
 
+# The representation and its revision number in one statement, so they always agree.
 SELECT_CONFIGURATION = """
-    SELECT configuration.id, row_to_json(configuration)::text AS body
-    FROM (
-        SELECT id, application_id, name, comments, config
-        FROM configurations
-        WHERE id = %(id)s
-    ) configuration
+    SELECT configuration.id,
+           configuration_representation(configuration) AS body,
+           (SELECT max(revision) FROM configuration_revisions
+            WHERE configuration_id = configuration.id) AS revision
+    FROM configurations configuration
+    WHERE configuration.id = %(id)s
 """
 
 

@@ -22,7 +22,7 @@ def test_get_configuration_renders_the_stored_row(cursor):
 
     representation = get_configuration(cursor, GetConfiguration(id=CONFIGURATION_ID))
 
-    assert representation.id == CONFIGURATION_ID
+    assert (representation.id, representation.revision) == (CONFIGURATION_ID, 1)
     assert json.loads(representation.body) == {
         "id": CONFIGURATION_ID,
         "application_id": APPLICATION_ID,

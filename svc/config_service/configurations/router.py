@@ -12,11 +12,24 @@ from config_service.configurations.models import (
     ConfigurationUpdate,
 )
 from config_service.configurations.queries import GetConfiguration
+from config_service.configurations.versions import (
+    VERSION_HEADERS,
+    VERSION_PARAMETERS,
+    answer_version,
+    asked_version,
+    count_revisions,
+    current_headers_at,
+    resource_path,
+    revision_header,
+    sent_by,
+)
 from config_service.dependencies import (
     AppSettings,
     Bus,
+    Metrics,
     check_body_id,
     check_config_depth,
+    get_app_settings,
     if_match_header,
     path_id,
 )
@@ -47,26 +60,33 @@ IfMatch = if_match_header("configuration")
     responses={
         201: {
             "description": "Created: the configuration, as a GET returns it.",
-            "headers": {**WRITTEN_HEADERS, "Location": header("The new configuration's URL.")},
+            "headers": {
+                **WRITTEN_HEADERS,
+                "Location": header("The new configuration's URL."),
+                "Revision": VERSION_HEADERS["Revision"],
+            },
         },
         **problem_responses(409, *WRITE_PROBLEMS),
     },
 )
 async def create_configuration(
-    body: ConfigurationCreate, bus: Bus, request: Request, settings: AppSettings
+    body: ConfigurationCreate, bus: Bus, request: Request, settings: AppSettings, metrics: Metrics
 ) -> Response:
     """Creates a configuration; its name must be new within its application."""
     check_config_depth(body.config, settings)
-    configuration = await bus.dispatch(
+    written = await bus.dispatch(
         CreateConfiguration(
             application_id=body.application_id,
             name=body.name,
             comments=body.comments,
             config=body.config,
-        )
+        ),
+        sent_by(request),
     )
+    configuration = count_revisions(request, metrics, written)
     location = str(request.url_for("get_configuration", id=configuration.id))
-    return representation_response(configuration, 201, {"Location": location})
+    headers = {"Location": location, **revision_header(configuration)}
+    return representation_response(configuration, 201, headers)
 
 
 @router.put(
@@ -77,7 +97,7 @@ async def create_configuration(
     responses={
         200: {
             "description": "Replaced: the configuration, as a GET returns it.",
-            "headers": WRITTEN_HEADERS,
+            "headers": {**WRITTEN_HEADERS, "Revision": VERSION_HEADERS["Revision"]},
         },
         **problem_responses(404, 409, 412, *WRITE_PROBLEMS),
     },
@@ -86,14 +106,16 @@ async def update_configuration(
     id: ConfigurationId,
     body: ConfigurationUpdate,
     bus: Bus,
+    request: Request,
     settings: AppSettings,
+    metrics: Metrics,
     if_match: IfMatch = None,
 ) -> Response:
     """Replaces name, comments and config; send If-Match with the ETag you read. The body a
     GET returned may be sent back edited; the configuration stays in its application."""
     check_config_depth(body.config, settings)
     check_body_id(body.id, id)
-    configuration = await bus.dispatch(
+    written = await bus.dispatch(
         UpdateConfiguration(
             id=id,
             name=body.name,
@@ -101,9 +123,11 @@ async def update_configuration(
             config=body.config,
             if_match=if_match,
             application_id=body.application_id,
-        )
+        ),
+        sent_by(request),
     )
-    return representation_response(configuration)
+    configuration = count_revisions(request, metrics, written)
+    return representation_response(configuration, headers=revision_header(configuration))
 
 
 @router.get(
@@ -111,11 +135,19 @@ async def update_configuration(
     response_model=ConfigurationRead,
     operation_id="getConfiguration",
     summary="Read a configuration",
-    responses={**read_responses("configuration"), **problem_responses(404, *READ_PROBLEMS)},
-    openapi_extra=READ_PARAMETERS,
+    responses={
+        **read_responses("configuration", VERSION_HEADERS),
+        **problem_responses(404, 410, *READ_PROBLEMS),
+    },
+    openapi_extra={"parameters": [*READ_PARAMETERS["parameters"], *VERSION_PARAMETERS]},
 )
 async def get_configuration(id: ConfigurationId, bus: Bus, request: Request) -> Response:
     """One configuration with its config document. Supports If-None-Match (304),
-    `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter)."""
-    query = GetConfiguration(id)
-    return await answer_get(bus, request, query)
+    `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter). With `?revision=N`,
+    that revision as it was; with `?history`, the list of its revisions, newest first."""
+    path = resource_path(request, id)
+    asked = asked_version(request.scope["query_string"])
+    if asked is None:
+        return await answer_get(bus, request, GetConfiguration(id), current_headers_at(path))
+    settings = await get_app_settings(request)  # only here: a plain GET pays nothing for it
+    return await answer_version(bus, request, id, asked, path, settings.revisions_keep)

@@ -97,6 +97,14 @@ class ServiceMetrics:
         self.db_retries = registry.counter(
             f"{prefix}db_transactions_retried_total", "Database transactions tried again."
         )
+        self.revisions_recorded = registry.counter(
+            f"{prefix}configuration_revisions_recorded_total",
+            "Configuration revisions recorded by writes through the API (not SQL's).",
+        )
+        self.revisions_removed = registry.counter(
+            f"{prefix}configuration_revisions_removed_total",
+            "Configuration revisions deleted by retention (REVISIONS_KEEP).",
+        )
 
 
 def served_methods(methods: Collection[str]) -> frozenset[str]:

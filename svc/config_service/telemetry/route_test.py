@@ -25,6 +25,8 @@ FAMILIES = {
     "config_service_db_pool_connections",
     "config_service_db_unavailable_total",
     "config_service_db_transactions_retried_total",
+    "config_service_configuration_revisions_recorded_total",
+    "config_service_configuration_revisions_removed_total",
     "config_service_process_resident_memory_bytes",
     "config_service_process_open_fds",
     "config_service_process_start_time_seconds",

@@ -1,0 +1,122 @@
+"""Read side of revisions: one revision of a configuration, and its history a page at a time.
+
+One statement each, which also tells an unknown configuration (404) from a revision that
+never existed (404) and one that retention removed (410). A revision's bytes are exactly
+what GET returned while it was current (migration 0007), so its ETag is the one it had.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC
+
+from config_service.bus import HandlerTable
+from config_service.database import Cursor
+from config_service.configurations.queries import no_configuration
+from config_service.errors import Gone, NotFound
+from config_service.messages import Get, Query
+from config_service.keys import key_of
+from config_service.representation import Representation, etag_of
+
+SELECT_REVISION = """
+    SELECT configuration.id, revision.body,
+           (SELECT max(revision) FROM configuration_revisions
+            WHERE configuration_id = configuration.id) AS latest
+    FROM configurations configuration
+    LEFT JOIN configuration_revisions revision
+           ON revision.configuration_id = configuration.id
+          AND revision.revision = %(revision)s
+    WHERE configuration.id = %(id)s
+"""
+
+# One more than asked for, to know whether another page follows.
+SELECT_HISTORY = """
+    SELECT configuration.id, page.revision, page.changed_at, page.changed_by, page.request_id,
+           page.body
+    FROM configurations configuration
+    LEFT JOIN LATERAL (
+        SELECT revision, changed_at, changed_by, request_id, body
+        FROM configuration_revisions
+        WHERE configuration_id = configuration.id
+          AND revision < %(before)s
+        ORDER BY revision DESC
+        LIMIT %(limit)s + 1
+    ) page ON true
+    WHERE configuration.id = %(id)s
+    ORDER BY page.revision DESC
+"""
+
+# Revision numbers are PostgreSQL integers: beyond this none exists (and the query must not
+# be sent a number it cannot compare).
+MAX_REVISION = 2**31 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class GetRevision(Get):
+    """One revision of a configuration: immutable, so it may be answered from memory."""
+
+    revision: int
+    kind = "configuration-revision"
+
+    @property
+    def key(self) -> str:
+        return key_of(self.kind, f"{self.id}/{self.revision}")
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionPage:
+    body: bytes
+    next_before: int | None  # the `before` of the next page, while more remain
+
+
+@dataclass(frozen=True, slots=True)
+class ListRevisions(Query[RevisionPage]):
+    id: str
+    limit: int
+    before: int | None = None
+
+
+def revision_removed(configuration_id: str, revision: int) -> Gone:
+    return Gone(
+        f"Revision {revision} of configuration {configuration_id} was removed: only the "
+        "newest REVISIONS_KEEP revisions are kept."
+    )
+
+
+def get_revision(cursor: Cursor, query: GetRevision) -> Representation:
+    """One revision's representation, as GET returned it while it was current."""
+    cursor.execute(SELECT_REVISION, {"id": query.id, "revision": min(query.revision, MAX_REVISION)})
+    row = cursor.fetchone()
+    if row is None:
+        raise no_configuration(query.id)
+    if row["body"] is not None:
+        return Representation(query.id, row["body"].encode(), revision=query.revision)
+    if row["latest"] is not None and query.revision <= row["latest"]:
+        raise revision_removed(query.id, query.revision)
+    raise NotFound(f"Configuration {query.id} has no revision {query.revision}.")
+
+
+def list_revisions(cursor: Cursor, query: ListRevisions) -> RevisionPage:
+    """A page of the configuration's revisions, newest first, before a revision number."""
+    before = MAX_REVISION if query.before is None else min(query.before, MAX_REVISION)
+    cursor.execute(SELECT_HISTORY, {"id": query.id, "limit": query.limit, "before": before})
+    rows = cursor.fetchall()
+    if not rows:
+        raise no_configuration(query.id)
+    revisions = [row for row in rows if row["revision"] is not None]
+    page = revisions[: query.limit]
+    body = json.dumps([_entry(row) for row in page], separators=(",", ":")).encode()
+    more = len(revisions) > query.limit
+    return RevisionPage(body, page[-1]["revision"] if more else None)
+
+
+def _entry(row: dict) -> dict:
+    return {
+        "revision": row["revision"],
+        "changed_at": row["changed_at"].astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "changed_by": row["changed_by"],
+        "request_id": row["request_id"],
+        "etag": etag_of(row["body"].encode()),
+    }
+
+
+QUERY_HANDLERS: HandlerTable = {GetRevision: get_revision, ListRevisions: list_revisions}

@@ -1,0 +1,230 @@
+"""A configuration's versions on the wire (RFC 5829): the query parameters that ask for an old
+revision or the history, and the headers that name revisions and link them."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from fastapi import Request
+from starlette.datastructures import QueryParams
+from starlette.responses import Response
+
+from config_service.bus import MessageBus
+from config_service.configurations.history import GetRevision, ListRevisions
+from config_service.configurations.queries import GetConfiguration
+from config_service.configurations.revisions import Written
+from config_service.errors import InvalidValue, NotFound
+from config_service.messages import Delivery
+from config_service.openapi_parts import header
+from config_service.representation import Representation, etag_of, none_match
+from config_service.request_ids import request_id_of
+from config_service.responses import JSON, read_conditions, read_response
+from config_service.telemetry.catalogue import ServiceMetrics
+
+# A year: the longest max-age RFC 9111 suggests; a revision never changes.
+IMMUTABLE = "max-age=31536000, immutable"
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+# Positive decimal integers, ASCII only (str.isdigit() takes "²"); at most 10 digits, so that
+# int() stays cheap. A number past the largest revision simply names none.
+POSITIVE = re.compile(r"[1-9][0-9]{0,9}")
+
+
+@dataclass(frozen=True, slots=True)
+class AskedRevision:
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class AskedHistory:
+    limit: int = DEFAULT_LIMIT
+    before: int | None = None
+
+
+def _positive(params: QueryParams, name: str) -> int:
+    value = params[name]
+    if not POSITIVE.fullmatch(value):
+        raise InvalidValue(f"{name} must be a positive integer.", loc=("query", name))
+    return int(value)
+
+
+def asked_version(query_string: bytes) -> AskedRevision | AskedHistory | None:
+    """What `?revision=N` or `?history[&limit=&before=]` asks for; None for neither.
+
+    (The middleware has refused unknown parameters already; these are checked here.)
+    """
+    if not query_string:
+        return None
+    params = QueryParams(query_string)
+    if "revision" in params:
+        stray = [name for name in params if name != "revision"]
+        if stray:
+            raise InvalidValue(
+                "revision names one revision: it takes no other parameter.", loc=("query", stray[0])
+            )
+        return AskedRevision(_positive(params, "revision"))
+    if "history" not in params:
+        stray = next(iter(params))
+        raise InvalidValue(f"{stray} is a parameter of ?history only.", loc=("query", stray))
+    if params["history"] != "":
+        raise InvalidValue("history takes no value: ?history.", loc=("query", "history"))
+    limit = _positive(params, "limit") if "limit" in params else DEFAULT_LIMIT
+    if limit > MAX_LIMIT:
+        raise InvalidValue(f"limit must be at most {MAX_LIMIT}.", loc=("query", "limit"))
+    before = _positive(params, "before") if "before" in params else None
+    return AskedHistory(limit, before)
+
+
+def _link(path: str, query: str, relation: str) -> str:
+    return f'<{path}?{query}>; rel="{relation}"'
+
+
+def _links(path: str, revision: int) -> str:
+    links = [_link(path, "history", "version-history")]
+    if revision > 1:
+        links.append(_link(path, f"revision={revision - 1}", "predecessor-version"))
+    return ", ".join(links)
+
+
+def revision_header(representation: Representation) -> dict[str, str]:
+    """`Revision: n` for a response carrying a configuration (none if it has no revision)."""
+    if representation.revision is None:
+        return {}
+    return {"Revision": str(representation.revision)}
+
+
+def current_headers(representation: Representation, path: str) -> dict[str, str]:
+    """A current GET's: its revision, and links to its history and predecessor."""
+    if representation.revision is None:
+        return {}
+    return {
+        "Revision": str(representation.revision),
+        "Link": _links(path, representation.revision),
+    }
+
+
+def old_revision_headers(representation: Representation, path: str) -> dict[str, str]:
+    """A `?revision=N` answer's: it never changes, and links like a current one."""
+    return {**current_headers(representation, path), "Cache-Control": IMMUTABLE}
+
+
+def history_link(path: str, limit: int, before: int) -> str:
+    return _link(path, f"history&limit={limit}&before={before}", "next")
+
+
+def resource_path(request: Request, configuration_id: str) -> str:
+    """The configuration's path, with its id in canonical form (links are relative to it)."""
+    return request.scope["path"].rpartition("/")[0] + "/" + configuration_id
+
+
+def current_headers_at(path: str) -> Callable[[Representation], dict[str, str]]:
+    return lambda representation: current_headers(representation, path)
+
+
+# --- answering ?revision=N and ?history ----------------------------------------------------
+
+
+async def answer_version(
+    bus: MessageBus,
+    request: Request,
+    configuration_id: str,
+    asked: AskedRevision | AskedHistory,
+    path: str,
+    revisions_keep: int,
+) -> Response:
+    """An old revision, or the history. Guarded as the plain GET is, by construction: the
+    current representation is read first, as a plain GET reads it (from memory when current),
+    so whatever makes that a 404 makes these one too."""
+    current = (await bus.dispatch(GetConfiguration(configuration_id), Delivery())).representation
+    if isinstance(asked, AskedHistory):
+        return await _answer_history(bus, request, configuration_id, asked, path)
+    revision = asked.revision
+    if current.revision is not None and revision > current.revision:
+        raise NotFound(f"Configuration {configuration_id} has no revision {revision}.")
+    # A revision among the newest REVISIONS_KEEP is certainly still kept: it may be answered
+    # from memory (revisions never change). An older one may have been removed since it was
+    # read, so PostgreSQL is asked.
+    recent = (
+        revisions_keep == 0
+        or current.revision is None
+        or revision > current.revision - revisions_keep
+    )
+    conditions = read_conditions(request.headers)
+    conditions = replace(conditions, wait=0, no_cache=conditions.no_cache or not recent)
+    read = await bus.dispatch(GetRevision(configuration_id, revision), Delivery(conditions))
+    return read_response(request, read, lambda old: old_revision_headers(old, path))
+
+
+async def _answer_history(
+    bus: MessageBus, request: Request, configuration_id: str, asked: AskedHistory, path: str
+) -> Response:
+    page = await bus.dispatch(ListRevisions(configuration_id, asked.limit, asked.before))
+    headers = {"ETag": etag_of(page.body), "Cache-Control": "no-cache"}
+    if page.next_before is not None:
+        headers["Link"] = history_link(path, asked.limit, page.next_before)
+    if not none_match(read_conditions(request.headers).if_none_match, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    return Response(page.body, media_type=JSON, headers=headers)
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+
+def sent_by(request: Request) -> Delivery:
+    """Who sends a write, for its revision's record."""
+    # Issue 16 plugs in here: changed_by becomes the token's name (its Caller's).
+    return Delivery(request_id=request_id_of(request.scope), changed_by=None)
+
+
+def count_revisions(request: Request, metrics: ServiceMetrics, written: Written) -> Representation:
+    """Count what a write did to revisions, name its revision in the request log, and return
+    its representation."""
+    if written.recorded:
+        metrics.revisions_recorded.inc()
+    if written.removed:
+        metrics.revisions_removed.inc(amount=written.removed)
+    request.state.revision = written.representation.revision
+    return written.representation
+
+
+# --- OpenAPI -------------------------------------------------------------------------------
+
+
+def _query_parameter(name: str, description: str, schema: dict, **more) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema, **more}  # fmt: skip
+
+
+# Read by the route itself (asked_version), so a plain GET pays nothing for them.
+VERSION_PARAMETERS = [
+    _query_parameter(
+        "revision",
+        "That revision as it was: its bytes and ETag, immutable. 404 if it never existed, "
+        "410 if retention (REVISIONS_KEEP) removed it.",
+        {"type": "integer", "minimum": 1},
+    ),
+    _query_parameter(
+        "history",
+        "Instead of the configuration, its revisions, newest first: a JSON list of "
+        '`{"revision", "changed_at", "changed_by", "request_id", "etag"}`. No value.',
+        {"type": "string", "maxLength": 0},
+        allowEmptyValue=True,
+    ),
+    _query_parameter(
+        "limit",
+        f"With `history`: revisions per page, 1–{MAX_LIMIT}.",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    ),
+    _query_parameter(
+        "before",
+        'With `history`: only revisions older than this one (from `Link: rel="next"`).',
+        {"type": "integer", "minimum": 1},
+    ),
+]
+VERSION_HEADERS = {
+    "Revision": header("The number of the revision this representation is.", example="3"),
+    "Link": header(
+        'RFC 5829: `<…?history>; rel="version-history"` and, past revision 1, '
+        '`<…?revision=n-1>; rel="predecessor-version"`.'
+    ),
+}

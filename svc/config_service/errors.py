@@ -19,6 +19,10 @@ class NotFound(DomainError):
     """No resource has the id asked for."""
 
 
+class OutOfScope(DomainError):
+    """The caller's token may not touch an application of this name (its scope)."""
+
+
 class AlreadyExists(DomainError):
     """A name is taken (a unique constraint said so)."""
 

@@ -35,6 +35,9 @@ def none_match(if_none_match: str | None, etag: str) -> bool:
 class Representation:
     id: str
     body: bytes
+    # The name of the application it is (or belongs to): what decides a token's scope. Not in
+    # the body nor the ETag; "" (no name) is in no scope but "*".
+    application_name: str = ""
     etag: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -42,8 +45,8 @@ class Representation:
 
     @classmethod
     def from_row(cls, row: dict) -> "Representation":
-        """From a row with `id` and `body` (the JSON text) columns."""
-        return cls(row["id"], row["body"].encode())
+        """From a row with `id`, `body` (the JSON text) and `application_name` columns."""
+        return cls(row["id"], row["body"].encode(), row["application_name"])
 
     def check_if_match(self, if_match: str) -> None:
         """Raise PreconditionFailed unless If-Match names this version (strong comparison)."""

@@ -12,7 +12,6 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from config_service.access.reload import TokenSource
-from config_service.access.tokens import ANONYMOUS, Caller
 from config_service.problems import problem
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -22,11 +21,6 @@ INVALID = "Send a valid token as `Authorization: Bearer <token>`."
 EXPIRED = "This token has expired; ask for a new one."
 READ_ONLY = "This token may read but not write."
 NOT_GLOBAL = '/metrics needs a token whose applications are "*".'
-
-
-def caller_of(scope: Scope) -> Caller:
-    """The request's caller; ANONYMOUS when the API runs without tokens."""
-    return scope.get("state", {}).get("caller", ANONYMOUS)
 
 
 def _bearer_token(scope: Scope) -> bytes | None:

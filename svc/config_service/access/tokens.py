@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from starlette.types import Scope
+
 from config_service.access.scope import EVERYTHING, ApplicationScope
 
 type Role = Literal["read", "write"]
@@ -53,6 +55,11 @@ class Caller:
 
 # Without tokens, every request is this caller: it may do anything, and has no name.
 ANONYMOUS = Caller(name=None, role="write", scope=EVERYTHING)
+
+
+def caller_of(scope: Scope) -> Caller:
+    """The request's caller; ANONYMOUS when the API runs without tokens."""
+    return scope.get("state", {}).get("caller", ANONYMOUS)
 
 
 @dataclass(frozen=True, slots=True)

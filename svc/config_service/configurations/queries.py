@@ -8,17 +8,21 @@ from dataclasses import dataclass
 from config_service import keys
 from config_service.bus import HandlerTable
 from config_service.database import Cursor
+from config_service.access.visibility import missing
 from config_service.errors import NotFound
-from config_service.messages import Get
+from config_service.messages import NO_DELIVERY, Delivery, Get
 from config_service.representation import Representation
 
+# Its application's name decides scope: joined in, so that one statement still answers.
 SELECT_CONFIGURATION = """
-    SELECT configuration.id, row_to_json(configuration)::text AS body
+    SELECT configuration.id, row_to_json(configuration)::text AS body,
+           a.name AS application_name
     FROM (
         SELECT id, application_id, name, comments, config
         FROM configurations
         WHERE id = %(id)s
     ) configuration
+    JOIN applications a ON a.id = configuration.application_id
 """
 
 
@@ -28,7 +32,7 @@ class GetConfiguration(Get):
 
 
 def no_configuration(configuration_id: str) -> NotFound:
-    return NotFound(f"No configuration has id {configuration_id}.")
+    return missing(keys.CONFIGURATION, configuration_id)  # out of scope answers the same
 
 
 def find_configuration(cursor: Cursor, configuration_id: str) -> Representation | None:
@@ -38,8 +42,10 @@ def find_configuration(cursor: Cursor, configuration_id: str) -> Representation 
     return Representation.from_row(row) if row else None
 
 
-def get_configuration(cursor: Cursor, query: GetConfiguration) -> Representation:
-    """One configuration."""
+def get_configuration(
+    cursor: Cursor, query: GetConfiguration, delivery: Delivery = NO_DELIVERY
+) -> Representation:
+    """One configuration (the read model checks its scope)."""
     representation = find_configuration(cursor, query.id)
     if representation is None:
         raise no_configuration(query.id)

@@ -30,7 +30,7 @@ from config_service.openapi_parts import (
     problem_responses,
     read_responses,
 )
-from config_service.responses import answer_get, representation_response
+from config_service.responses import answer_get, delivery_of, representation_response
 
 router = APIRouter(prefix="/configurations", tags=["configurations"])
 
@@ -63,7 +63,8 @@ async def create_configuration(
             name=body.name,
             comments=body.comments,
             config=body.config,
-        )
+        ),
+        delivery_of(request),
     )
     location = str(request.url_for("get_configuration", id=configuration.id))
     return representation_response(configuration, 201, {"Location": location})
@@ -87,6 +88,7 @@ async def update_configuration(
     body: ConfigurationUpdate,
     bus: Bus,
     settings: AppSettings,
+    request: Request,
     if_match: IfMatch = None,
 ) -> Response:
     """Replaces name, comments and config; send If-Match with the ETag you read. The body a
@@ -101,7 +103,8 @@ async def update_configuration(
             config=body.config,
             if_match=if_match,
             application_id=body.application_id,
-        )
+        ),
+        delivery_of(request),
     )
     return representation_response(configuration)
 

@@ -54,11 +54,16 @@ def access_phase(bench, dsn: str, log_dir: Path, seeded: Seeded, repetitions: in
 
     lists = ["/api/v1/applications"]
     with servers.service("service-tokens", dsn, log_dir, api_tokens_file=path) as service:
-        for _ in range(repetitions):
-            for name, paths, headers in (
-                (report.TOKEN_GLOBAL, configurations, global_headers),
-                (report.TOKEN_SCOPED, configurations, scoped_headers),
-                (report.LIST_GLOBAL, lists, global_headers),
-                (report.LIST_SCOPED, lists, scoped_headers),
+        for number in range(repetitions):
+            for pair in (
+                [(report.TOKEN_GLOBAL, global_headers), (report.TOKEN_SCOPED, scoped_headers)],
+                [(report.LIST_GLOBAL, global_headers), (report.LIST_SCOPED, scoped_headers)],
             ):
-                bench.measure(name, service.url, get_each(paths, headers))
+                # Each side first in every other round: neither always follows the other.
+                for name, headers in pair if number % 2 == 0 else reversed(pair):
+                    paths = (
+                        lists
+                        if name in (report.LIST_GLOBAL, report.LIST_SCOPED)
+                        else configurations
+                    )
+                    bench.measure(name, service.url, get_each(paths, headers))

@@ -53,6 +53,7 @@ def make_settings(database_url: str, **overrides) -> Settings:
         "db_pool_size": 4,
         "api_read_tokens": frozenset(),
         "api_write_tokens": frozenset(),
+        "api_tokens_file": None,
         "log_level": "warning",
     }
     return Settings(_env_file=None, **{**values, **overrides})

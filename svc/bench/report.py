@@ -30,6 +30,10 @@ POST_CONFIGURATION = "POST configuration"
 PUT_CONFIGURATION = "PUT configuration"
 NONE_HELD = "GET configuration, watch service, none held"
 WHILE_HELD = "GET configuration while 10,000 GETs are held"
+TOKEN_GLOBAL = "GET configuration, global token"
+TOKEN_SCOPED = "GET configuration, scoped token (1 pattern, 50 entries)"
+LIST_GLOBAL = "GET application list, global token"
+LIST_SCOPED = "GET application list, scoped token"
 WRK_ORDER = [
     BASELINE,
     GET_CONFIGURATION,
@@ -48,6 +52,10 @@ WRK_ORDER = [
     PUT_CONFIGURATION,
     NONE_HELD,
     WHILE_HELD,
+    TOKEN_GLOBAL,
+    TOKEN_SCOPED,
+    LIST_GLOBAL,
+    LIST_SCOPED,
 ]
 # Each row's "× reference" in the table; the rows measured between the writes are compared
 # with the baseline measured between them too.
@@ -57,6 +65,8 @@ REFERENCE = {
     BASELINE_WRITES: BASELINE_WRITES,
     NONE_HELD: None,
     WHILE_HELD: NONE_HELD,
+    TOKEN_SCOPED: TOKEN_GLOBAL,
+    LIST_SCOPED: LIST_GLOBAL,
 }
 SHORT_NAMES = {BASELINE: "baseline", BASELINE_WRITES: "baseline", NONE_HELD: "none held"}
 NOT_THE_SERVICE = {TWO_WORKERS_PLAIN}  # shown for reference, not held to the service's targets
@@ -324,6 +334,16 @@ def _p99(measured: Measurements) -> Target:
     return Target(title, tuple(ratios(ours, theirs)), 1.0, at_most=True, detail=detail)
 
 
+def _scoped_p99(measured: Measurements) -> Target:
+    title = "scoped token p99 ≤ global token p99 (GET configuration)"
+    if TOKEN_SCOPED not in measured.wrk or TOKEN_GLOBAL not in measured.wrk:
+        return Target(title, (), 1.0, at_most=True, detail=_skip_reason(measured, "access"))
+    ours = [r.p99_ms for r in measured.wrk[TOKEN_SCOPED]]
+    theirs = [r.p99_ms for r in measured.wrk[TOKEN_GLOBAL]]
+    detail = f"{median(ours):.2f} ms vs {median(theirs):.2f} ms"
+    return Target(title, tuple(ratios(ours, theirs)), 1.0, at_most=True, detail=detail)
+
+
 def _no_errors(measured: Measurements) -> Target:
     title = "no errors (non-2xx/3xx, socket errors) in any wrk scenario or propagation round"
     counts = {
@@ -421,7 +441,12 @@ def targets(measured: Measurements) -> list[Target]:
             "read",
         ),
         _rate_ratio(
-            m, "POST configuration ≥ 0.43× baseline req/s", POST_CONFIGURATION, writes, 0.43, "write"
+            m,
+            "POST configuration ≥ 0.43× baseline req/s",
+            POST_CONFIGURATION,
+            writes,
+            0.43,
+            "write",
         ),
         _rate_ratio(
             m, "PUT configuration ≥ 0.44× baseline req/s", PUT_CONFIGURATION, writes, 0.44, "write"
@@ -436,6 +461,23 @@ def targets(measured: Measurements) -> list[Target]:
             NO_METRICS,
             0.95,
             "metrics",
+        ),
+        _rate_ratio(
+            m,
+            "scoped token ≥ 0.95× global token req/s (GET configuration)",
+            TOKEN_SCOPED,
+            TOKEN_GLOBAL,
+            0.95,
+            "access",
+        ),
+        _scoped_p99(m),
+        _rate_ratio(
+            m,
+            "scoped token ≥ 0.9× global token req/s (list page)",
+            LIST_SCOPED,
+            LIST_GLOBAL,
+            0.9,
+            "access",
         ),
         _no_errors(m),
         _churn(m),

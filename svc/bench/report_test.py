@@ -38,6 +38,10 @@ def all_good(**overrides) -> Measurements:
         report.PUT_CONFIGURATION: rounds(600, 600, 600),
         report.NONE_HELD: rounds(2000, 2000, 2000),
         report.WHILE_HELD: rounds(1800, 1800, 1800),
+        report.TOKEN_GLOBAL: rounds(2000, 2000, 2000, p99=12),
+        report.TOKEN_SCOPED: rounds(1980, 2010, 1990, p99=11),
+        report.LIST_GLOBAL: rounds(500, 500, 500),
+        report.LIST_SCOPED: rounds(480, 470, 490),
     }
     measured = Measurements(
         wrk=wrk,
@@ -62,7 +66,7 @@ def verdicts(measured: Measurements) -> dict[str, str]:
 def test_all_targets_met():
     outcomes = report.targets(all_good())
     assert [t.line() for t in outcomes if t.verdict != "PASS"] == []
-    assert len(outcomes) == 19
+    assert len(outcomes) == 22
     assert not report.failed(outcomes)
 
 
@@ -148,7 +152,7 @@ def test_the_table_is_aligned_and_shows_every_scenario():
     lines = report.table(all_good()).splitlines()
     assert lines[0].startswith("| scenario ")
     assert len({len(line) for line in lines}) == 1, "columns are padded to one width"
-    assert len(lines) == 2 + 17 + 1 + 1 + 3  # wrk rows, churn, propagation, 2 floors + watch
+    assert len(lines) == 2 + 21 + 1 + 1 + 3  # wrk rows, churn, propagation, 2 floors + watch
     get = next(line for line in lines if line.startswith("| GET configuration  "))
     cells = [cell.strip() for cell in get.strip("|").split("|")]
     assert cells[1:3] == ["2000", "1900–2100"]
@@ -166,3 +170,11 @@ def test_a_missing_reference_skips_instead_of_crashing(missing):
     del measured.wrk[missing]
     assert verdicts(measured)["GET configuration ≥ 1.8× baseline req/s"] == "SKIP"
     report.table(measured)
+
+
+def test_a_scoped_token_slower_than_the_global_one_fails():
+    measured = all_good()
+    measured.wrk[report.TOKEN_SCOPED] = rounds(1700, 1700, 1700, p99=20)
+    outcome = verdicts(measured)
+    assert outcome["scoped token ≥ 0.95× global token req/s (GET configuration)"] == "FAIL"
+    assert outcome["scoped token p99 ≤ global token p99 (GET configuration)"] == "FAIL"

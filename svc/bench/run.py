@@ -7,6 +7,7 @@ end, also on failure or Ctrl-C), starts every server on a free port, and measure
          read model and metrics, its /health/live, applications, 2 workers; the compared
          servers interleaved, round after round; then the scenarios without a target, once.
   write  POST and PUT configuration, interleaved with the baseline.
+  access GET configuration and a list page with a global and a scoped token, interleaved.
   churn  100,000 configurations, 30 s of random GETs through a 16 MiB read model: RSS growth.
   watch  floors (apps that only hold requests), propagation between two services, 10,000
          held on one worker, and the fan-out of one PUT to all of them.
@@ -27,13 +28,13 @@ from pathlib import Path
 
 import httpx
 
-from bench import metrics, rawhttp, report, scripts, servers, watch, wrk
+from bench import access, metrics, rawhttp, report, scripts, servers, watch, wrk
 from bench.data import CONFIG, Seeded, bench_database, seed, seed_many
 from bench.report import Measurements
 from config_service.settings import SVC_DIR, get_settings
 
 RESULTS_DIR = SVC_DIR / "bench" / "results"  # the servers' logs
-PHASES = ("read", "write", "churn", "watch")
+PHASES = ("read", "write", "access", "churn", "watch")
 CHURN_CONFIGURATIONS = 100_000
 CHURN_CACHE_BYTES = 16 * 1024 * 1024
 CHURN_SECONDS = 30  # long enough to read ~35,000 distinct ids: see report.CHURN_OVERHEAD_BYTES
@@ -126,9 +127,7 @@ def read_phase(
             )
     # Shown to document why the service has its own supervisor (see README, Performance).
     with servers.plain_uvicorn("plain-uvicorn-2-workers", dsn, log_dir, workers=2) as plain:
-        bench.measure(
-            report.TWO_WORKERS_PLAIN, plain.url, lambda: scripts.get_each(configurations)
-        )
+        bench.measure(report.TWO_WORKERS_PLAIN, plain.url, lambda: scripts.get_each(configurations))
 
 
 def write_phase(bench: Bench, seeded: Seeded, service, baseline, repetitions: int) -> None:
@@ -290,6 +289,9 @@ def _run(arguments: argparse.Namespace) -> int:
             if "write" in arguments.phases:
                 print("write", flush=True)
                 write_phase(bench, seeded, service, baseline, arguments.repetitions)
+            if "access" in arguments.phases:
+                print("access", flush=True)
+                access.access_phase(bench, dsn, RESULTS_DIR, seeded, arguments.repetitions)
         if "churn" in arguments.phases:
             print("churn", flush=True)
             churn_phase(bench, dsn, RESULTS_DIR)

@@ -16,7 +16,8 @@ from config_service.database import Cursor, Database
 from config_service.messages import NO_DELIVERY, Command, Delivery, Get, Message, Query
 from config_service.read_model import ReadModel
 
-type Handler = Callable[[Cursor, Any], Any]
+# Every handler takes the message's Delivery too (who sent it: scope and name), defaulted.
+type Handler = Callable[[Cursor, Any, Delivery], Any]
 type HandlerTable = Mapping[type[Message], Handler]
 
 
@@ -48,9 +49,9 @@ class MessageBus:
             return result
         handler = self._handler(self._queries, message)
         if isinstance(message, Get):
-            load = partial(self._database.read, handler, message)
+            load = partial(self._database.read, handler, message, delivery)
             return await self._read_model.read(message.key, delivery, load)
-        return await self._database.read(handler, message)
+        return await self._database.read(handler, message, delivery)
 
     @staticmethod
     def _handler(table: dict[type[Message], Handler], message: Message) -> Handler:

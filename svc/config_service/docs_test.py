@@ -3,7 +3,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from config_service.docs import install_docs
-from config_service.security import BearerTokenMiddleware
+from config_service.access.reload import TokenSource
+from config_service.security import AccessMiddleware
 from conftest import make_settings
 
 # Each has a character that must be escaped in HTML: a URL from settings must not end the
@@ -108,7 +109,7 @@ def test_behind_a_prefix_the_document_is_linked_under_it(settings, path):
 def test_the_pages_need_no_token_when_the_api_does(settings, path):
     app = docs_app(settings)
     app.add_middleware(
-        BearerTokenMiddleware, read_tokens=frozenset({"reader"}), write_tokens=frozenset()
+        AccessMiddleware, tokens=TokenSource(None, read_tokens=frozenset({"reader"}))
     )
     client = TestClient(app)
     assert client.get("/api/v1/things").status_code == 401

@@ -23,6 +23,10 @@ class Gone(DomainError):
     """The resource asked for existed and was removed for good (a revision past retention)."""
 
 
+class OutOfScope(DomainError):
+    """The caller's token may not touch an application of this name (its scope)."""
+
+
 class AlreadyExists(DomainError):
     """A name is taken (a unique constraint said so)."""
 

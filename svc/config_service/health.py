@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from config_service.dependencies import Bus
 from config_service.bus import HandlerTable
 from config_service.database import Cursor
-from config_service.messages import Query
+from config_service.messages import NO_DELIVERY, Delivery, Query
 from config_service.migrations import Migration, MigrationError, discover, pending
 from config_service.openapi_parts import problem_responses
 from config_service.problems import problem
@@ -23,7 +23,9 @@ class PendingMigrations(Query[list[Migration]]):
     """Which of this build's migrations the database has not applied."""
 
 
-def pending_migrations(cursor: Cursor, query: PendingMigrations) -> list[Migration]:
+def pending_migrations(
+    cursor: Cursor, query: PendingMigrations, delivery: Delivery = NO_DELIVERY
+) -> list[Migration]:
     # Read from disk on each check, not at import: a misnamed file makes readiness say so.
     return pending(cursor, discover())
 

@@ -33,6 +33,13 @@ def application_updated(application_id: str) -> tuple[str, ...]:
     return (application(application_id),)
 
 
+def application_renamed(configuration_ids: list[str]) -> tuple[str, ...]:
+    """A rename also touches the application's configurations: their bytes stay the same,
+    but their scope follows the application's name (migration 0006 NOTIFYs them). The command
+    does not know their ids, so every worker, this one too, learns them from PostgreSQL."""
+    return tuple(configuration(configuration_id) for configuration_id in configuration_ids)
+
+
 def configuration_created(application_id: str) -> tuple[str, ...]:
     return (application(application_id),)  # its configuration_ids grow
 

@@ -80,6 +80,11 @@ def test_every_command_announces_exactly_what_it_touches_and_what_it_creates(con
         UpdateConfiguration(id=configuration.id, name="d", comments="", config={"v": 2}),
         unchanged=[keys.application(application.id)],
     )
+    # A rename names its configurations too (their scope follows the name); keeping the name
+    # does not.
+    renamed = UpdateApplication(id=application.id, name=random_name(), comments="x")
+    check(renamed, unchanged=keys.application_renamed([configuration.id]))
+    check(UpdateApplication(id=application.id, name=renamed.name, comments="y"))
     assert checked == set(COMMAND_HANDLERS)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from config_service import health
+from config_service.access.reload import TokenSource
 from config_service.applications import commands as application_commands
 from config_service.applications import queries as application_queries
 from config_service.applications.router import router as applications_router
@@ -34,7 +35,7 @@ from config_service.problems import install_problem_handlers
 from config_service.query_parameters import QueryParameterMiddleware
 from config_service.read_model import ReadModel
 from config_service.request_log import RequestLogMiddleware
-from config_service.security import BearerTokenMiddleware
+from config_service.security import AccessMiddleware
 from config_service.settings import SVC_DIR, Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -77,12 +78,16 @@ def create_app(
     without one, a scrape sees this process only.
     """
     settings = settings or get_settings()
+    tokens = TokenSource(
+        settings.api_tokens_file, settings.api_read_tokens, settings.api_write_tokens
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.auth_enabled:
-            log.warning("no API_READ_TOKENS or API_WRITE_TOKENS: the API is open to anyone")
+            log.warning("no API_TOKENS_FILE nor API_*_TOKENS: the API is open to anyone")
         async with (
+            tokens.reloading(),
             open_database(settings, metrics) as database,
             open_listener(settings, read_model, metrics),
         ):
@@ -140,10 +145,6 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
     )
     if settings.auth_enabled:
-        app.add_middleware(
-            BearerTokenMiddleware,
-            read_tokens=settings.api_read_tokens,
-            write_tokens=settings.api_write_tokens,
-        )
+        app.add_middleware(AccessMiddleware, tokens=tokens)
     app.add_middleware(RequestLogMiddleware, metrics=metrics)
     return app

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from config_service.access.tokens import ANONYMOUS, Caller
 from config_service.keys import key_of
 from config_service.reads import Held, Read, ReadConditions
 
@@ -54,20 +55,17 @@ def _ignore_held(held: Held) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """What travels with one message besides it: the transport's state for this request.
-
-    (The caller's identity, once tokens carry one, belongs here too.)
-    """
+    """What travels with one message besides it: the transport's state for this request,
+    and who sent it (its token's Caller: scope for the read model and the handlers, the name
+    for change records; `caller.name` is None without tokens) with the request id."""
 
     conditions: ReadConditions = ReadConditions()  # of a Get: what its answer must satisfy
     # Done when the client has gone away: a held read then ends at once (outcome "gone").
     client_gone: asyncio.Future | None = field(default=None, compare=False)
     # Told how a held read ended, whether it then answers or raises (for the request log).
     on_held: Callable[[Held], None] = field(default=_ignore_held, compare=False)
-    # Of a command: who makes the change, for its revision. The request's id, and the token's
-    # name (None without named tokens; issue 16's Caller.name takes its place).
+    caller: Caller = ANONYMOUS
     request_id: str | None = None
-    changed_by: str | None = None
 
 
 NO_DELIVERY = Delivery()

@@ -120,7 +120,10 @@ PROBLEMS: dict[int, tuple[str, str]] = {
         "No valid bearer token was given.",
         "Send a valid token as `Authorization: Bearer <token>`.",
     ),
-    403: ("The token may read but not write.", "This token may read but not write."),
+    403: (
+        "The token may read but not write, or not an application of this name (its scope).",
+        "This token may read but not write.",
+    ),
     404: ("No resource has this id.", no_configuration(CONFIGURATION_ID_EXAMPLE).detail),
     409: ("The name is already taken.", name_taken("billing").detail),
     410: (

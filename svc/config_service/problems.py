@@ -20,6 +20,7 @@ from config_service.errors import (
     Gone,
     InvalidValue,
     NotFound,
+    OutOfScope,
     PreconditionFailed,
 )
 from config_service.telemetry.catalogue import ServiceMetrics
@@ -33,6 +34,7 @@ SCHEMA_MISMATCH = "The request does not match the schema; see errors."
 # Domain error -> (status, title). Every error a handler raises is listed here, once.
 STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
     NotFound: (404, "Not found"),
+    OutOfScope: (403, "Forbidden"),
     Gone: (410, "Gone"),
     AlreadyExists: (409, "Already exists"),
     PreconditionFailed: (412, "Precondition failed"),

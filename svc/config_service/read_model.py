@@ -9,6 +9,7 @@ it answers. The memory and its currency rules are read_cache.py, held requests w
 import time
 from collections.abc import Callable
 
+from config_service.access.visibility import check_visible
 from config_service.keys import EVERYTHING
 from config_service.messages import Delivery
 from config_service.read_cache import ReadCache
@@ -55,8 +56,13 @@ class ReadModel:
         """Answer a read of `key` from memory when current, else with `load` (PostgreSQL)."""
         conditions = delivery.conditions
         if conditions.wait > 0 and conditions.if_none_match is not None:
-            return await self._watches.watch(key, delivery, load)
-        return await self._cache.read(key, conditions, load)
+            read = await self._watches.watch(key, delivery, load)
+        else:
+            read = await self._cache.read(key, conditions, load)
+        # After the read, from memory or not, and before If-None-Match's 304: out of scope
+        # is the 404 of a missing id. (Watches check before holding and when they wake.)
+        check_visible(key, read.representation, delivery.caller)
+        return read
 
     def changed(self, key: str) -> None:
         """PostgreSQL says the representation named `key` changed (or may have): stop serving

@@ -11,7 +11,9 @@ import time
 
 import pytest
 
-from config_service.errors import DatabaseUnavailable
+from config_service.access.scope import ApplicationScope
+from config_service.access.tokens import ANONYMOUS, Caller
+from config_service.errors import DatabaseUnavailable, NotFound
 from config_service.messages import Delivery
 from config_service.read_cache import ENTRY_OVERHEAD
 from config_service.read_model import ReadModel
@@ -25,6 +27,7 @@ class Store:
 
     def __init__(self):
         self.versions: dict[str, int] = {}
+        self.names: dict[str, str] = {}  # the application name that decides scope
         self.reads = 0
         self.gate: asyncio.Event | None = None
         self.down = False
@@ -37,7 +40,8 @@ class Store:
                 await self.gate.wait()
             if self.down:
                 raise DatabaseUnavailable("down", reason="unreachable", retry_after=1)
-            return Representation(thing_id, b'{"v": %d}' % version + b" " * 100)
+            name = self.names.get(thing_id, "team-a")
+            return Representation(thing_id, b'{"v": %d}' % version + b" " * 100, name)
 
         return load
 
@@ -63,8 +67,11 @@ def new_model(clock=None, **overrides) -> ReadModel:
     return model
 
 
-def get(model: ReadModel, store: Store, thing_id: str, on_held=None, **conditions):
-    delivery = Delivery(ReadConditions(**conditions), on_held=on_held or (lambda held: None))
+def get(
+    model: ReadModel, store: Store, thing_id: str, on_held=None, caller=ANONYMOUS, **conditions
+):
+    ignore = on_held or (lambda held: None)
+    delivery = Delivery(ReadConditions(**conditions), on_held=ignore, caller=caller)
     return model.read(f"thing:{thing_id}", delivery, store.load(thing_id))
 
 
@@ -290,8 +297,8 @@ def test_stale_if_error_answers_the_last_known_version_with_its_age():
 # --- watches ---------------------------------------------------------------------------------
 
 
-def watch(model, store, thing_id, etag, wait=5):
-    return get(model, store, thing_id, if_none_match=etag, wait=wait)
+def watch(model, store, thing_id, etag, wait=5, caller=ANONYMOUS):
+    return get(model, store, thing_id, if_none_match=etag, wait=wait, caller=caller)
 
 
 def test_a_watch_is_held_until_a_change_and_one_read_answers_every_waiter():
@@ -445,3 +452,44 @@ def test_the_wait_is_capped_and_jittered_down():
     assert {read.held.waited for read in reads} == {1}
     assert all(0.85 <= read.held.seconds <= 1.5 for read in reads)
     assert model.held == 0
+
+
+TEAM_A = Caller("team-a", "read", ApplicationScope.of(["team-a*"]))
+
+
+def test_out_of_scope_is_not_found_from_memory_and_from_postgresql_and_never_held():
+    store, model = Store(), new_model()
+    store.names["a"] = "team-b"
+
+    async def scenario():
+        etag = (await get(model, store, "a")).representation.etag  # now in memory
+        reads = store.reads
+        for conditions in ({}, {"no_cache": True}, {"if_none_match": "*"}):
+            with pytest.raises(NotFound, match="No thing has id a."):
+                await get(model, store, "a", caller=TEAM_A, **conditions)
+        with pytest.raises(NotFound):
+            await watch(model, store, "a", etag, caller=TEAM_A)
+        assert model.held == 0
+        return store.reads - reads
+
+    assert run(scenario) == 1  # only no-cache read PostgreSQL
+
+
+def test_a_rename_out_of_scope_ends_the_watches_it_leaves_and_keeps_the_others():
+    store, model = Store(), new_model()
+
+    async def scenario():
+        etag = (await get(model, store, "a")).representation.etag
+        scoped = asyncio.ensure_future(watch(model, store, "a", etag, caller=TEAM_A))
+        unscoped = asyncio.ensure_future(watch(model, store, "a", etag, wait=1))
+        await asyncio.sleep(0.01)
+        assert model.held == 2
+        store.names["a"] = "team-b"  # renamed: the same bytes, another application name
+        model.changed("thing:a")
+        with pytest.raises(NotFound):
+            await asyncio.wait_for(scoped, 1)
+        assert not unscoped.done()
+        return await unscoped
+
+    read = run(scenario)
+    assert (read.not_modified, read.held.outcome) == (True, "timeout")

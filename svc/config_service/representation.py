@@ -35,6 +35,9 @@ def none_match(if_none_match: str | None, etag: str) -> bool:
 class Representation:
     id: str
     body: bytes
+    # The name of the application it is (or belongs to): what decides a token's scope. Not in
+    # the body nor the ETag; "" (no name) is in no scope but "*".
+    application_name: str = ""
     # A configuration's revision number (applications have none); not part of the ETag.
     revision: int | None = field(default=None, kw_only=True)
     etag: str = field(init=False)
@@ -44,8 +47,11 @@ class Representation:
 
     @classmethod
     def from_row(cls, row: dict) -> "Representation":
-        """From a row with `id` and `body` (the JSON text) columns, and maybe `revision`."""
-        return cls(row["id"], row["body"].encode(), revision=row.get("revision"))
+        """From a row with `id`, `body` (the JSON text) and `application_name` columns, and
+        maybe `revision`."""
+        return cls(
+            row["id"], row["body"].encode(), row["application_name"], revision=row.get("revision")
+        )
 
     def check_if_match(self, if_match: str) -> None:
         """Raise PreconditionFailed unless If-Match names this version (strong comparison)."""

@@ -11,16 +11,23 @@ def test_etags_are_strong_and_follow_the_bytes():
 
 
 def test_from_row_encodes_the_body_once():
-    representation = Representation.from_row({"id": "ID", "body": '{"name":"ü"}'})
+    row = {"id": "ID", "body": '{"name":"ü"}', "application_name": "billing"}
+    representation = Representation.from_row(row)
     assert representation.body == '{"name":"ü"}'.encode()
     assert representation.etag == etag_of(representation.body)
     assert representation.revision is None
+    assert representation.application_name == "billing"
 
 
 def test_a_revision_number_travels_with_the_bytes_but_the_etag_is_theirs_alone():
-    revised = Representation.from_row({"id": "ID", "body": "{}", "revision": 7})
+    row = {"id": "ID", "body": "{}", "application_name": "billing", "revision": 7}
+    revised = Representation.from_row(row)
     assert revised.revision == 7
     assert revised.etag == Representation("ID", b"{}").etag
+
+
+def test_the_application_name_is_not_part_of_the_etag():
+    assert Representation("ID", b"{}", "a").etag == Representation("ID", b"{}", "b").etag
 
 
 def test_if_none_match_is_compared_weakly_and_may_list_several():

@@ -82,6 +82,9 @@ def _log_request(level: int, scope: Scope, status: int, seconds: float, request_
         "request_id": request_id,
         "client": scope["client"][0] if scope.get("client") else None,
     }
+    caller = scope["state"].get("caller")  # the token's name (security.py), never its secret
+    if caller is not None:
+        fields["token"] = caller.name
     # A held GET (Prefer: wait) says how its wait ended: changed, timeout, shed, lost, shutdown
     # or gone.
     held = scope["state"].get("held")

@@ -10,8 +10,10 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Scope
 
+from config_service.access.tokens import caller_of
 from config_service.bus import MessageBus
 from config_service.messages import Delivery, Get
+from config_service.request_ids import request_id_of
 from config_service.reads import Held, Read, ReadConditions
 from config_service.representation import Representation
 
@@ -124,6 +126,17 @@ def read_response(request: Request, read: Read, headers_of: HeadersOf = no_heade
     return Response(read.representation.body, media_type=JSON, headers=headers)
 
 
+def delivery_of(
+    request: Request, conditions: ReadConditions = ReadConditions(), **transport: object
+) -> Delivery:
+    """What travels beside a message of this request: who sent it (the Caller the token
+    identified, security.py) and the request id, with whatever else it needs."""
+    scope = request.scope
+    return Delivery(
+        conditions, caller=caller_of(scope), request_id=request_id_of(scope), **transport
+    )
+
+
 async def answer_get(
     bus: MessageBus, request: Request, query: Get, headers_of: HeadersOf = no_headers
 ) -> Response:
@@ -134,7 +147,7 @@ async def answer_get(
     """
     conditions = read_conditions(request.headers)
     if not conditions.wait:
-        read = await bus.dispatch(query, Delivery(conditions))
+        read = await bus.dispatch(query, delivery_of(request, conditions))
         return read_response(request, read, headers_of)
 
     def log_held(held: Held) -> None:
@@ -142,7 +155,7 @@ async def answer_get(
 
     client_gone = asyncio.ensure_future(_disconnected(request))
     try:
-        delivery = Delivery(conditions, client_gone=client_gone, on_held=log_held)
+        delivery = delivery_of(request, conditions, client_gone=client_gone, on_held=log_held)
         read = await bus.dispatch(query, delivery)
     finally:
         client_gone.cancel()

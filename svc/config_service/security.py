@@ -1,20 +1,26 @@
-"""Optional bearer tokens for /api/ and /metrics: read tokens may GET, write tokens anything."""
+"""Who is calling: the bearer token of every /api/ and /metrics request, checked against the
+tokens in force, and the Caller it identifies left in the ASGI scope for what follows.
 
-import hmac
+401 without a token, with an unknown one or an expired one; 403 for a read token writing and
+for /metrics without a global token. Scope (which applications) is decided further in, where
+the application's name is known. Health checks and docs stay open.
+"""
+
+from datetime import UTC, datetime
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from config_service.access.reload import TokenSource
 from config_service.problems import problem
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 GUARDED_PREFIXES = ("/api/", "/metrics")
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="config-service"'}
-
-
-def _known(token: bytes, tokens: tuple[bytes, ...]) -> bool:
-    # compare_digest takes as long for a near miss as for a far one: no timing oracle.
-    return any(hmac.compare_digest(token, known) for known in tokens)
+INVALID = "Send a valid token as `Authorization: Bearer <token>`."
+EXPIRED = "This token has expired; ask for a new one."
+READ_ONLY = "This token may read but not write."
+NOT_GLOBAL = '/metrics needs a token whose applications are "*".'
 
 
 def _bearer_token(scope: Scope) -> bytes | None:
@@ -24,23 +30,29 @@ def _bearer_token(scope: Scope) -> bytes | None:
     return token.encode("latin-1") if scheme.lower() == "bearer" and token else None
 
 
-class BearerTokenMiddleware:
-    """Installed only when tokens are configured; health checks and docs stay open."""
+class AccessMiddleware:
+    """Installed only when tokens are configured (API_TOKENS_FILE or API_*_TOKENS)."""
 
-    def __init__(self, app: ASGIApp, *, read_tokens: frozenset[str], write_tokens: frozenset[str]):
+    def __init__(self, app: ASGIApp, *, tokens: TokenSource):
         self.app = app
-        self.write_tokens = tuple(token.encode() for token in write_tokens)
-        self.any_tokens = self.write_tokens + tuple(token.encode() for token in read_tokens)
+        self.tokens = tokens
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(GUARDED_PREFIXES):
-            token = _bearer_token(scope)
-            if token is None or not _known(token, self.any_tokens):
-                detail = "Send a valid token as `Authorization: Bearer <token>`."
-                await problem(scope, 401, detail, headers=CHALLENGE)(scope, receive, send)
-                return
-            if scope["method"] not in READ_METHODS and not _known(token, self.write_tokens):
-                detail = "This token may read but not write."
-                await problem(scope, 403, detail)(scope, receive, send)
+            secret = _bearer_token(scope)
+            token = None if secret is None else self.tokens.table.find(secret)
+            refusal = None
+            # The clock is read only for tokens that can expire: most requests skip it.
+            if token is None or (token.expires and token.expired(datetime.now(UTC))):
+                refusal = 401, INVALID if token is None else EXPIRED, CHALLENGE
+            else:
+                scope.setdefault("state", {})["caller"] = token.caller  # logged by name
+                if scope["method"] not in READ_METHODS and not token.caller.may_write:
+                    refusal = 403, READ_ONLY, None
+                elif scope["path"].startswith("/metrics") and not token.caller.scope.everything:
+                    refusal = 403, NOT_GLOBAL, None
+            if refusal is not None:
+                status, detail, headers = refusal
+                await problem(scope, status, detail, headers=headers)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -79,6 +79,8 @@ def serve_app(
 
 def run_worker(metrics_directory: Path, worker: int) -> None:
     """One server process of several: its own SO_REUSEPORT socket, uvicorn serving the app."""
+    # Until the app handles SIGHUP (access/reload.py), one passed on must not end the worker.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     settings = get_settings()  # read again: a spawned process inherits the environment only
     sock = listening_socket(settings.host, settings.port, reuse_port=True)
     serve_app(settings, sock, metrics_directory, worker)

@@ -5,8 +5,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, PostgresDsn, field_validator
+from pydantic import Field, PostgresDsn, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from config_service.access.tokens import digest_of, read_tokens_file
 
 SVC_DIR = Path(__file__).resolve().parent.parent
 
@@ -67,6 +69,10 @@ class Settings(BaseSettings):
     api_write_tokens: Tokens = Field(
         default=frozenset(), description="Comma-separated bearer tokens that may read and write."
     )
+    api_tokens_file: Path | None = Field(
+        default=None,
+        description="TOML file of named, scoped tokens (README: Access); reread on change.",
+    )
     read_cache_bytes: int = Field(
         default=64 * 1024 * 1024,
         ge=0,
@@ -121,6 +127,18 @@ class Settings(BaseSettings):
             return frozenset(token.strip() for token in value.split(",") if token.strip())
         return value
 
+    @field_validator("api_tokens_file")
+    @classmethod
+    def _readable_tokens_file(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        """An unusable file stops start-up here, like any invalid setting, naming the entry."""
+        if path is None:
+            return None
+        file_digests = {token.digest for token in read_tokens_file(path)}
+        secrets = info.data.get("api_read_tokens", set()) | info.data.get("api_write_tokens", set())
+        if any(digest_of(secret) in file_digests for secret in secrets):
+            raise ValueError("a token of API_READ_TOKENS/API_WRITE_TOKENS is also in the file")
+        return path
+
     @property
     def dsn(self) -> str:
         return str(self.database_url)
@@ -137,7 +155,7 @@ class Settings(BaseSettings):
 
     @property
     def auth_enabled(self) -> bool:
-        return bool(self.api_read_tokens or self.api_write_tokens)
+        return bool(self.api_tokens_file or self.api_read_tokens or self.api_write_tokens)
 
 
 @lru_cache

@@ -48,3 +48,28 @@ def test_invalid_values_name_the_setting(monkeypatch, name, value):
     with pytest.raises(ValidationError) as caught:
         Settings(_env_file=None)
     assert name.lower() in str(caught.value)
+
+
+def test_an_invalid_tokens_file_is_an_invalid_setting_naming_the_entry(tmp_path, monkeypatch):
+    from test.tokens import FileToken, write_tokens_file
+
+    path = write_tokens_file(tmp_path / "tokens.toml", FileToken("ci-payments", "admin", ("*",)))
+    monkeypatch.setenv("API_TOKENS_FILE", str(path))
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None)
+    assert "api_tokens_file" in str(caught.value)
+    assert "token 'ci-payments': `role`" in str(caught.value)
+
+
+def test_a_tokens_file_enables_auth_and_may_not_repeat_an_environment_token(tmp_path, monkeypatch):
+    from test.tokens import FileToken, write_tokens_file
+
+    token = FileToken("ci", "write", ("*",))
+    path = write_tokens_file(tmp_path / "tokens.toml", token)
+    monkeypatch.delenv("API_READ_TOKENS", raising=False)
+    monkeypatch.delenv("API_WRITE_TOKENS", raising=False)
+    monkeypatch.setenv("API_TOKENS_FILE", str(path))
+    assert Settings(_env_file=None).auth_enabled is True
+    monkeypatch.setenv("API_READ_TOKENS", token.secret)
+    with pytest.raises(ValidationError, match="also in the file"):
+        Settings(_env_file=None)

@@ -4,6 +4,7 @@ and restart any that dies."""
 import logging
 import multiprocessing
 import shutil
+import os
 import signal
 import tempfile
 import time
@@ -44,6 +45,8 @@ def _supervise(
     stop_signals = []  # a list, not a threading.Event: signal handlers must not take locks
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, lambda number, _: stop_signals.append(number))
+    reloads = []  # SIGHUPs to pass on to every worker: each rereads API_TOKENS_FILE
+    signal.signal(signal.SIGHUP, lambda number, _: reloads.append(number))
 
     def start(number: int) -> multiprocessing.Process:
         worker = spawn.Process(
@@ -55,6 +58,11 @@ def _supervise(
     workers = [start(number) for number in range(settings.workers)]
     while not stop_signals:
         time.sleep(0.2)
+        while reloads:
+            reloads.pop()
+            for worker in workers:
+                if worker.pid is not None and worker.is_alive():
+                    os.kill(worker.pid, signal.SIGHUP)
         for number, worker in enumerate(workers):
             if not worker.is_alive() and not stop_signals:
                 log.warning(

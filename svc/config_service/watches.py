@@ -12,6 +12,8 @@ import math
 import random
 from collections.abc import Callable
 
+from config_service.access.scope import ApplicationScope
+from config_service.access.visibility import check_visible
 from config_service.errors import DatabaseUnavailable, DomainError
 from config_service.messages import Delivery
 from config_service.read_cache import ReadCache
@@ -30,13 +32,15 @@ type Result = Representation | DomainError | None  # None: nothing was read (tim
 
 
 class _Watch:
-    """The requests held on one key, each with the If-None-Match it was sent with."""
+    """The requests held on one key, each with the If-None-Match it was sent with and its
+    caller's scope (a rename may move the representation out of it)."""
 
     __slots__ = ("load", "waiters")
 
     def __init__(self, load: Load):
         self.load = load
-        self.waiters: dict[asyncio.Future[tuple[Outcome, Result]], str] = {}
+        self.waiters: dict[asyncio.Future[tuple[Outcome, Result]], tuple[str, ApplicationScope]]
+        self.waiters = {}
 
 
 def _settle(future: asyncio.Future, outcome: Outcome, result: Result = None) -> None:
@@ -88,11 +92,12 @@ class Watches:
             watch = self._watches[key] = _Watch(load)
         # Registered before reading, so a change that lands during the read still wakes it.
         future = asyncio.get_running_loop().create_future()
-        watch.waiters[future] = conditions.if_none_match or ""
+        watch.waiters[future] = (conditions.if_none_match or "", delivery.caller.scope)
         self.held += 1
         self._metrics.watch_held.add(amount=1)
         try:
             read = await self._cache.read(key, conditions, load)
+            check_visible(key, read.representation, delivery.caller)  # out of scope: never held
             if not read.not_modified or read.age is not None:
                 return read  # already different (or PostgreSQL is down): answer at once
             return await self._hold(future, read, delivery)
@@ -122,7 +127,10 @@ class Watches:
             # its own, as awaiting one failed task from many places does.
             raise result.with_traceback(None)
         if result is None or not none_match(conditions.if_none_match, result.etag):
-            return Read(read.representation, read.not_modified, read.age, held)  # unchanged: 304
+            # Unchanged: 304, unless the same bytes now belong to an application out of scope
+            # (renamed): the read model's check then answers 404.
+            current = read.representation if result is None else result
+            return Read(current, read.not_modified, read.age, held)
         return Read(result, not_modified=False, held=held)
 
     def wake(self, key: str, outcome: Outcome) -> None:
@@ -180,16 +188,20 @@ class Watches:
         self, key: str, watch: _Watch, outcome: Outcome, result: Representation | DomainError
     ) -> None:
         """Answer the watches of `key` that `result` ends (after a change: those whose version
-        it is not), and forget them, so that a later change need not read for them."""
-        ends: dict[str, bool] = {}  # by If-None-Match: thousands of watches send the same one
-        for future, if_none_match in list(watch.waiters.items()):
-            if if_none_match not in ends:
-                ends[if_none_match] = (
+        it is not, or whose scope it has left), and forget them, so that a later change need
+        not read for them."""
+        # By If-None-Match and scope: thousands of watches send the same ones.
+        ends: dict[tuple[str, ApplicationScope], bool] = {}
+        for future, waiter in list(watch.waiters.items()):
+            if waiter not in ends:
+                if_none_match, scope = waiter
+                ends[waiter] = (
                     outcome != "changed"
                     or isinstance(result, DomainError)
                     or none_match(if_none_match, result.etag)
+                    or not scope.allows(result.application_name)
                 )
-            if ends[if_none_match]:
+            if ends[waiter]:
                 _settle(future, outcome, result)
                 del watch.waiters[future]
         if not watch.waiters and self._watches.get(key) is watch:

@@ -10,6 +10,8 @@ from config_service.configurations.commands import (
     update_configuration,
 )
 from config_service.configurations.queries import find_configuration
+from config_service.access.scope import EVERYTHING
+from config_service.access.tokens import Caller
 from config_service.messages import NO_DELIVERY, Delivery
 from ulid import ULID
 
@@ -18,7 +20,9 @@ from test.random_refs import random_name
 
 def by(request_id: str, changed_by: str | None = None) -> Delivery:
     """What the API sends beside a write: who makes it."""
-    return Delivery(request_id=request_id, changed_by=changed_by)
+    if changed_by is None:
+        return Delivery(request_id=request_id)  # no tokens: the anonymous caller, no name
+    return Delivery(caller=Caller(changed_by, "write", EVERYTHING), request_id=request_id)
 
 
 def committed(database_url: str, work):

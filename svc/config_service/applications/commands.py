@@ -13,6 +13,7 @@ from config_service import keys
 from config_service.applications.queries import find_application, no_application
 from config_service.bus import HandlerTable
 from config_service.database import Cursor
+from config_service.access.visibility import check_may_name
 from config_service.errors import AlreadyExists
 from config_service.messages import NO_DELIVERY, Command, Delivery
 from config_service.representation import Representation
@@ -42,7 +43,8 @@ def name_taken(name: str) -> AlreadyExists:
 def create_application(
     cursor: Cursor, command: CreateApplication, delivery: Delivery = NO_DELIVERY
 ) -> Representation:
-    """Insert a new application with a fresh id."""
+    """Insert a new application with a fresh id, named within the caller's scope."""
+    check_may_name(delivery.caller, command.name)  # before the INSERT: 403 whether taken or not
     application_id = str(ULID())
     try:
         cursor.execute(
@@ -57,11 +59,15 @@ def create_application(
 def update_application(
     cursor: Cursor, command: UpdateApplication, delivery: Delivery = NO_DELIVERY
 ) -> Representation:
-    """Replace an application's name and comments, if it is still the version If-Match names."""
-    # The row lock makes a concurrent editor wait here, then see this edit's result.
-    cursor.execute("SELECT id FROM applications WHERE id = %(id)s FOR UPDATE", {"id": command.id})
-    if cursor.fetchone() is None:
-        raise no_application(command.id)
+    """Replace an application's name and comments, if it is still the version If-Match names.
+    Both its current name and the new one must be in the caller's scope."""
+    # The row lock makes a concurrent editor wait here, then see this edit's result; the name
+    # it reads is the one that decides scope until this transaction ends.
+    cursor.execute("SELECT name FROM applications WHERE id = %(id)s FOR UPDATE", {"id": command.id})
+    row = cursor.fetchone()
+    if row is None or not delivery.caller.scope.allows(row["name"]):
+        raise no_application(command.id)  # out of scope: as missing, before If-Match too
+    check_may_name(delivery.caller, command.name)
     if command.if_match is not None:
         find_application(cursor, command.id).check_if_match(command.if_match)
     try:

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from config_service import keys
 from config_service.bus import HandlerTable
 from config_service.database import Cursor
+from config_service.access.scope import SCOPE_CONDITION
+from config_service.access.visibility import missing
 from config_service.errors import NotFound
-from config_service.messages import Get, Query
+from config_service.messages import NO_DELIVERY, Delivery, Get, Query
 from config_service.representation import Representation
 
 # The columns of an application's representation; `a` is the applications row. The ids come
@@ -25,7 +27,8 @@ APPLICATION_COLUMNS = """
 """
 
 SELECT_APPLICATION = f"""
-    SELECT application.id, row_to_json(application)::text AS body
+    SELECT application.id, row_to_json(application)::text AS body,
+           application.name AS application_name
     FROM (
         SELECT {APPLICATION_COLUMNS}
         FROM applications a
@@ -38,13 +41,15 @@ SELECT_APPLICATION_PAGE = f"""
     WITH page AS (
         SELECT {APPLICATION_COLUMNS}
         FROM applications a
-        WHERE a.id > %(after)s
+        WHERE a.id > %(after)s AND {SCOPE_CONDITION}
         ORDER BY a.id
         LIMIT %(limit)s
     )
     SELECT COALESCE(json_agg(page ORDER BY page.id), '[]')::text AS body,
            max(page.id) AS last_id,
-           EXISTS (SELECT FROM applications WHERE id > max(page.id)) AS more
+           EXISTS (
+               SELECT FROM applications a WHERE a.id > max(page.id) AND {SCOPE_CONDITION}
+           ) AS more
     FROM page
 """
 
@@ -54,7 +59,7 @@ SELECT_APPLICATION_NAMED = f"""
     FROM (
         SELECT {APPLICATION_COLUMNS}
         FROM applications a
-        WHERE a.name = %(name)s AND a.id > %(after)s
+        WHERE a.name = %(name)s AND a.id > %(after)s AND {SCOPE_CONDITION}
     ) application
 """
 
@@ -78,7 +83,7 @@ class ListApplications(Query[ApplicationPage]):
 
 
 def no_application(application_id: str) -> NotFound:
-    return NotFound(f"No application has id {application_id}.")
+    return missing(keys.APPLICATION, application_id)  # out of scope answers the same
 
 
 def find_application(cursor: Cursor, application_id: str) -> Representation | None:
@@ -88,17 +93,27 @@ def find_application(cursor: Cursor, application_id: str) -> Representation | No
     return Representation.from_row(row) if row else None
 
 
-def get_application(cursor: Cursor, query: GetApplication) -> Representation:
-    """One application with its configuration ids."""
+def get_application(
+    cursor: Cursor, query: GetApplication, delivery: Delivery = NO_DELIVERY
+) -> Representation:
+    """One application with its configuration ids (the read model checks its scope)."""
     representation = find_application(cursor, query.id)
     if representation is None:
         raise no_application(query.id)
     return representation
 
 
-def list_applications(cursor: Cursor, query: ListApplications) -> ApplicationPage:
-    """A page of applications in id order, after the given id; or the one with that name."""
-    parameters = {"after": query.after or "", "limit": query.limit, "name": query.name}
+def list_applications(
+    cursor: Cursor, query: ListApplications, delivery: Delivery = NO_DELIVERY
+) -> ApplicationPage:
+    """A page of the caller's applications in id order, after the given id; or the one with
+    that name. Filtered in SQL, so a page is full and `more` counts only what is in scope."""
+    parameters = {
+        "after": query.after or "",
+        "limit": query.limit,
+        "name": query.name,
+        **delivery.caller.scope.sql_parameters(),
+    }
     cursor.execute(
         SELECT_APPLICATION_PAGE if query.name is None else SELECT_APPLICATION_NAMED, parameters
     )

@@ -23,7 +23,7 @@ from config_service.openapi_parts import (
     problem_responses,
     read_responses,
 )
-from config_service.responses import JSON, answer_get, representation_response
+from config_service.responses import JSON, answer_get, delivery_of, representation_response
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 
@@ -47,7 +47,8 @@ IfMatch = if_match_header("application")
 )
 async def create_application(body: ApplicationCreate, bus: Bus, request: Request) -> Response:
     """Creates an application with a new id; its name must not be taken."""
-    application = await bus.dispatch(CreateApplication(name=body.name, comments=body.comments))
+    command = CreateApplication(name=body.name, comments=body.comments)
+    application = await bus.dispatch(command, delivery_of(request))
     location = str(request.url_for("get_application", id=application.id))
     return representation_response(application, 201, {"Location": location})
 
@@ -66,13 +67,14 @@ async def create_application(body: ApplicationCreate, bus: Bus, request: Request
     },
 )
 async def update_application(
-    id: ApplicationId, body: ApplicationUpdate, bus: Bus, if_match: IfMatch = None
+    id: ApplicationId, body: ApplicationUpdate, bus: Bus, request: Request, if_match: IfMatch = None
 ) -> Response:
     """Replaces name and comments; send If-Match with the ETag you read to avoid lost updates.
     The body a GET returned may be sent back edited."""
     check_body_id(body.id, id)
     application = await bus.dispatch(
-        UpdateApplication(id=id, name=body.name, comments=body.comments, if_match=if_match)
+        UpdateApplication(id=id, name=body.name, comments=body.comments, if_match=if_match),
+        delivery_of(request),
     )
     return representation_response(application)
 
@@ -120,7 +122,8 @@ async def list_applications(
 ) -> Response:
     """Applications ordered by id; while more remain, `Link: <…>; rel="next"` points to them.
     Unknown query parameters are refused (422), so a typo never lists everything."""
-    page = await bus.dispatch(ListApplications(limit=limit, after=after, name=name))
+    query = ListApplications(limit=limit, after=after, name=name)
+    page = await bus.dispatch(query, delivery_of(request))  # the caller's applications only
     headers = {"Cache-Control": "no-cache"}
     if page.next_after is not None:
         next_url = request.url.include_query_params(limit=limit, after=page.next_after)

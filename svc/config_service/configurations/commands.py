@@ -25,6 +25,7 @@ from config_service.configurations.revisions import (
     author_parameters,
 )
 from config_service.database import Cursor
+from config_service.access.scope import SCOPE_CONDITION
 from config_service.errors import AlreadyExists, InvalidValue
 from config_service.messages import NO_DELIVERY, Command, Delivery
 from config_service.representation import Representation
@@ -55,27 +56,34 @@ class UpdateConfiguration(Command[Written]):
         return keys.configuration_updated(self.id)
 
 
+# Inserted only into an application in the caller's scope. FOR SHARE locks it and rechecks
+# its name once a concurrent rename commits, so the name that decided is the one kept.
 INSERT_CONFIGURATION = (
     SET_AUTHOR
-    + """
+    + f"""
     INSERT INTO configurations (id, application_id, name, comments, config)
-    VALUES (%(id)s, %(application_id)s, %(name)s, %(comments)s, %(config)s);
+    SELECT %(id)s, a.id, %(name)s, %(comments)s, %(config)s
+    FROM applications a
+    WHERE a.id = %(application_id)s AND {SCOPE_CONDITION}
+    FOR SHARE OF a;
 """
     + SELECT_CONFIGURATION
 )
 
-# The row lock makes a concurrent editor wait here, then see this edit's result; the body is
+# The row lock makes a concurrent editor wait here, then see this edit's result; the lock on
+# its application holds the name that decides scope until this transaction ends. The body is
 # what If-Match is checked against, the revision tells whether this PUT records one.
 LOCK_CONFIGURATION = (
     SET_AUTHOR
     + """
-    SELECT configuration.application_id,
+    SELECT configuration.application_id, application.name AS application_name,
            configuration_representation(configuration) AS body,
            (SELECT max(revision) FROM configuration_revisions
             WHERE configuration_id = configuration.id) AS revision
     FROM configurations configuration
+    JOIN applications application ON application.id = configuration.application_id
     WHERE configuration.id = %(id)s
-    FOR UPDATE
+    FOR UPDATE OF configuration FOR SHARE OF application
 """
 )
 
@@ -100,7 +108,8 @@ def _name_taken(name: str) -> AlreadyExists:
 def create_configuration(
     cursor: Cursor, command: CreateConfiguration, delivery: Delivery = NO_DELIVERY
 ) -> Written:
-    """Insert a new configuration into an existing application: its revision 1."""
+    """Insert a new configuration into an existing application of the caller's scope: its
+    revision 1."""
     try:
         cursor.execute(
             INSERT_CONFIGURATION,
@@ -111,15 +120,17 @@ def create_configuration(
                 "comments": command.comments,
                 "config": Json(command.config),
                 **author_parameters(delivery),
+                **delivery.caller.scope.sql_parameters(),
             },
         )
     except psycopg2.errors.UniqueViolation as error:
         raise _name_taken(command.name) from error
-    except psycopg2.errors.ForeignKeyViolation as error:
+    row = cursor.fetchone()
+    if row is None:  # no such application, or out of scope: the same answer
         raise InvalidValue(
             f"No application has id {command.application_id}.", loc=("body", "application_id")
-        ) from error
-    return Written(Representation.from_row(cursor.fetchone()), recorded=True)
+        )
+    return Written(Representation.from_row(row), recorded=True)
 
 
 def update_configuration(
@@ -129,12 +140,13 @@ def update_configuration(
     *,
     revisions_keep: int,
 ) -> Written:
-    """Replace a configuration's name, comments and config, if If-Match names its version;
-    keep its newest `revisions_keep` revisions (0: all)."""
+    """Replace a configuration's name, comments and config, if If-Match names its version
+    and its application is in the caller's scope; keep its newest `revisions_keep` revisions
+    (0: all)."""
     cursor.execute(LOCK_CONFIGURATION, {"id": command.id, **author_parameters(delivery)})
     row = cursor.fetchone()
-    if row is None:
-        raise no_configuration(command.id)
+    if row is None or not delivery.caller.scope.allows(row["application_name"]):
+        raise no_configuration(command.id)  # out of scope: as missing, before If-Match too
     if command.application_id not in (None, row["application_id"]):
         raise InvalidValue(
             "A configuration cannot move to another application: application_id must be "

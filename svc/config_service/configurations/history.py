@@ -13,15 +13,17 @@ from config_service.bus import HandlerTable
 from config_service.database import Cursor
 from config_service.configurations.queries import no_configuration
 from config_service.errors import Gone, NotFound
-from config_service.messages import Get, Query
+from config_service.messages import NO_DELIVERY, Delivery, Get, Query
 from config_service.keys import key_of
 from config_service.representation import Representation, etag_of
 
 SELECT_REVISION = """
     SELECT configuration.id, revision.body,
            (SELECT max(revision) FROM configuration_revisions
-            WHERE configuration_id = configuration.id) AS latest
+            WHERE configuration_id = configuration.id) AS latest,
+           a.name AS application_name
     FROM configurations configuration
+    JOIN applications a ON a.id = configuration.application_id
     LEFT JOIN configuration_revisions revision
            ON revision.configuration_id = configuration.id
           AND revision.revision = %(revision)s
@@ -82,20 +84,25 @@ def revision_removed(configuration_id: str, revision: int) -> Gone:
     )
 
 
-def get_revision(cursor: Cursor, query: GetRevision) -> Representation:
+def get_revision(
+    cursor: Cursor, query: GetRevision, delivery: Delivery = NO_DELIVERY
+) -> Representation:
     """One revision's representation, as GET returned it while it was current."""
     cursor.execute(SELECT_REVISION, {"id": query.id, "revision": min(query.revision, MAX_REVISION)})
     row = cursor.fetchone()
     if row is None:
         raise no_configuration(query.id)
     if row["body"] is not None:
-        return Representation(query.id, row["body"].encode(), revision=query.revision)
+        body = row["body"].encode()
+        return Representation(query.id, body, row["application_name"], revision=query.revision)
     if row["latest"] is not None and query.revision <= row["latest"]:
         raise revision_removed(query.id, query.revision)
     raise NotFound(f"Configuration {query.id} has no revision {query.revision}.")
 
 
-def list_revisions(cursor: Cursor, query: ListRevisions) -> RevisionPage:
+def list_revisions(
+    cursor: Cursor, query: ListRevisions, delivery: Delivery = NO_DELIVERY
+) -> RevisionPage:
     """A page of the configuration's revisions, newest first, before a revision number."""
     before = MAX_REVISION if query.before is None else min(query.before, MAX_REVISION)
     cursor.execute(SELECT_HISTORY, {"id": query.id, "limit": query.limit, "before": before})

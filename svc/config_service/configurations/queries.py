@@ -9,17 +9,21 @@ from dataclasses import dataclass
 from config_service import keys
 from config_service.bus import HandlerTable
 from config_service.database import Cursor
+from config_service.access.visibility import missing
 from config_service.errors import NotFound
-from config_service.messages import Get
+from config_service.messages import NO_DELIVERY, Delivery, Get
 from config_service.representation import Representation
 
-# The representation and its revision number in one statement, so they always agree.
+# The representation, its revision number and its application's name (which decides scope)
+# in one statement, so they always agree.
 SELECT_CONFIGURATION = """
     SELECT configuration.id,
            configuration_representation(configuration) AS body,
            (SELECT max(revision) FROM configuration_revisions
-            WHERE configuration_id = configuration.id) AS revision
+            WHERE configuration_id = configuration.id) AS revision,
+           a.name AS application_name
     FROM configurations configuration
+    JOIN applications a ON a.id = configuration.application_id
     WHERE configuration.id = %(id)s
 """
 
@@ -30,7 +34,7 @@ class GetConfiguration(Get):
 
 
 def no_configuration(configuration_id: str) -> NotFound:
-    return NotFound(f"No configuration has id {configuration_id}.")
+    return missing(keys.CONFIGURATION, configuration_id)  # out of scope answers the same
 
 
 def find_configuration(cursor: Cursor, configuration_id: str) -> Representation | None:
@@ -40,8 +44,10 @@ def find_configuration(cursor: Cursor, configuration_id: str) -> Representation 
     return Representation.from_row(row) if row else None
 
 
-def get_configuration(cursor: Cursor, query: GetConfiguration) -> Representation:
-    """One configuration."""
+def get_configuration(
+    cursor: Cursor, query: GetConfiguration, delivery: Delivery = NO_DELIVERY
+) -> Representation:
+    """One configuration (the read model checks its scope)."""
     representation = find_configuration(cursor, query.id)
     if representation is None:
         raise no_configuration(query.id)

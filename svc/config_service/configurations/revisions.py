@@ -45,12 +45,14 @@ TRIM_AND_SELECT = """
            configuration_representation(configuration) AS body,
            (SELECT max(revision) FROM configuration_revisions
             WHERE configuration_id = configuration.id) AS revision,
-           (SELECT count(*) FROM removed) AS removed
+           (SELECT count(*) FROM removed) AS removed,
+           a.name AS application_name
     FROM configurations configuration
+    JOIN applications a ON a.id = configuration.application_id
     WHERE configuration.id = %(id)s
 """
 
 
 def author_parameters(delivery: Delivery) -> dict[str, str | None]:
     """SET_AUTHOR's parameters, from who sent the command (None sets '', read as unset)."""
-    return {"changed_by": delivery.changed_by, "request_id": delivery.request_id}
+    return {"changed_by": delivery.caller.name, "request_id": delivery.request_id}

@@ -21,7 +21,6 @@ from config_service.configurations.versions import (
     current_headers_at,
     resource_path,
     revision_header,
-    sent_by,
 )
 from config_service.dependencies import (
     AppSettings,
@@ -43,7 +42,7 @@ from config_service.openapi_parts import (
     problem_responses,
     read_responses,
 )
-from config_service.responses import answer_get, representation_response
+from config_service.responses import answer_get, delivery_of, representation_response
 
 router = APIRouter(prefix="/configurations", tags=["configurations"])
 
@@ -81,7 +80,7 @@ async def create_configuration(
             comments=body.comments,
             config=body.config,
         ),
-        sent_by(request),
+        delivery_of(request),
     )
     configuration = count_revisions(request, metrics, written)
     location = str(request.url_for("get_configuration", id=configuration.id))
@@ -124,7 +123,7 @@ async def update_configuration(
             if_match=if_match,
             application_id=body.application_id,
         ),
-        sent_by(request),
+        delivery_of(request),
     )
     configuration = count_revisions(request, metrics, written)
     return representation_response(configuration, headers=revision_header(configuration))

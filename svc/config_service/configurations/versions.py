@@ -18,7 +18,7 @@ from config_service.messages import Delivery
 from config_service.openapi_parts import header
 from config_service.representation import Representation, etag_of, none_match
 from config_service.request_ids import request_id_of
-from config_service.responses import JSON, read_conditions, read_response
+from config_service.responses import JSON, delivery_of, read_conditions, read_response
 from config_service.telemetry.catalogue import ServiceMetrics
 
 # A year: the longest max-age RFC 9111 suggests; a revision never changes.
@@ -135,7 +135,8 @@ async def answer_version(
     """An old revision, or the history. Guarded as the plain GET is, by construction: the
     current representation is read first, as a plain GET reads it (from memory when current),
     so whatever makes that a 404 makes these one too."""
-    current = (await bus.dispatch(GetConfiguration(configuration_id), Delivery())).representation
+    current = await bus.dispatch(GetConfiguration(configuration_id), delivery_of(request))
+    current = current.representation
     if isinstance(asked, AskedHistory):
         return await _answer_history(bus, request, configuration_id, asked, path)
     revision = asked.revision
@@ -151,7 +152,9 @@ async def answer_version(
     )
     conditions = read_conditions(request.headers)
     conditions = replace(conditions, wait=0, no_cache=conditions.no_cache or not recent)
-    read = await bus.dispatch(GetRevision(configuration_id, revision), Delivery(conditions))
+    read = await bus.dispatch(
+        GetRevision(configuration_id, revision), delivery_of(request, conditions)
+    )
     return read_response(request, read, lambda old: old_revision_headers(old, path))
 
 
@@ -168,12 +171,6 @@ async def _answer_history(
 
 
 # --- writes ----------------------------------------------------------------------------------
-
-
-def sent_by(request: Request) -> Delivery:
-    """Who sends a write, for its revision's record."""
-    # Issue 16 plugs in here: changed_by becomes the token's name (its Caller's).
-    return Delivery(request_id=request_id_of(request.scope), changed_by=None)
 
 
 def count_revisions(request: Request, metrics: ServiceMetrics, written: Written) -> Representation:

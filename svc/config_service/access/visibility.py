@@ -1,0 +1,38 @@
+"""What a caller may see and change: scope decisions on resources, answered so that nothing
+outside the scope can be told apart from what does not exist.
+
+A representation carries the name of the application that decides its scope; a read checks
+it after the read (from memory or PostgreSQL) and before a watch holds, and again when a
+watch wakes, since a rename may have moved it out. Out of scope, a read is the very 404 of an
+id nobody has (`missing`).
+"""
+
+from config_service.access.tokens import Caller
+from config_service.errors import NotFound, OutOfScope
+from config_service.representation import Representation
+
+
+def missing(kind: str, resource_id: str) -> NotFound:
+    """The 404 of an id that does not exist; an id out of the caller's scope gets the same."""
+    return NotFound(f"No {kind} has id {resource_id}.")
+
+
+def missing_key(key: str) -> NotFound:
+    """`missing` for a read-model key, `kind:id` (keys.py)."""
+    kind, _, resource_id = key.partition(":")
+    return missing(kind, resource_id)
+
+
+def check_visible(key: str, representation: Representation, caller: Caller) -> None:
+    """Raise the 404 of a missing id unless the caller's scope holds the representation."""
+    if not caller.scope.allows(representation.application_name):
+        raise missing_key(key)
+
+
+def check_may_name(caller: Caller, name: str) -> None:
+    """A write may give an application only a name in the caller's scope: else 403."""
+    if not caller.scope.allows(name):
+        raise OutOfScope(
+            f"This token may not touch an application named {name!r}: it is outside the "
+            "token's applications."
+        )

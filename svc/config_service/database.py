@@ -8,6 +8,7 @@ bring the result back: one thread hop per request.
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ import psycopg2.extensions
 import psycopg2.extras
 import psycopg2.pool
 
+from config_service.call_deadlines import GRACE, CallWatchdog
 from config_service.errors import DatabaseUnavailable, InvalidValue, UnavailableReason
 from config_service.metrics import Gauge, ServiceMetrics
 from config_service.settings import Settings
@@ -29,14 +31,49 @@ log = logging.getLogger(__name__)
 type Cursor = psycopg2.extras.RealDictCursor
 
 
+# libpq waits at least 2 s for a connection whatever connect_timeout says (1 means 2).
+SHORTEST_CONNECT = 2
+
+
 class ConnectionPool(psycopg2.pool.ThreadedConnectionPool):
     """psycopg2's thread-safe pool, plus a way to drop idle connections that died together,
-    and a gauge of the connections in use (set under the pool's own lock, so exact)."""
+    and a gauge of the connections in use (set under the pool's own lock, so exact).
+
+    Opened empty: connections are made when first needed, so the service starts while
+    PostgreSQL is unreachable. They are made outside the pool's lock, so threads connecting
+    to an unresponsive server do not queue behind each other, each with a timeout it chooses.
+    """
 
     def __init__(self, size: int, *, in_use: Gauge, **connect_kwargs: Any):
         self._in_use = in_use
+        self._connecting = 0
+        super().__init__(0, size, **connect_kwargs)  # 0: connect nothing now
         # minconn = maxconn: psycopg2's pool closes returned connections beyond minconn.
-        super().__init__(size, size, **connect_kwargs)
+        self.minconn = size
+
+    def getconn(
+        self, key: Any = None, *, connect_timeout: int | None = None
+    ) -> psycopg2.extensions.connection:
+        """An idle connection, or a new one made within `connect_timeout` seconds."""
+        with self._lock:
+            if self._pool or len(self._used) + self._connecting >= self.maxconn:
+                return self._getconn(key)
+            self._connecting += 1
+        try:
+            timeout = {} if connect_timeout is None else {"connect_timeout": connect_timeout}
+            connection = psycopg2.connect(*self._args, **{**self._kwargs, **timeout})
+        finally:
+            with self._lock:
+                self._connecting -= 1
+        with self._lock:
+            key = self._getkey()
+            self._used[key] = connection
+            self._rused[id(connection)] = key
+            self._in_use.set(value=len(self._used))
+        return connection
+
+    def has_idle(self) -> bool:
+        return bool(self._pool)
 
     def _getconn(self, key: Any = None) -> psycopg2.extensions.connection:
         connection = super()._getconn(key)
@@ -55,12 +92,24 @@ class ConnectionPool(psycopg2.pool.ThreadedConnectionPool):
             connection.close()
 
 
+NO_ANSWER = "The database did not answer in time."
+LOST_IN_COMMIT = (
+    "The database connection was lost during COMMIT: the write may or may not have been"
+    " applied. Read the resource again before retrying (with If-Match)."
+)
+
+
 class _LostBeforeCommit(Exception):
     """The connection died before COMMIT was sent, so the server applied nothing."""
 
 
 class Database:
-    """Runs handler functions on pooled connections in worker threads."""
+    """Runs handler functions on pooled connections in worker threads.
+
+    Every call ends within `call_seconds` of being asked for (DB_STATEMENT_TIMEOUT + GRACE),
+    waiting for a thread included: past it, a call that got no answer raises
+    DatabaseUnavailable and its connection is discarded (call_deadlines.py).
+    """
 
     def __init__(
         self,
@@ -69,12 +118,22 @@ class Database:
         *,
         retry_after: int,
         metrics: ServiceMetrics,
+        call_seconds: float,
+        connect_timeout: int,
+        watchdog: CallWatchdog | None,
     ):
         self._pool = pool
         self._executor = executor
         self._retry_after = retry_after
         self._metrics = metrics
         self._counting = threading.Lock()  # retries are counted by database threads only
+        self._call_seconds = call_seconds
+        self._connect_timeout = connect_timeout
+        # Time a new connection needs, or the call does not start one (libpq's least wait).
+        self._connect_needs = min(SHORTEST_CONNECT, call_seconds - GRACE)
+        self._watchdog = watchdog
+        # Why no call may run yet (the schema is not known to be current), or None.
+        self.not_ready: str | None = None
 
     async def read[**P, T](
         self, work: Callable[Concatenate[Cursor, P], T], *args: P.args, **kwargs: P.kwargs
@@ -89,12 +148,19 @@ class Database:
         return await self._run(lambda cursor: work(cursor, *args, **kwargs), write=True)
 
     async def _run[T](self, work: Callable[[Cursor], T], *, write: bool) -> T:
+        if self.not_ready is not None:
+            raise self._unavailable(self.not_ready)
+        deadline = time.monotonic() + self._call_seconds
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._run_with_one_retry, work, write)
+        return await loop.run_in_executor(
+            self._executor, self._run_with_one_retry, work, write, deadline
+        )
 
-    def _run_with_one_retry[T](self, work: Callable[[Cursor], T], write: bool) -> T:
+    def _run_with_one_retry[T](
+        self, work: Callable[[Cursor], T], write: bool, deadline: float
+    ) -> T:
         try:
-            return self._run_on_a_connection(work, write)
+            return self._run_on_a_connection(work, write, deadline)
         except _LostBeforeCommit:
             # Typically a connection that died idle across a server restart. Nothing was
             # committed, so one more try on a fresh connection cannot apply a write twice.
@@ -102,15 +168,30 @@ class Database:
             with self._counting:
                 self._metrics.db_retries.inc()
             try:
-                return self._run_on_a_connection(work, write)
+                return self._run_on_a_connection(work, write, deadline)
             except _LostBeforeCommit as lost:
                 raise self._unavailable("The database connection was lost.") from lost
 
-    def _run_on_a_connection[T](self, work: Callable[[Cursor], T], write: bool) -> T:
+    def _connection(self, deadline: float) -> psycopg2.extensions.connection:
+        """A pooled connection, or a new one only when it can be made before `deadline`."""
+        left = deadline - time.monotonic()
+        if left <= 0 or (left < self._connect_needs and not self._pool.has_idle()):
+            # Waited for a thread as long as a call may take: the database is not keeping up.
+            raise self._unavailable(NO_ANSWER, "statement_timeout")
         try:
-            connection = self._pool.getconn()
+            return self._pool.getconn(
+                connect_timeout=max(SHORTEST_CONNECT, min(self._connect_timeout, int(left)))
+            )
         except psycopg2.OperationalError as error:
             raise self._unavailable("The database cannot be reached.") from error
+
+    def _run_on_a_connection[T](
+        self, work: Callable[[Cursor], T], write: bool, deadline: float
+    ) -> T:
+        connection = self._connection(deadline)
+        watchdog = self._watchdog
+        if watchdog is not None:
+            watchdog.calls[connection] = deadline
         committing = False
         try:
             # Reads run in autocommit: one round trip instead of BEGIN, SELECT, ROLLBACK.
@@ -122,19 +203,24 @@ class Database:
                 connection.commit()
             return result
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
+            if watchdog is not None and watchdog.expired(connection):
+                connection.close()  # no answer within the deadline: never reused
+                if committing:
+                    raise self._unavailable(LOST_IN_COMMIT, "lost_during_commit") from error
+                raise self._unavailable(NO_ANSWER, "statement_timeout") from error
             if not connection.closed:
                 if isinstance(error, psycopg2.errors.QueryCanceled):
-                    detail = "The database did not answer in time."
-                    raise self._unavailable(detail, "statement_timeout") from error
+                    raise self._unavailable(NO_ANSWER, "statement_timeout") from error
                 raise
             if committing:
                 # The COMMIT may or may not have been applied; retrying could apply it twice.
-                detail = "The database connection was lost."
-                raise self._unavailable(detail, "lost_during_commit") from error
+                raise self._unavailable(LOST_IN_COMMIT, "lost_during_commit") from error
             raise _LostBeforeCommit() from error
         except (psycopg2.DataError, psycopg2.errors.CheckViolation) as error:
             raise InvalidValue(f"A value cannot be stored: {error.pgerror or error}") from error
         finally:
+            if watchdog is not None:
+                watchdog.calls.pop(connection, None)
             self._return(connection)
 
     def _return(self, connection: psycopg2.extensions.connection) -> None:
@@ -155,8 +241,10 @@ class Database:
         return DatabaseUnavailable(detail, reason=reason, retry_after=self._retry_after)
 
     def close(self) -> None:
-        """Wait for running work, then close every connection."""
+        """Wait for running work (each call is bounded), then close every connection."""
         self._executor.shutdown(wait=True)
+        if self._watchdog is not None:
+            self._watchdog.stop()
         self._pool.closeall()
 
 
@@ -184,14 +272,36 @@ def connect_kwargs(settings: Settings) -> dict[str, Any]:
     }
 
 
+def call_seconds(settings: Settings) -> float:
+    """How long one database call may take, from being asked for to its answer."""
+    return settings.db_statement_timeout + GRACE
+
+
+def build_database(settings: Settings, metrics: ServiceMetrics) -> Database:
+    """A Database as `settings` describe it, with no connection made yet."""
+    size = settings.db_pool_size
+    parameters = connect_kwargs(settings)
+    pool = ConnectionPool(size, in_use=metrics.db_in_use, **parameters)
+    metrics.db_pool_size.set(value=size)
+    executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="database")
+    watchdog = CallWatchdog() if settings.db_call_watchdog else None
+    if watchdog is not None:
+        watchdog.start()
+    return Database(
+        pool,
+        executor,
+        retry_after=settings.retry_after,
+        metrics=metrics,
+        call_seconds=call_seconds(settings),
+        connect_timeout=parameters["connect_timeout"],
+        watchdog=watchdog,
+    )
+
+
 @asynccontextmanager
 async def open_database(settings: Settings, metrics: ServiceMetrics) -> AsyncIterator[Database]:
     """A Database for the lifetime of the block; its connections are closed on exit."""
-    size = settings.db_pool_size
-    pool = ConnectionPool(size, in_use=metrics.db_in_use, **connect_kwargs(settings))
-    metrics.db_pool_size.set(value=size)
-    executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="database")
-    database = Database(pool, executor, retry_after=settings.retry_after, metrics=metrics)
+    database = build_database(settings, metrics)
     try:
         yield database
     finally:

@@ -1,10 +1,15 @@
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 
 import psycopg2
 import pytest
 
-from config_service.database import ConnectionPool, Database, connect_kwargs, open_database
+from config_service.database import (
+    ConnectionPool,
+    Database,
+    build_database,
+    connect_kwargs,
+    open_database,
+)
 from config_service.errors import DatabaseUnavailable, InvalidValue
 from config_service.metrics import service_registry
 from conftest import make_settings
@@ -50,10 +55,7 @@ class Metrics:
 
 
 def new_database(settings, metrics: Metrics) -> Database:
-    size = settings.db_pool_size
-    pool = ConnectionPool(size, in_use=metrics.families.db_in_use, **connect_kwargs(settings))
-    executor = ThreadPoolExecutor(max_workers=size)
-    return Database(pool, executor, retry_after=settings.retry_after, metrics=metrics.families)
+    return build_database(settings, metrics.families)
 
 
 @pytest.fixture
@@ -140,8 +142,8 @@ def test_a_slow_statement_is_cut_by_the_statement_timeout(database):
 
 
 def test_connections_killed_while_idle_are_replaced_transparently(database, database_url):
-    run(database, insert, random_name(), write=True)  # the pool's connections are open
-    assert postgres.terminate_connections(database_url, "config-service") >= 2
+    run(database, insert, random_name(), write=True)  # the pool's connection is open
+    assert postgres.terminate_connections(database_url, "config-service") >= 1
 
     name = random_name()
     run(database, insert, name, write=True)
@@ -227,5 +229,5 @@ def test_open_database_closes_every_connection_on_exit(empty_database):
             await database.read(lambda cursor: cursor.execute("SELECT 1"))
             return connections()
 
-    assert asyncio.run(use()) == 2
+    assert asyncio.run(use()) == 1  # opened empty: connections are made when first needed
     until(lambda: connections() == 0, message="pooled connections left open")

@@ -231,3 +231,90 @@ def test_open_database_closes_every_connection_on_exit(empty_database):
 
     assert asyncio.run(use()) == 1  # opened empty: connections are made when first needed
     until(lambda: connections() == 0, message="pooled connections left open")
+
+
+def test_a_call_that_gets_no_answer_ends_at_its_deadline_and_its_connection_is_discarded(
+    proxy, database_url, scratch_tables, metrics
+):
+    settings = make_settings(proxy.dsn(database_url), db_pool_size=1, db_statement_timeout=0.5)
+    database = new_database(settings, metrics)
+    name = random_name()
+    try:
+        run(database, lambda cursor: cursor.execute("SELECT 1"))  # a pooled connection now
+        proxy.stall()  # accepts bytes, answers nothing, as a frozen server does
+        with pytest.raises(DatabaseUnavailable, match="in time") as caught:
+            run(database, insert, name, write=True)
+        assert caught.value.reason == "statement_timeout"
+        proxy.restore()
+        assert run(database, lambda cursor: cursor.execute("SELECT 1") or "answered") == (
+            "answered"  # on a new connection: the stuck one was closed, never reused
+        )
+        assert name not in scratch_names(database)  # nothing was committed, nor retried
+    finally:
+        database.close()
+
+
+def test_a_commit_that_gets_no_answer_is_reported_unknown_and_not_retried(
+    proxy, database_url, scratch_tables, metrics
+):
+    settings = make_settings(proxy.dsn(database_url), db_pool_size=1, db_statement_timeout=0.5)
+    database = new_database(settings, metrics)
+    attempts = []
+
+    def insert_then_stall(cursor):
+        attempts.append(1)
+        insert(cursor, random_name())
+        proxy.stall()  # the COMMIT that follows gets no answer
+
+    try:
+        with pytest.raises(DatabaseUnavailable, match="COMMIT") as caught:
+            run(database, insert_then_stall, write=True)
+        assert (caught.value.reason, len(attempts)) == ("lost_during_commit", 1)
+    finally:
+        proxy.restore()
+        database.close()
+
+
+def test_a_call_is_bounded_from_being_asked_for_its_wait_for_a_thread_included(
+    database_url, scratch_tables, metrics
+):
+    settings = make_settings(database_url, db_pool_size=1, db_statement_timeout=0.5)
+    database = new_database(settings, metrics)
+    ran = []
+
+    async def calls():
+        def sleep(cursor):
+            cursor.execute("SELECT pg_sleep(0.4)")
+
+        # One thread, 1 s (0.5 s + GRACE) per call from being asked: the third sleeper starts
+        # at 0.8 s and is cut at 1 s by the watchdog; the last call comes too late to start.
+        late = database.read(lambda cursor: ran.append(1))
+        return await asyncio.gather(
+            *(database.read(sleep) for _ in range(3)), late, return_exceptions=True
+        )
+
+    try:
+        *slow, late = asyncio.run(calls())
+        assert slow[:2] == [None, None]
+        assert isinstance(slow[2], DatabaseUnavailable)
+        assert isinstance(late, DatabaseUnavailable) and ran == []
+        assert late.reason == "statement_timeout"
+    finally:
+        database.close()
+
+
+def test_a_database_opens_without_connecting(metrics):
+    settings = make_settings("postgresql://postgres@127.0.0.1:9/none", db_pool_size=2)
+    database = new_database(settings, metrics)  # nothing listens there: no error yet
+    try:
+        with pytest.raises(DatabaseUnavailable, match="cannot be reached"):
+            run(database, lambda cursor: cursor.execute("SELECT 1"))
+    finally:
+        database.close()
+
+
+def test_a_database_not_ready_answers_unavailable_without_a_connection(database, metrics):
+    database.not_ready = "Not migrated yet."
+    with pytest.raises(DatabaseUnavailable, match="Not migrated yet"):
+        run(database, lambda cursor: cursor.execute("SELECT 1"))
+    assert metrics.value("config_service_db_pool_connections_in_use") in (None, 0)

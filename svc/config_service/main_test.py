@@ -25,7 +25,8 @@ def test_the_lifespan_opens_the_pool_and_listener_and_closes_them(empty_database
     apply_migrations(empty_database)
     with TestClient(create_app(make_settings(empty_database, db_pool_size=3))) as client:
         assert client.get("/health/ready").status_code == 200
-        assert open_connections(empty_database) == 3 + 1  # the pool and the listener
+        # The listener, and the pool's one connection that readiness needed: made on demand.
+        assert open_connections(empty_database) == 1 + 1
     # A backend ends a moment after its client closes the connection.
     until(lambda: open_connections(empty_database) == 0, message="connections left open")
 
@@ -72,3 +73,11 @@ def test_the_api_lives_under_api_v1_and_health_outside(client):
 def test_the_version_is_the_projects(client):
     assert client.get("/openapi.json").json()["info"]["version"] == VERSION
     assert VERSION.count(".") == 2
+
+
+def test_an_app_told_to_migrate_migrates_its_database_before_serving(empty_database):
+    settings = make_settings(empty_database)
+    with TestClient(create_app(settings, migrate=True)) as client:
+        assert client.get("/health/ready").status_code == 200
+        created = client.post("/api/v1/applications", json={"name": random_name()})
+    assert created.status_code == 201

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from config_service.logs import configure_logging, logging_config, skip_what_no_line_shows
 from config_service.main import create_app
 from config_service.migrations import MigrationError, apply_migrations, ensure_database
+from config_service.schema import migration_dsn
 from config_service.settings import Settings, get_settings
 
 # Named, not __name__: run with `python -m`, this module is __main__.
@@ -97,7 +98,7 @@ def serve_app(
 ) -> None:
     """Serve the app on `sock` until SIGTERM/SIGINT, in this process."""
     skip_what_no_line_shows()  # uvicorn configures logging itself, from logging_config()
-    app = create_app(settings, metrics_directory=metrics_directory, worker=worker)
+    app = create_app(settings, metrics_directory=metrics_directory, worker=worker, migrate=True)
     config = uvicorn.Config(
         app,
         access_log=False,  # the service's own request log replaces it
@@ -201,19 +202,26 @@ def raise_open_files_limit(settings: Settings) -> None:
 
 
 def prepare(settings: Settings) -> str | None:
-    """Create and migrate the database; why the service cannot start, or None."""
+    """Create and migrate the database; why the service cannot start, or None.
+
+    An unreachable PostgreSQL is no reason: the workers start degraded and migrate once it
+    answers (schema.py).
+    """
+    dsn = migration_dsn(settings)  # bounded connects: a silent address must not hang start-up
     try:
-        if ensure_database(settings.dsn):
+        if ensure_database(dsn):
             name = psycopg2.extensions.parse_dsn(settings.dsn)["dbname"]
             log.info(f"created the database {name} (DATABASE_URL)")
-        for migration in apply_migrations(settings.dsn):
+        for migration in apply_migrations(dsn):
             log.info(f"applied migration {migration.version:04d}_{migration.name}")
         return connection_budget_problem(settings)
     except psycopg2.OperationalError as error:
-        return (
-            f"cannot reach PostgreSQL at DATABASE_URL ({str(error).strip()}); "
-            "start it with `make db-up` or point DATABASE_URL at a running server"
+        log.warning(
+            f"cannot reach PostgreSQL at DATABASE_URL ({str(error).strip()}); starting anyway,"
+            " not ready until it answers (start it with `make db-up`, or point DATABASE_URL at"
+            " a running server)"
         )
+        return None
     except MigrationError as error:
         return str(error)
 

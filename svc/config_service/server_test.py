@@ -58,9 +58,12 @@ def test_prepare_creates_and_migrates_the_database(database_url, caplog):
     assert said.count("applied migration 0001_create_applications") == 1
 
 
-def test_prepare_explains_an_unreachable_database():
-    reason = prepare(make_settings("postgresql://postgres@127.0.0.1:9/none", workers=1))
-    assert reason.startswith("cannot reach PostgreSQL at DATABASE_URL")
+def test_prepare_lets_the_service_start_without_a_database_and_says_why(caplog):
+    caplog.set_level("WARNING", logger="config_service.server")
+    assert prepare(make_settings("postgresql://postgres@127.0.0.1:9/none", workers=1)) is None
+    [warning] = [record.getMessage() for record in caplog.records]
+    assert warning.startswith("cannot reach PostgreSQL at DATABASE_URL")
+    assert "starting anyway, not ready until it answers" in warning
 
 
 def test_main_names_an_invalid_setting(monkeypatch, capsys):

@@ -152,11 +152,7 @@ def read_response(request: Request, read: Read) -> Response:
         raise copy.copy(read.error)  # one error may end many held requests: each raises its own
     if read.held is not None and read.held.outcome == "gone":
         return Response(status_code=CLIENT_CLOSED_REQUEST)  # nobody reads it; it is logged
-    headers = {
-        "ETag": read.representation.etag,
-        "Cache-Control": "no-cache",
-        **varies(request.scope),
-    }
+    headers = {"ETag": read.representation.etag, "Cache-Control": "no-cache", **varies(request.scope)}
     if read.age is not None:
         headers["Age"] = str(read.age)
     if read.held is not None:

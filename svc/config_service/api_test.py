@@ -31,10 +31,7 @@ def test_without_cache_control_or_prefer_only_if_none_match_counts():
         ([("prefer", "wait=²")], ReadConditions()),
         ([("prefer", "wait=1.5")], ReadConditions()),
         ([("prefer", "wait")], ReadConditions()),
-        (
-            [("if-none-match", '"a"'), ("if-none-match", '"b"')],
-            ReadConditions(if_none_match='"a", "b"'),
-        ),
+        ([("if-none-match", '"a"'), ("if-none-match", '"b"')], ReadConditions(if_none_match='"a", "b"')),
     ],
 )
 def test_request_directives_are_read_as_the_rfcs_say_and_odd_ones_ignored(pairs, expected):

@@ -7,12 +7,7 @@ def test_a_copied_error_says_the_same_in_an_object_of_its_own():
     error = DatabaseUnavailable("down", reason="statement_timeout", retry_after=3)
     twin = copy.copy(error)
     assert twin is not error and type(twin) is DatabaseUnavailable
-    assert (twin.detail, twin.reason, twin.retry_after, twin.args) == (
-        "down",
-        "statement_timeout",
-        3,
-        ("down",),
-    )
+    assert (twin.detail, twin.reason, twin.retry_after, twin.args) == ("down", "statement_timeout", 3, ("down",))
     try:
         raise twin
     except DatabaseUnavailable:

@@ -378,9 +378,7 @@ class ReadModel:
         except Exception:  # e.g. the pool closing at shutdown: still, nobody is left waiting
             log.exception(f"reading {key} for its watches failed")
             result = DatabaseUnavailable(
-                "The database could not be read.",
-                reason="unreachable",
-                retry_after=self._retry_after,
+                "The database could not be read.", reason="unreachable", retry_after=self._retry_after
             )
         self._answer(key, watch, outcome, result)
 

@@ -10,12 +10,14 @@ import math
 from dataclasses import dataclass, field
 from statistics import median
 
+from bench.faults import Frozen
 from bench.wrk import Result
 
 # wrk scenarios, in the table's order.
 BASELINE = "baseline GET configuration"
 GET_CONFIGURATION = "GET configuration"
 GET_CONFIGURATION_UNCACHED = "GET configuration, READ_CACHE_BYTES=0"
+NO_WATCHDOG_GET = "GET configuration, READ_CACHE_BYTES=0, DB_CALL_WATCHDOG=false"
 HEALTH = "GET /health/live"
 NO_METRICS = "GET configuration, METRICS_ENABLED=false"
 GET_APPLICATION = "GET application"
@@ -27,12 +29,14 @@ TWO_WORKERS_PLAIN = "GET configuration, 2 workers, plain uvicorn --workers 2"
 BASELINE_WRITES = "baseline GET configuration, between the writes"
 POST_CONFIGURATION = "POST configuration"
 PUT_CONFIGURATION = "PUT configuration"
+NO_WATCHDOG_PUT = "PUT configuration, DB_CALL_WATCHDOG=false"
 NONE_HELD = "GET configuration, watch service, none held"
 WHILE_HELD = "GET configuration while 10,000 GETs are held"
 WRK_ORDER = [
     BASELINE,
     GET_CONFIGURATION,
     GET_CONFIGURATION_UNCACHED,
+    NO_WATCHDOG_GET,
     HEALTH,
     NO_METRICS,
     GET_APPLICATION,
@@ -44,6 +48,7 @@ WRK_ORDER = [
     BASELINE_WRITES,
     POST_CONFIGURATION,
     PUT_CONFIGURATION,
+    NO_WATCHDOG_PUT,
     NONE_HELD,
     WHILE_HELD,
 ]
@@ -52,6 +57,7 @@ WRK_ORDER = [
 REFERENCE = {
     POST_CONFIGURATION: BASELINE_WRITES,
     PUT_CONFIGURATION: BASELINE_WRITES,
+    NO_WATCHDOG_PUT: BASELINE_WRITES,
     BASELINE_WRITES: BASELINE_WRITES,
     NONE_HELD: None,
     WHILE_HELD: NONE_HELD,
@@ -124,6 +130,7 @@ class Measurements:
     floors: dict[str, list[HeldRound]] = field(default_factory=dict)
     watch: list[HeldRound] = field(default_factory=list)  # the service, paired with the floor
     propagation: Propagation | None = None
+    frozen: Frozen | None = None
     skipped: dict[str, str] = field(default_factory=dict)  # part -> why it was not measured
 
 
@@ -231,6 +238,22 @@ def _churn_row(churn: Churn) -> list[str]:
     ]
 
 
+def _frozen_row(frozen: Frozen) -> list[str]:
+    ordered = sorted(frozen.seconds)
+    statuses = ", ".join(f"{count}× {status}" for status, count in sorted(frozen.statuses.items()))
+    recovery = "none" if frozen.recovery_seconds is None else f"{frozen.recovery_seconds:.2f} s"
+    return [
+        f"faults: PostgreSQL stalled, {len(ordered)} requests needing it, 16 concurrent",
+        "",
+        "",
+        f"{ordered[len(ordered) // 2] * 1000:.0f}",
+        f"{frozen.slowest * 1000:.0f} (max)",
+        str(sum(count for status, count in frozen.statuses.items() if status != 503)),
+        f"{statuses}; from memory {frozen.from_memory}; recovered in {recovery}",
+        "",
+    ]
+
+
 def table(measured: Measurements) -> str:
     """Every scenario measured, as an aligned markdown table (rates and times are medians)."""
     rows = [_wrk_row(name, measured) for name in WRK_ORDER if name in measured.wrk]
@@ -239,6 +262,8 @@ def table(measured: Measurements) -> str:
     if measured.propagation:
         rows.append(_propagation_row(measured.propagation))
     rows += _held_rows(measured)
+    if measured.frozen:
+        rows.append(_frozen_row(measured.frozen))
     widths = [max(len(row[i]) for row in [COLUMNS, *rows]) for i in range(len(COLUMNS))]
 
     def line(cells: list[str]) -> str:
@@ -414,7 +439,12 @@ def targets(measured: Measurements) -> list[Target]:
             "read",
         ),
         _rate_ratio(
-            m, "POST configuration ≥ 0.43× baseline req/s", POST_CONFIGURATION, writes, 0.43, "write"
+            m,
+            "POST configuration ≥ 0.43× baseline req/s",
+            POST_CONFIGURATION,
+            writes,
+            0.43,
+            "write",
         ),
         _rate_ratio(
             m, "PUT configuration ≥ 0.44× baseline req/s", PUT_CONFIGURATION, writes, 0.44, "write"
@@ -430,10 +460,55 @@ def targets(measured: Measurements) -> list[Target]:
             0.95,
             "metrics",
         ),
+        # The call watchdog (call_deadlines.py) against the same service without it.
+        _rate_ratio(
+            m,
+            "DB_CALL_WATCHDOG=true ≥ 0.97× false req/s (GET configuration, READ_CACHE_BYTES=0)",
+            GET_CONFIGURATION_UNCACHED,
+            NO_WATCHDOG_GET,
+            0.97,
+            "read",
+        ),
+        _rate_ratio(
+            m,
+            "DB_CALL_WATCHDOG=true ≥ 0.97× false req/s (PUT configuration)",
+            PUT_CONFIGURATION,
+            NO_WATCHDOG_PUT,
+            0.97,
+            "write",
+        ),
         _no_errors(m),
         _churn(m),
         *_propagation(m),
         *_watch(m),
+        *_frozen(m),
+    ]
+
+
+def _frozen(measured: Measurements) -> list[Target]:
+    frozen = measured.frozen
+    bound = f"DB_STATEMENT_TIMEOUT + 1 s = {frozen.statement_timeout + 1:g} s" if frozen else ""
+    titles = [
+        f"PostgreSQL stalled: each request needing it answered within {bound} (p100)",
+        "PostgreSQL stalled: every such request answered 503, a GET from memory 200",
+        "PostgreSQL stalled: a write and a fresh read succeed ≤ 2 s after the stall ends",
+    ]
+    if frozen is None:
+        why = _skip_reason(measured, "faults")
+        return [Target(title, (), 0, detail=why) for title in titles]
+    wrong = sum(count for status, count in frozen.statuses.items() if status != 503)
+    wrong += frozen.from_memory != 200
+    recovery = frozen.recovery_seconds
+    return [
+        Target(titles[0], (frozen.slowest,), frozen.statement_timeout + 1, at_most=True, unit="s"),
+        Target(titles[1], (wrong,), 0, at_most=True, unit="", detail="answers otherwise"),
+        Target(
+            titles[2],
+            (float("inf") if recovery is None else recovery,),
+            2.0,
+            at_most=True,
+            unit="s",
+        ),
     ]
 
 

@@ -51,17 +51,24 @@ def frozen_round(dsn: str, log_dir: Path, configuration: dict) -> Frozen:
         ) as service:
             http = httpx.Client(base_url=service.url, timeout=STATEMENT_TIMEOUT + 30)
             with http:
-                return _stall_and_thaw(http, proxy, configuration)
+                return stall_and_thaw(http, proxy, configuration, STATEMENT_TIMEOUT)
 
 
-def _stall_and_thaw(http: httpx.Client, proxy: TcpProxy, configuration: dict) -> Frozen:
+def stall_and_thaw(
+    http: httpx.Client,
+    proxy: TcpProxy,
+    configuration: dict,
+    statement_timeout: float,
+    requests: int = REQUESTS,
+) -> Frozen:
+    """Stall `proxy` under `requests` requests to the service `http` talks to, then thaw."""
     path = f"/api/v1/configurations/{configuration['id']}"
     http.get(path)  # now in memory
     calls = _calls(http, path, configuration)
     proxy.stall()
     from_memory = http.get(path).status_code
     with ThreadPoolExecutor(CONCURRENT) as threads:
-        answered = list(threads.map(_timed, [calls[n % len(calls)] for n in range(REQUESTS)]))
+        answered = list(threads.map(_timed, [calls[n % len(calls)] for n in range(requests)]))
     proxy.restore()
     thawed = time.monotonic()
     recovery = None
@@ -74,7 +81,7 @@ def _stall_and_thaw(http: httpx.Client, proxy: TcpProxy, configuration: dict) ->
     for status, _ in answered:
         statuses[status] = statuses.get(status, 0) + 1
     return Frozen(
-        STATEMENT_TIMEOUT,
+        statement_timeout,
         tuple(seconds for _, seconds in answered),
         statuses,
         from_memory,

@@ -1,6 +1,7 @@
 import pytest
 
 from bench import report
+from bench.faults import Frozen
 from bench.report import HeldRound, Measurements, Target
 from bench.wrk import Result
 
@@ -24,6 +25,7 @@ def all_good(**overrides) -> Measurements:
         report.BASELINE: rounds(1000, 1000, 1000, p99=20),
         report.GET_CONFIGURATION: rounds(2000, 2100, 1900, p99=12),
         report.GET_CONFIGURATION_UNCACHED: rounds(950, 950, 950),
+        report.NO_WATCHDOG_GET: rounds(960, 950, 940),
         report.HEALTH: rounds(2200, 2200, 2200),
         report.NO_METRICS: rounds(2000, 2100, 1900),
         report.GET_APPLICATION: rounds(1700, 1700, 1700),
@@ -35,6 +37,7 @@ def all_good(**overrides) -> Measurements:
         report.BASELINE_WRITES: rounds(1000, 900, 1100),
         report.POST_CONFIGURATION: rounds(600, 600, 600),
         report.PUT_CONFIGURATION: rounds(600, 600, 600),
+        report.NO_WATCHDOG_PUT: rounds(610, 600, 590),
         report.NONE_HELD: rounds(2000, 2000, 2000),
         report.WHILE_HELD: rounds(1800, 1800, 1800),
     }
@@ -48,10 +51,16 @@ def all_good(**overrides) -> Measurements:
         },
         watch=[held(12, 500, db_reads=1)] * 3,
         propagation=report.Propagation(tuple(float(n % 10) for n in range(200)), 0, 0),
+        frozen=stalled(),
     )
     for name, value in overrides.items():
         setattr(measured, name, value)
     return measured
+
+
+def stalled(slowest: float = 2.6, recovery: float | None = 0.3, **statuses: int) -> Frozen:
+    counts = {int(status.removeprefix("s")): n for status, n in statuses.items()} or {503: 200}
+    return Frozen(2.0, (0.1,) * 199 + (slowest,), counts, 200, recovery)
 
 
 def verdicts(measured: Measurements) -> dict[str, str]:
@@ -61,7 +70,7 @@ def verdicts(measured: Measurements) -> dict[str, str]:
 def test_all_targets_met():
     outcomes = report.targets(all_good())
     assert [t.line() for t in outcomes if t.verdict != "PASS"] == []
-    assert len(outcomes) == 18
+    assert len(outcomes) == 23
     assert not report.failed(outcomes)
 
 
@@ -147,7 +156,8 @@ def test_the_table_is_aligned_and_shows_every_scenario():
     lines = report.table(all_good()).splitlines()
     assert lines[0].startswith("| scenario ")
     assert len({len(line) for line in lines}) == 1, "columns are padded to one width"
-    assert len(lines) == 2 + 16 + 1 + 1 + 3  # wrk rows, churn, propagation, 2 floors + watch
+    # wrk rows, churn, propagation, 2 floors + watch, faults
+    assert len(lines) == 2 + 18 + 1 + 1 + 3 + 1
     get = next(line for line in lines if line.startswith("| GET configuration  "))
     cells = [cell.strip() for cell in get.strip("|").split("|")]
     assert cells[1:3] == ["2000", "1900–2100"]
@@ -165,3 +175,33 @@ def test_a_missing_reference_skips_instead_of_crashing(missing):
     del measured.wrk[missing]
     assert verdicts(measured)["GET configuration ≥ 1.8× baseline req/s"] == "SKIP"
     report.table(measured)
+
+
+def test_a_stalled_database_is_held_to_its_bound_its_statuses_and_its_recovery():
+    bound = "PostgreSQL stalled: each request needing it answered within"
+    only_503 = "PostgreSQL stalled: every such request answered 503, a GET from memory 200"
+    recovered = "PostgreSQL stalled: a write and a fresh read succeed ≤ 2 s after the stall ends"
+
+    def verdict(frozen: Frozen, title: str) -> str:
+        [found] = [
+            v for name, v in verdicts(all_good(frozen=frozen)).items() if name.startswith(title)
+        ]
+        return found
+
+    assert verdict(stalled(), bound) == "PASS"
+    assert verdict(stalled(slowest=3.2), bound) == "FAIL"
+    assert verdict(stalled(s503=199, s500=1), only_503) == "FAIL"
+    assert verdict(stalled(recovery=None), recovered) == "FAIL"
+    assert verdict(stalled(recovery=2.5), recovered) == "FAIL"
+    row = report._frozen_row(stalled())
+    assert row[4] == "2600 (max)" and "200× 503" in row[6] and "recovered in 0.30 s" in row[6]
+    skipped = all_good(frozen=None, skipped={"faults": "--only read"})
+    assert [v for n, v in verdicts(skipped).items() if n.startswith("PostgreSQL")] == ["SKIP"] * 3
+
+
+def test_the_watchdog_is_compared_with_the_same_service_without_it():
+    title = "DB_CALL_WATCHDOG=true ≥ 0.97× false req/s (PUT configuration)"
+    assert verdicts(all_good())[title] == "PASS"
+    measured = all_good()
+    measured.wrk[report.NO_WATCHDOG_PUT] = rounds(700, 700, 700)  # 0.86×
+    assert verdicts(measured)[title] == "FAIL"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from statistics import median
 
 from bench.faults import Frozen
+from bench.soak import Soak, bound_of
 from bench.wrk import Result
 
 # wrk scenarios, in the table's order.
@@ -131,6 +132,8 @@ class Measurements:
     watch: list[HeldRound] = field(default_factory=list)  # the service, paired with the floor
     propagation: Propagation | None = None
     frozen: Frozen | None = None
+    soak: Soak | None = None
+    watchdog_ratios: dict[str, list[float]] = field(default_factory=dict)  # bare calls, per round
     skipped: dict[str, str] = field(default_factory=dict)  # part -> why it was not measured
 
 
@@ -254,6 +257,31 @@ def _frozen_row(frozen: Frozen) -> list[str]:
     ]
 
 
+def _watchdog_row(ratios: dict[str, list[float]]) -> list[str]:
+    cells = ", ".join(f"{kind} {median(values):.3f}×" for kind, values in ratios.items())
+    name = "faults: DB_CALL_WATCHDOG=true vs false, bare database calls in-process"
+    return [name, "", "", "", "", "0", f"{cells} (median of rounds)", ""]
+
+
+def _soak_row(soak: Soak) -> list[str]:
+    recovery = ", ".join(
+        f"{name} {'never' if seconds is None else f'{seconds:.2f} s'}"
+        for name, seconds in soak.recovery.items()
+    )
+    held = [a.seconds for a in soak.answers if a.kind == "held"]
+    return [
+        "soak: 2 workers, held watches, 4 faults",
+        "",
+        "",
+        "",
+        f"{max(held, default=0) * 1000:.0f} (max held)",
+        str(soak.bad_statuses),
+        f"{len(soak.answers)} answers, {soak.count('held')} held, "
+        f"{sum(1 for a in soak.answers if a.status == 503)}× 503; recovery: {recovery}",
+        "",
+    ]
+
+
 def table(measured: Measurements) -> str:
     """Every scenario measured, as an aligned markdown table (rates and times are medians)."""
     rows = [_wrk_row(name, measured) for name in WRK_ORDER if name in measured.wrk]
@@ -264,6 +292,10 @@ def table(measured: Measurements) -> str:
     rows += _held_rows(measured)
     if measured.frozen:
         rows.append(_frozen_row(measured.frozen))
+    if measured.soak:
+        rows.append(_soak_row(measured.soak))
+    if measured.watchdog_ratios:
+        rows.append(_watchdog_row(measured.watchdog_ratios))
     widths = [max(len(row[i]) for row in [COLUMNS, *rows]) for i in range(len(COLUMNS))]
 
     def line(cells: list[str]) -> str:
@@ -482,6 +514,42 @@ def targets(measured: Measurements) -> list[Target]:
         *_propagation(m),
         *_watch(m),
         *_frozen(m),
+        *_soak(m),
+        *[
+            Target(
+                f"DB_CALL_WATCHDOG=true ≥ 0.97× false calls/s (bare {kind}s, in-process)",
+                tuple(m.watchdog_ratios.get(kind, ())),
+                0.97,
+                detail="" if kind in m.watchdog_ratios else _skip_reason(m, "faults"),
+            )
+            for kind in ("read", "write")
+        ],
+    ]
+
+
+def _soak(measured: Measurements) -> list[Target]:
+    soak = measured.soak
+    titles = [
+        "soak: no acknowledged write lost (nor applied twice)",
+        "soak: no 5xx other than 503, no failed connection",
+        f"soak: no request past its bound (held: wait + 2 × {bound_of('read'):g} s)",
+        "soak: reads and writes succeed again ≤ 2 s after each fault",
+    ]
+    if soak is None:
+        return [Target(t, (), 0, detail=_skip_reason(measured, "soak")) for t in titles]
+    recoveries = [float("inf") if s is None else s for s in soak.recovery.values()]
+    return [
+        Target(
+            titles[0],
+            (len(soak.lost_writes),),
+            0,
+            at_most=True,
+            unit="",
+            detail="; ".join(soak.lost_writes[:3]),
+        ),
+        Target(titles[1], (soak.bad_statuses,), 0, at_most=True, unit=""),
+        Target(titles[2], (soak.overdue,), 0, at_most=True, unit=""),
+        Target(titles[3], (max(recoveries, default=float("inf")),), 2.0, at_most=True, unit="s"),
     ]
 
 

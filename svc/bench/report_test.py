@@ -2,6 +2,7 @@ import pytest
 
 from bench import report
 from bench.faults import Frozen
+from bench.soak import Answer, Soak
 from bench.report import HeldRound, Measurements, Target
 from bench.wrk import Result
 
@@ -52,6 +53,8 @@ def all_good(**overrides) -> Measurements:
         watch=[held(12, 500, db_reads=1)] * 3,
         propagation=report.Propagation(tuple(float(n % 10) for n in range(200)), 0, 0),
         frozen=stalled(),
+        soak=Soak(answers=[Answer("held", 304, 3.0)], recovery={"PostgreSQL stopped": 0.5}),
+        watchdog_ratios={"read": [1.0, 0.99, 1.01], "write": [1.0, 1.0, 0.98]},
     )
     for name, value in overrides.items():
         setattr(measured, name, value)
@@ -70,7 +73,7 @@ def verdicts(measured: Measurements) -> dict[str, str]:
 def test_all_targets_met():
     outcomes = report.targets(all_good())
     assert [t.line() for t in outcomes if t.verdict != "PASS"] == []
-    assert len(outcomes) == 23
+    assert len(outcomes) == 29
     assert not report.failed(outcomes)
 
 
@@ -156,8 +159,8 @@ def test_the_table_is_aligned_and_shows_every_scenario():
     lines = report.table(all_good()).splitlines()
     assert lines[0].startswith("| scenario ")
     assert len({len(line) for line in lines}) == 1, "columns are padded to one width"
-    # wrk rows, churn, propagation, 2 floors + watch, faults
-    assert len(lines) == 2 + 18 + 1 + 1 + 3 + 1
+    # wrk rows, churn, propagation, 2 floors + watch, faults, soak, watchdog
+    assert len(lines) == 2 + 18 + 1 + 1 + 3 + 3
     get = next(line for line in lines if line.startswith("| GET configuration  "))
     cells = [cell.strip() for cell in get.strip("|").split("|")]
     assert cells[1:3] == ["2000", "1900–2100"]
@@ -205,3 +208,18 @@ def test_the_watchdog_is_compared_with_the_same_service_without_it():
     measured = all_good()
     measured.wrk[report.NO_WATCHDOG_PUT] = rounds(700, 700, 700)  # 0.86×
     assert verdicts(measured)[title] == "FAIL"
+
+
+def test_the_soak_fails_on_a_lost_write_a_bad_status_an_overdue_answer_or_no_recovery():
+    def failing(measured_soak: Soak) -> list[str]:
+        outcomes = report.targets(all_good(soak=measured_soak))
+        return [t.name for t in outcomes if t.verdict == "FAIL"]
+
+    assert failing(Soak(answers=[Answer("read", 200, 0.1)], recovery={"x": 0.1})) == []
+    lost = Soak(recovery={"x": 0.1}, lost_writes=["configuration a: v4 acknowledged, v3 stored"])
+    assert failing(lost) == ["soak: no acknowledged write lost (nor applied twice)"]
+    bad = Soak(answers=[Answer("read", 500, 0.1), Answer("held", 304, 60.0)], recovery={"x": None})
+    assert len(failing(bad)) == 3
+    row = report._soak_row(bad)
+    assert row[4] == "60000 (max held)" and "x never" in row[6]
+    assert "PASS" in [t.verdict for t in report.targets(all_good()) if "bare reads" in t.name]

@@ -12,6 +12,8 @@ end, also on failure or Ctrl-C), starts every server on a free port, and measure
          held on one worker, and the fan-out of one PUT to all of them.
   faults the service behind a TCP proxy that stalls: 200 requests needing PostgreSQL, 16 at a
          time, each answered 503 in bounded time; then the time to recover (faults.py).
+  soak   2 workers under mixed load and held watches through four faults: stopped, frozen,
+         backends and listener killed; no write lost, only 503s, bounded (soak.py).
 
 Each wrk run is a 1 s warm-up then 5 s measured. Prints one table and the targets; exits 1
 when a target FAILs (NOISE and SKIP are reported, not failures).
@@ -29,13 +31,24 @@ from pathlib import Path
 
 import httpx
 
-from bench import faults, metrics, rawhttp, report, scripts, servers, watch, wrk
+from bench import (
+    faults,
+    metrics,
+    watchdog_cost,
+    rawhttp,
+    report,
+    scripts,
+    servers,
+    soak,
+    watch,
+    wrk,
+)
 from bench.data import CONFIG, Seeded, bench_database, seed, seed_many
 from bench.report import Measurements
 from config_service.settings import SVC_DIR, get_settings
 
 RESULTS_DIR = SVC_DIR / "bench" / "results"  # the servers' logs
-PHASES = ("read", "write", "churn", "watch", "faults")
+PHASES = ("read", "write", "churn", "watch", "faults", "soak")
 CHURN_CONFIGURATIONS = 100_000
 CHURN_CACHE_BYTES = 16 * 1024 * 1024
 CHURN_SECONDS = 30  # long enough to read ~35,000 distinct ids: see report.CHURN_OVERHEAD_BYTES
@@ -318,6 +331,14 @@ def _run(arguments: argparse.Namespace) -> int:
             print("faults", flush=True)
             measured.frozen = faults.frozen_round(dsn, RESULTS_DIR, seeded.configurations[0])
             print(f"  stalled: slowest answer {measured.frozen.slowest:.2f} s", flush=True)
+            measured.watchdog_ratios = watchdog_cost.watchdog_ratios(
+                settings.model_copy(update={"database_url": dsn})
+            )
+            print(f"  watchdog: {watchdog_cost.describe(measured.watchdog_ratios)}", flush=True)
+        if "soak" in arguments.phases:
+            print("soak", flush=True)
+            measured.soak = soak.run_soak(dsn, RESULTS_DIR, seeded.configurations[-5:])
+            print(f"  {soak.summary(measured.soak)}", flush=True)
     outcomes = report.targets(measured)
     print(f"\nbench: {(time.monotonic() - started) / 60:.1f} minutes\n")
     print(report.table(measured))

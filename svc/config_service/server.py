@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from config_service.logs import configure_logging, logging_config, skip_what_no_line_shows
 from config_service.main import create_app
 from config_service.migrations import MigrationError, apply_migrations, ensure_database
+from config_service.restart_backoff import Restart, RestartBackoff
 from config_service.schema import migration_dsn
 from config_service.settings import Settings, get_settings
 
@@ -153,20 +154,38 @@ def _supervise(
         return worker
 
     workers = [start(number) for number in range(settings.workers)]
+    started = [time.monotonic()] * settings.workers
+    restart_at: list[float | None] = [None] * settings.workers
+    backoffs = [RestartBackoff() for _ in workers]
     while not stop_signals:
-        time.sleep(0.2)
+        time.sleep(0.05)
+        now = time.monotonic()
         for number, worker in enumerate(workers):
-            if not worker.is_alive() and not stop_signals:
-                log.warning(
-                    f"worker {worker.pid} exited with code {worker.exitcode}; restarting it"
-                )
-                workers[number] = start(number)
+            if stop_signals or worker.is_alive():
+                continue
+            if restart_at[number] is None:
+                restart = backoffs[number].died(lived=now - started[number])
+                restart_at[number] = now + restart.delay
+                if restart.announce:
+                    log.warning(_restart_line(worker, now - started[number], restart))
+            if now >= restart_at[number]:
+                workers[number], started[number], restart_at[number] = start(number), now, None
     for worker in workers:
         worker.terminate()  # SIGTERM: each finishes its in-flight requests, then exits
     for worker in workers:
         worker.join(settings.shutdown_timeout + 5)
         if worker.is_alive():
             worker.kill()
+
+
+def _restart_line(worker: multiprocessing.Process, lived: float, restart: Restart) -> str:
+    line = (
+        f"worker {worker.pid} exited with code {worker.exitcode} after {lived:.1f} s;"
+        f" restarting it in {restart.delay:g} s"
+    )
+    if restart.at_cap:
+        line += f" (and every {restart.delay:g} s while it keeps dying, without saying so again)"
+    return line
 
 
 def serve(settings: Settings) -> None:

@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 ENTRY_OVERHEAD = 400
 # When listening is lost, every held request is answered within this many seconds.
 LOST_REREAD_SECONDS = 2.0
+# A held request whose wait ends while a change of its key is being read waits this long more
+# for that read, so it answers the change rather than 304 against the version it had.
+REREAD_WAIT_SECONDS = 2.0
 # Held requests that started together end up to this fraction early, so they spread out.
 WAIT_JITTER = 0.1
 # The key of a notification that any representation may have changed (a TRUNCATE, 0005).
@@ -140,6 +143,7 @@ class ReadModel:
         self._bytes = 0
         self._flights: dict[str, _Flight] = {}
         self._watches: dict[str, _Watch] = {}
+        self._rereads: dict[str, asyncio.Task] = {}  # key -> the read of a change for its watches
         self._held = 0
         self._background: set[asyncio.Task] = set()
         self.listening = False
@@ -316,7 +320,7 @@ class ReadModel:
             read = await self._read(query, load)
             if not read.not_modified or read.age is not None:
                 return read  # already different (or PostgreSQL is down): answer at once
-            return await self._hold(future, read, query.conditions, query.client_gone)
+            return await self._hold(key, future, read, query.conditions, query.client_gone)
         finally:
             self._held -= 1
             self._metrics.watch_held.add(amount=-1)
@@ -326,6 +330,7 @@ class ReadModel:
 
     async def _hold(
         self,
+        key: str,
         future: asyncio.Future,
         read: Read,
         conditions: ReadConditions,
@@ -340,6 +345,15 @@ class ReadModel:
             outcome, result = await future
         finally:
             timer.cancel()
+        rereading = self._rereads.get(key)
+        if outcome == "timeout" and rereading is not None:
+            # A change was heard and is being read: answer it, not the version known before.
+            try:
+                reread = await asyncio.wait_for(asyncio.shield(rereading), REREAD_WAIT_SECONDS)
+            except TimeoutError:
+                reread = None
+            if isinstance(reread, Representation):
+                outcome, result = "changed", reread
         held = Held(outcome, self._clock() - started, waited=math.ceil(delay))
         self._metrics.watch_ended.inc(outcome)
         if isinstance(result, DomainError):
@@ -352,12 +366,19 @@ class ReadModel:
         task = asyncio.get_running_loop().create_task(self._reread(key, outcome))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        if outcome == "changed":
+            self._rereads[key] = task
+            task.add_done_callback(lambda _: self._forget_reread(key, task))
 
-    async def _reread(self, key: str, outcome: Outcome) -> None:
+    def _forget_reread(self, key: str, task: asyncio.Task) -> None:
+        if self._rereads.get(key) is task:
+            del self._rereads[key]
+
+    async def _reread(self, key: str, outcome: Outcome) -> "Representation | DomainError | None":
         """Read `key` once for everyone watching it; answer those whose version it is not."""
         watch = self._watches.get(key)
         if watch is None:
-            return
+            return None
         result: Representation | DomainError
         try:
             # After a change, a read already in flight started after it (changed() dropped
@@ -381,6 +402,7 @@ class ReadModel:
                 "The database could not be read.", reason="unreachable", retry_after=self._retry_after
             )
         self._answer(key, watch, outcome, result)
+        return result
 
     def _answer(
         self, key: str, watch: _Watch, outcome: Outcome, result: Representation | DomainError

@@ -5,7 +5,6 @@ import psycopg2.extras
 import pytest
 from fastapi.testclient import TestClient
 
-from config_service.fields import max_json_depth
 from config_service.migrations import apply_migrations
 from config_service.settings import Settings
 from test import postgres
@@ -78,11 +77,3 @@ def proxy(database_url):
     """A TCP proxy in front of the run's database, for tests that break connections."""
     with TcpProxy.in_front_of(database_url) as running:
         yield running
-
-
-@pytest.fixture
-def json_depth():
-    """MAX_JSON_DEPTH for models validated outside a request (JsonBodyMiddleware sets it)."""
-    token = max_json_depth.set(32)
-    yield 32
-    max_json_depth.reset(token)

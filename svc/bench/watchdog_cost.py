@@ -11,7 +11,7 @@ import time
 from statistics import median
 
 from config_service.database import Database, build_database
-from config_service.metrics import ignored_metrics
+from config_service.telemetry.ignored import ignored_metrics
 from config_service.settings import Settings
 
 CALLS = 2000

@@ -13,7 +13,7 @@ from functools import partial
 from typing import Any
 
 from config_service.database import Cursor, Database
-from config_service.messages import Command, Get, Message, Query
+from config_service.messages import NO_DELIVERY, Command, Delivery, Get, Message, Query
 from config_service.read_model import ReadModel
 
 type Handler = Callable[[Cursor, Any], Any]
@@ -29,17 +29,17 @@ class MessageBus:
         commands: HandlerTable,
         queries: HandlerTable,
     ):
-        for message_type in commands:
-            assert issubclass(message_type, Command), f"{message_type.__name__} is no Command"
-        for message_type in queries:
-            assert issubclass(message_type, Query), f"{message_type.__name__} is no Query"
+        _check_kinds(commands, Command)
+        _check_kinds(queries, Query)
         self._database = database
         self._read_model = read_model
         self._commands = dict(commands)
         self._queries = dict(queries)
 
-    async def dispatch[R](self, message: Message[R]) -> R:
-        """Run the message's handler in the transaction its kind needs; return its result."""
+    async def dispatch[R](self, message: Message[R], delivery: Delivery = NO_DELIVERY) -> R:
+        """Run the message's handler in the transaction its kind needs; return its result.
+
+        `delivery` is what travels beside the message (a Get's read conditions, ...)."""
         if isinstance(message, Command):
             result = await self._database.write(self._handler(self._commands, message), message)
             for key in message.touches():
@@ -47,9 +47,8 @@ class MessageBus:
             return result
         handler = self._handler(self._queries, message)
         if isinstance(message, Get):
-            return await self._read_model.read(
-                message, partial(self._database.read, handler, message)
-            )
+            load = partial(self._database.read, handler, message)
+            return await self._read_model.read(message.key, delivery, load)
         return await self._database.read(handler, message)
 
     @staticmethod
@@ -58,3 +57,10 @@ class MessageBus:
             return table[type(message)]
         except KeyError:
             raise LookupError(f"no handler is registered for {type(message).__name__}") from None
+
+
+def _check_kinds(table: HandlerTable, kind: type[Message]) -> None:
+    """A raised error, not an assert: `python -O` would drop an assert."""
+    for message_type in table:
+        if not issubclass(message_type, kind):
+            raise TypeError(f"{message_type.__name__} is no {kind.__name__}")

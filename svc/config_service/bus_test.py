@@ -8,8 +8,9 @@ import pytest
 from config_service import main
 from config_service.bus import MessageBus
 from config_service.messages import Command, Get, Query
-from config_service.metrics import ignored_metrics
-from config_service.read_model import Read, ReadModel
+from config_service.telemetry.ignored import ignored_metrics
+from config_service.read_model import ReadModel
+from config_service.reads import Read
 from config_service.representation import Representation
 
 
@@ -111,7 +112,7 @@ def test_an_unregistered_message_is_a_programming_error():
 
 
 def test_tables_take_only_their_kind_of_message():
-    with pytest.raises(AssertionError, match="Whisper is no Command"):
+    with pytest.raises(TypeError, match="Whisper is no Command"):
         MessageBus(RecordingDatabase(), None, commands={Whisper: whisper}, queries={})
 
 

@@ -18,78 +18,17 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.extras
-import psycopg2.pool
 
 from config_service.call_deadlines import GRACE, CallWatchdog
+from config_service.connection_pool import SHORTEST_CONNECT, ConnectionPool
 from config_service.errors import DatabaseUnavailable, InvalidValue, UnavailableReason
-from config_service.metrics import Gauge, ServiceMetrics
+from config_service.telemetry.catalogue import ServiceMetrics
 from config_service.settings import Settings
 
 log = logging.getLogger(__name__)
 
 # Every cursor of the service returns rows as dicts.
 type Cursor = psycopg2.extras.RealDictCursor
-
-
-# libpq waits at least 2 s for a connection whatever connect_timeout says (1 means 2).
-SHORTEST_CONNECT = 2
-
-
-class ConnectionPool(psycopg2.pool.ThreadedConnectionPool):
-    """psycopg2's thread-safe pool, plus a way to drop idle connections that died together,
-    and a gauge of the connections in use (set under the pool's own lock, so exact).
-
-    Opened empty: connections are made when first needed, so the service starts while
-    PostgreSQL is unreachable. They are made outside the pool's lock, so threads connecting
-    to an unresponsive server do not queue behind each other, each with a timeout it chooses.
-    """
-
-    def __init__(self, size: int, *, in_use: Gauge, **connect_kwargs: Any):
-        self._in_use = in_use
-        self._connecting = 0
-        super().__init__(0, size, **connect_kwargs)  # 0: connect nothing now
-        # minconn = maxconn: psycopg2's pool closes returned connections beyond minconn.
-        self.minconn = size
-
-    def getconn(
-        self, key: Any = None, *, connect_timeout: int | None = None
-    ) -> psycopg2.extensions.connection:
-        """An idle connection, or a new one made within `connect_timeout` seconds."""
-        with self._lock:
-            if self._pool or len(self._used) + self._connecting >= self.maxconn:
-                return self._getconn(key)
-            self._connecting += 1
-        try:
-            timeout = {} if connect_timeout is None else {"connect_timeout": connect_timeout}
-            connection = psycopg2.connect(*self._args, **{**self._kwargs, **timeout})
-        finally:
-            with self._lock:
-                self._connecting -= 1
-        with self._lock:
-            key = self._getkey()
-            self._used[key] = connection
-            self._rused[id(connection)] = key
-            self._in_use.set(value=len(self._used))
-        return connection
-
-    def has_idle(self) -> bool:
-        return bool(self._pool)
-
-    def _getconn(self, key: Any = None) -> psycopg2.extensions.connection:
-        connection = super()._getconn(key)
-        self._in_use.set(value=len(self._used))
-        return connection
-
-    def _putconn(self, connection: Any, key: Any = None, close: bool = False) -> None:
-        super()._putconn(connection, key, close)
-        self._in_use.set(value=len(self._used))
-
-    def discard_idle(self) -> None:
-        """Close every idle connection: when one is found dead the server restarted, so are they."""
-        with self._lock:
-            idle, self._pool = self._pool, []
-        for connection in idle:
-            connection.close()
 
 
 NO_ANSWER = "The database did not answer in time."

@@ -11,7 +11,7 @@ from config_service.database import (
     open_database,
 )
 from config_service.errors import DatabaseUnavailable, InvalidValue
-from config_service.metrics import service_registry
+from config_service.telemetry.catalogue import service_registry
 from conftest import make_settings
 from test import postgres
 from test.prometheus import at, read_samples
@@ -199,16 +199,6 @@ def test_connections_in_use_are_counted_exactly(database, metrics):
 
     assert run(database, in_use_now) == 1
     assert metrics.value("config_service_db_pool_connections_in_use") == 0
-
-
-def test_discard_idle_closes_only_idle_connections(database_url, metrics):
-    settings = make_settings(database_url, db_pool_size=2)
-    pool = ConnectionPool(2, in_use=metrics.families.db_in_use, **connect_kwargs(settings))
-    in_use = pool.getconn()
-    pool.discard_idle()
-    assert in_use.closed == 0
-    assert pool.getconn().closed == 0  # a fresh one, created on demand
-    pool.closeall()
 
 
 def test_open_database_closes_every_connection_on_exit(empty_database):

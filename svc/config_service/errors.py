@@ -14,13 +14,6 @@ class DomainError(Exception):
         super().__init__(detail)
         self.detail = detail
 
-    def __copy__(self) -> "DomainError":
-        """The same error, as a new exception object (its traceback is its own)."""
-        twin = type(self).__new__(type(self))
-        twin.__dict__.update(self.__dict__)
-        twin.args = self.args
-        return twin
-
 
 class NotFound(DomainError):
     """No resource has the id asked for."""

@@ -6,7 +6,6 @@ is a 422 naming the field, never a 500 from the database.
 
 import math
 import re
-from contextvars import ContextVar
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -64,26 +63,42 @@ def _not_blank(value: str) -> str:
     return value
 
 
+# What _not_blank and _storable_text check, for the OpenAPI document (ECMA-262 patterns; a
+# lone surrogate cannot be written in JSON Schema). Documented, not validated by pattern, so
+# the error messages stay the validators' own.
+NAME_PATTERN = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+
 Name = Annotated[
     str,
-    Field(min_length=1, max_length=256, examples=["billing-service"]),
+    Field(
+        min_length=1,
+        max_length=256,
+        examples=["billing-service"],
+        json_schema_extra={"pattern": NAME_PATTERN},
+    ),
     AfterValidator(_not_blank),
     AfterValidator(_storable_text),
 ]
 Comments = Annotated[
     str,
-    Field(max_length=1024, examples=["Owned by the payments team."]),
+    Field(
+        max_length=1024,
+        examples=["Owned by the payments team."],
+        json_schema_extra={"pattern": NO_NUL_PATTERN},
+    ),
     AfterValidator(_storable_text),
 ]
 
 
-def check_json_document(value: Any, *, max_depth: int) -> None:
-    """Raise ValueError unless PostgreSQL's jsonb can store `value` exactly as given."""
+def check_json_document(value: Any, *, max_depth: int | None = None) -> None:
+    """Raise ValueError unless PostgreSQL's jsonb can store `value` exactly as given, nested
+    at most `max_depth` deep (None: as deep as the JSON parser allowed)."""
     pending = [(value, 1)]
     while pending:
         item, depth = pending.pop()
         if isinstance(item, dict | list):
-            if depth > max_depth:
+            if max_depth is not None and depth > max_depth:
                 raise ValueError(f"must not nest objects and arrays deeper than {max_depth}")
             children = item.items() if isinstance(item, dict) else enumerate(item)
             for key, child in children:
@@ -96,14 +111,10 @@ def check_json_document(value: Any, *, max_depth: int) -> None:
             raise ValueError("numbers must be finite (no NaN or Infinity)")
 
 
-# The app's MAX_JSON_DEPTH for the request being validated. FastAPI hands a body validator
-# nothing but the value, so JsonBodyMiddleware (json_bodies.py), which the app builds from its
-# settings, sets this before the body is parsed. Unset, the validator refuses to guess.
-max_json_depth: ContextVar[int] = ContextVar("max_json_depth")
-
-
 def _storable_document(value: dict[str, Any]) -> dict[str, Any]:
-    check_json_document(value, max_depth=max_json_depth.get())
+    # The app's MAX_JSON_DEPTH is checked by the router, with the settings in hand
+    # (dependencies.check_config_depth): a validator is handed nothing but the value.
+    check_json_document(value)
     return value
 
 

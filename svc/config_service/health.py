@@ -7,12 +7,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from config_service.api import Bus
+from config_service.dependencies import Bus
 from config_service.bus import HandlerTable
 from config_service.database import Cursor
 from config_service.messages import Query
 from config_service.migrations import Migration, MigrationError, discover, pending
-from config_service.problems import problem, problem_responses
+from config_service.openapi_parts import problem_responses
+from config_service.problems import problem
 
 router = APIRouter(prefix="/health", tags=["health"])
 

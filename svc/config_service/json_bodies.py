@@ -1,17 +1,23 @@
 """Request bodies of /api/ writes: JSON only (415), no larger than MAX_BODY_BYTES (413), and
-`config` no deeper than MAX_JSON_DEPTH (422, checked by the model; the limit is set here).
+`config` no deeper than MAX_JSON_DEPTH (422, checked by the configuration router).
 
 Size and type are decided before FastAPI parses anything: a body over the limit is never read
-past the limit, and a non-JSON body never reaches a parser.
+past the limit, and a non-JSON body never reaches a parser. A request no route serves is left
+to routing, so that a method a path does not serve is 405 (and an unknown path 404), not 415.
 """
 
 from starlette.datastructures import Headers
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from config_service.fields import max_json_depth
 from config_service.problems import problem
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+NOT_JSON = "Send the body as JSON with `Content-Type: application/json`."
+
+
+def too_large(max_body_bytes: int) -> str:
+    return f"The body may be at most {max_body_bytes} bytes."
 
 
 def _is_json(content_type: str) -> bool:
@@ -22,19 +28,22 @@ def _is_json(content_type: str) -> bool:
 
 
 class JsonBodyMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_depth: int):
+    def __init__(self, app: ASGIApp, *, routes: list[BaseRoute], max_body_bytes: int):
         self.app = app
+        self.routes = routes  # the app's, read when a request comes: complete by then
         self.max_body_bytes = max_body_bytes
-        self.max_depth = max_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in WRITE_METHODS
+            or not any(route.matches(scope)[0] is Match.FULL for route in self.routes)
+        ):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
         if not _is_json(headers.get("content-type", "")):
-            detail = "Send the body as JSON with `Content-Type: application/json`."
-            await problem(scope, 415, detail)(scope, receive, send)
+            await problem(scope, 415, NOT_JSON)(scope, receive, send)
             return
         declared = headers.get("content-length", "0")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
@@ -51,11 +60,10 @@ class JsonBodyMiddleware:
             if len(body) > self.max_body_bytes:  # a chunked body that never declared its size
                 await self._too_large(scope, receive, send)
                 return
-        max_json_depth.set(self.max_depth)  # read by the `config` validator (fields.py)
         await self.app(scope, _replay(bytes(body), receive), send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = f"The body may be at most {self.max_body_bytes} bytes."
+        detail = too_large(self.max_body_bytes)
         await problem(scope, 413, detail, headers={"Connection": "close"})(scope, receive, send)
 
 

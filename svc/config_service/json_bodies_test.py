@@ -60,3 +60,26 @@ def test_json_media_types_are_accepted(small_bodies, content_type):
     body = f'{{"name": "{random_name()}"}}'
     response = small_bodies.post(API, content=body, headers={"content-type": content_type})
     assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    "method, path, status",
+    [
+        ("PUT", "/health/live", 405),
+        ("POST", "/api/v1/configurations/01JDQ30A4B5C6D7E8F9G0H1J2K", 405),
+        ("POST", "/api/v1/nothing-here", 404),
+    ],
+)
+def test_a_method_no_route_serves_is_answered_by_routing_not_the_body_check(
+    small_bodies, method, path, status
+):
+    response = small_bodies.request(
+        method, path, content=b"x", headers={"content-type": "text/plain"}
+    )
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_served_write_without_json_is_still_415(small_bodies):
+    response = small_bodies.post(API, content=b"x", headers={"content-type": "text/plain"})
+    assert response.status_code == 415

@@ -20,7 +20,7 @@ import psycopg2.extensions
 
 from config_service.call_deadlines import GRACE, shut_down
 from config_service.database import connect_kwargs
-from config_service.metrics import ServiceMetrics
+from config_service.telemetry.catalogue import ServiceMetrics
 from config_service.read_model import ReadModel
 from config_service.settings import Settings
 

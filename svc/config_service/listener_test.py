@@ -7,7 +7,7 @@ import pytest
 from ulid import ULID
 
 from config_service.listener import open_listener
-from config_service.metrics import ignored_metrics
+from config_service.telemetry.ignored import ignored_metrics
 from conftest import make_settings
 from test import postgres
 from test.random_refs import random_name

@@ -25,8 +25,9 @@ from config_service.docs import install_docs
 from config_service.head import HeadMiddleware
 from config_service.json_bodies import JsonBodyMiddleware
 from config_service.listener import open_listener
-from config_service.metrics import ignored_metrics, service_registry
-from config_service.monitoring import router as monitoring_router
+from config_service.telemetry.catalogue import service_registry
+from config_service.telemetry.ignored import ignored_metrics
+from config_service.telemetry.route import router as monitoring_router
 from config_service.openapi import install_openapi
 from config_service.problems import install_problem_handlers
 from config_service.query_parameters import QueryParameterMiddleware
@@ -62,7 +63,7 @@ def create_app(
 ) -> FastAPI:
     """A ready-to-serve app; `uvicorn --factory config_service.main:create_app` calls it.
 
-    Workers of one service share `metrics_directory`, each as its `worker` number (server.py);
+    Workers of one service share `metrics_directory`, each as its `worker` number (supervisor.py);
     without one, a scrape sees this process only. With `migrate`, the app creates and migrates
     its database itself, now or once PostgreSQL answers, and answers 503 until then (schema.py).
     """
@@ -111,17 +112,18 @@ def create_app(
         retry_after=settings.retry_after,
         metrics=metrics,
     )
-    # The server ends held requests with this when it starts to shut down (server.py).
+    app.state.settings = settings  # for the checks that need them (dependencies.py)
+    # The server ends held requests with this when it starts to shut down (serving.py).
     app.state.read_model = read_model
     install_problem_handlers(app, metrics)
-    install_openapi(app)
+    install_openapi(app, auth_enabled=settings.auth_enabled)
     # Added innermost first: a request meets the request log, then tokens, then body checks.
     app.add_middleware(HeadMiddleware)
     app.add_middleware(QueryParameterMiddleware, routes=app.routes, prefix=API_PREFIX)
     app.add_middleware(
         JsonBodyMiddleware,
+        routes=app.routes,
         max_body_bytes=settings.max_body_bytes,
-        max_depth=settings.max_json_depth,
     )
     if settings.auth_enabled:
         app.add_middleware(

@@ -54,8 +54,22 @@ def test_the_validation_limits_are_the_apps_own_settings(database_url):
                 "config": {"a": {"b": {"c": {}}}},
             },
         )
-    assert response.status_code == 422
-    assert "deeper than 2" in response.json()["errors"][0]["msg"]
+        created = client.post(
+            "/api/v1/configurations",
+            json={"application_id": application["id"], "name": "flat", "config": {"a": {}}},
+        ).json()
+        replaced = client.put(
+            f"/api/v1/configurations/{created['id']}",
+            json={"name": "flat", "config": {"a": {"b": {}}}},
+        )
+    assert response.status_code == replaced.status_code == 422
+    for refused in (response, replaced):
+        assert refused.json()["errors"] == [
+            {
+                "loc": ["body", "config"],
+                "msg": "Value error, must not nest objects and arrays deeper than 2",
+            }
+        ]
 
 
 def test_the_api_lives_under_api_v1_and_health_outside(client):

@@ -1,15 +1,19 @@
-"""The messages routers hand to the bus: a command changes state, a query reads it.
+"""The messages routers hand to the bus (a command changes state, a query reads it), and the
+Delivery that travels beside each one.
 
 Marker base classes, so the bus (and the tests) tell them apart by type, not by name. The
 type parameter is what dispatching the message returns, so a router's use of the result is
-checked by a type checker.
+checked by a type checker. Messages are small immutable values: what only this one request
+carries (parsed headers, the client's connection) travels beside them, in a Delivery.
 """
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from config_service.read_model import Read, ReadConditions, key_of
+from config_service.keys import key_of
+from config_service.reads import Held, Read, ReadConditions
 
 
 class Message[R]:
@@ -22,7 +26,7 @@ class Command[R](Message[R]):
     __slots__ = ()
 
     def touches(self) -> tuple[str, ...]:
-        """The read-model keys of the representations this command may change."""
+        """The read-model keys of the representations this command may change (keys.py)."""
         return ()
 
 
@@ -37,11 +41,29 @@ class Get(Query[Read]):
     """One representation by id, answered by the read model: from memory while it is current."""
 
     id: str
-    conditions: ReadConditions = field(default=ReadConditions(), kw_only=True)
-    # Done when the client has gone away: a held read then ends at once (outcome "gone").
-    client_gone: asyncio.Future | None = field(default=None, kw_only=True, compare=False)
-    kind: ClassVar[str]  # the resource, as named in change notifications
+    kind: ClassVar[str]  # the resource, as named in change notifications (keys.py)
 
     @property
     def key(self) -> str:
         return key_of(self.kind, self.id)
+
+
+def _ignore_held(held: Held) -> None:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What travels with one message besides it: the transport's state for this request.
+
+    (The caller's identity, once tokens carry one, belongs here too.)
+    """
+
+    conditions: ReadConditions = ReadConditions()  # of a Get: what its answer must satisfy
+    # Done when the client has gone away: a held read then ends at once (outcome "gone").
+    client_gone: asyncio.Future | None = field(default=None, compare=False)
+    # Told how a held read ended, whether it then answers or raises (for the request log).
+    on_held: Callable[[Held], None] = field(default=_ignore_held, compare=False)
+
+
+NO_DELIVERY = Delivery()

@@ -1,8 +1,8 @@
 import asyncio
 from dataclasses import dataclass
 
-from config_service.messages import Command, Get
-from config_service.read_model import ReadConditions
+from config_service.messages import Command, Delivery, Get
+from config_service.reads import ReadConditions
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,13 +15,17 @@ class DoNothing(Command[None]):
     pass
 
 
-def test_a_get_is_named_by_its_kind_and_id_and_compared_without_its_client():
-    query = GetThing("ID", conditions=ReadConditions(wait=5))
-    assert query.key == "thing:ID"
+def test_a_get_is_named_by_its_kind_and_id():
+    assert GetThing("ID").key == "thing:ID"
+    assert GetThing("ID") == GetThing("ID") and hash(GetThing("ID")) == hash(GetThing("ID"))
+
+
+def test_a_delivery_is_compared_without_its_client():
+    delivery = Delivery(ReadConditions(wait=5))
     loop = asyncio.new_event_loop()
     try:
         gone = loop.create_future()
-        assert GetThing("ID", conditions=ReadConditions(wait=5), client_gone=gone) == query
+        assert Delivery(ReadConditions(wait=5), client_gone=gone) == delivery
     finally:
         loop.close()
 

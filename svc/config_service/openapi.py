@@ -1,13 +1,16 @@
-"""The OpenAPI document: FastAPI's own, plus the problem schema, the bearer scheme and the
-headers every response carries."""
+"""The OpenAPI document: FastAPI's own, plus the problem schema, the bearer scheme (when
+tokens are configured) and the headers every response carries; then made to say what client
+generators need: one `Config` and one `Ulid` component referenced everywhere, and optional
+headers as plain strings (FastAPI writes `anyOf [string, null]`, and a generated client then
+sends `None`)."""
 
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from config_service.api import header
-from config_service.problems import Problem, problem_responses
+from config_service.fields import ULID_JSON_SCHEMA
+from config_service.openapi_parts import Problem, header, problem_responses
 from config_service.security import GUARDED_PREFIXES
 
 TAGS = [
@@ -42,7 +45,41 @@ def _problem_schemas() -> dict[str, Any]:
     return {**schema.pop("$defs", {}), "Problem": schema}
 
 
-def _document(app: FastAPI) -> dict[str, Any]:
+# Problems only a guarded operation can answer: documented only when tokens are configured.
+TOKEN_PROBLEMS = ("401", "403")
+CONFIG = "#/components/schemas/Config"
+ULID = "#/components/schemas/Ulid"
+
+
+def _referenced(schema: Any, components: dict[str, Any]) -> Any:
+    """`schema` with every config document and every ULID replaced by a reference to its one
+    component (what the field says of itself stays beside the reference)."""
+    if isinstance(schema, list):
+        return [_referenced(item, components) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if schema.get("title") == "Config" and schema.get("type") == "object":
+        components.setdefault("Config", {k: v for k, v in schema.items() if k != "title"})
+        return {"$ref": CONFIG}
+    if schema.get("type") == "string" and schema.get("pattern") == ULID_JSON_SCHEMA["pattern"]:
+        components.setdefault("Ulid", dict(ULID_JSON_SCHEMA))
+        own = {k: v for k, v in schema.items() if k not in ULID_JSON_SCHEMA or k == "description"}
+        if own.get("description") == ULID_JSON_SCHEMA["description"]:
+            del own["description"]
+        return {"$ref": ULID, **own}
+    return {key: _referenced(value, components) for key, value in schema.items()}
+
+
+def _plain_headers(operation: dict[str, Any]) -> None:
+    """An optional header is a string that may be absent, not a string or null."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter["schema"]
+        if parameter["in"] == "header" and {"type": "null"} in schema.get("anyOf", []):
+            parameter.setdefault("description", schema.get("description"))
+            parameter["schema"] = {"type": "string"}
+
+
+def _document(app: FastAPI, *, auth_enabled: bool) -> dict[str, Any]:
     document = get_openapi(
         title=app.title,
         version=app.version,
@@ -53,31 +90,39 @@ def _document(app: FastAPI) -> dict[str, Any]:
     )
     components = document.setdefault("components", {})
     components.setdefault("schemas", {}).update(_problem_schemas())
-    components["securitySchemes"] = {
-        "bearerAuth": {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "Needed when API_READ_TOKENS or API_WRITE_TOKENS are set.",
+    if auth_enabled:
+        components["securitySchemes"] = {
+            "bearerAuth": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "Needed because API_READ_TOKENS or API_WRITE_TOKENS are set.",
+            }
         }
-    }
     for path, operations in document["paths"].items():
         for operation in operations.values():
-            if path.startswith(GUARDED_PREFIXES):
+            _plain_headers(operation)
+            if not auth_enabled:
+                for status in TOKEN_PROBLEMS:
+                    operation["responses"].pop(status, None)
+            elif path.startswith(GUARDED_PREFIXES):
                 operation["security"] = [{"bearerAuth": []}]
                 operation["responses"].setdefault("401", problem_responses(401)[401])
             for status, response in operation["responses"].items():
                 headers = response.setdefault("headers", {})
                 headers.update(HEADERS_BY_STATUS.get(status, {}))
                 headers["X-Request-ID"] = X_REQUEST_ID
+    shared: dict[str, Any] = {}
+    document = _referenced(document, shared)
+    document["components"]["schemas"].update(shared)
     return document
 
 
-def install_openapi(app: FastAPI) -> None:
+def install_openapi(app: FastAPI, *, auth_enabled: bool) -> None:
     """Make `app.openapi()` build (once) the document described above."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _document(app)
+            app.openapi_schema = _document(app, auth_enabled=auth_enabled)
         return app.openapi_schema
 
     app.openapi = openapi

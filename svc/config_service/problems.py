@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Match
@@ -22,10 +21,13 @@ from config_service.errors import (
     NotFound,
     PreconditionFailed,
 )
-from config_service.metrics import ServiceMetrics
-from config_service.request_log import request_id_of
+from config_service.telemetry.catalogue import ServiceMetrics
+from config_service.request_ids import request_id_of
+from config_service.responses import varies
 
 PROBLEM_JSON = "application/problem+json"
+INVALID_REQUEST = "Invalid request"
+SCHEMA_MISMATCH = "The request does not match the schema; see errors."
 
 # Domain error -> (status, title). Every error a handler raises is listed here, once.
 STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
@@ -35,15 +37,6 @@ STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
     InvalidValue: (422, "Invalid value"),
     DatabaseUnavailable: (503, "Service unavailable"),
 }
-
-
-def varies(scope: Scope) -> dict[str, str]:
-    """`Vary: Prefer` for a response to a GET (or HEAD) that carried Prefer, whatever it says:
-    another Prefer could have been answered otherwise (held, RFC 7240)."""
-    headers = scope.get("headers", ())
-    if scope.get("method") in ("GET", "HEAD") and any(name == b"prefer" for name, _ in headers):
-        return {"Vary": "Prefer"}
-    return {}
 
 
 def problem(
@@ -92,8 +85,7 @@ def _domain_error_handler(metrics: ServiceMetrics):
 
 async def _request_validation_error(request: Request, exc: RequestValidationError) -> Response:
     errors = [{"loc": list(error["loc"]), "msg": error["msg"]} for error in exc.errors()]
-    detail = "The request does not match the schema; see errors."
-    return problem(request.scope, 422, detail, title="Invalid request", errors=errors)
+    return problem(request.scope, 422, SCHEMA_MISMATCH, title=INVALID_REQUEST, errors=errors)
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
@@ -120,119 +112,3 @@ def install_problem_handlers(app: FastAPI, metrics: ServiceMetrics) -> None:
     app.add_exception_handler(DomainError, _domain_error_handler(metrics))
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-
-
-# --- OpenAPI -------------------------------------------------------------------------------
-
-
-class ProblemDetail(BaseModel):
-    """One thing wrong with the request: where (`loc`) and what (`msg`)."""
-
-    loc: list[str | int] = Field(examples=[["body", "name"]])
-    msg: str = Field(examples=["String should have at least 1 character"])
-
-
-class Problem(BaseModel):
-    """An error response, RFC 9457 problem+json."""
-
-    type: str = Field(default="about:blank", examples=["about:blank"])
-    title: str = Field(examples=["Not found"])
-    status: int = Field(examples=[404])
-    detail: str = Field(examples=["No configuration has id 01JDQ30A4B5C6D7E8F9G0H1J2K."])
-    instance: str | None = Field(default=None, description="The request's path.")
-    request_id: str | None = Field(default=None, description="Also in X-Request-ID and the log.")
-    errors: list[ProblemDetail] | None = Field(
-        default=None, description="Present on 422: each field that is wrong."
-    )
-
-
-# status -> (when it happens, title, an example detail)
-PROBLEMS: dict[int, tuple[str, str, str]] = {
-    400: (
-        "The body cannot be decoded (invalid UTF-8, nesting past the parser's limit, an "
-        "integer of over 4,300 digits).",
-        "Bad Request",
-        "There was an error parsing the body",
-    ),
-    401: (
-        "No valid bearer token was given.",
-        "Unauthorized",
-        "Send a valid token as `Authorization: Bearer <token>`.",
-    ),
-    403: ("The token may read but not write.", "Forbidden", "This token may read but not write."),
-    404: (
-        "No resource has this id.",
-        "Not found",
-        "No configuration has id 01JDQ30A4B5C6D7E8F9G0H1J2K.",
-    ),
-    409: (
-        "The name is already taken.",
-        "Already exists",
-        "An application named 'billing' already exists.",
-    ),
-    412: (
-        "If-Match names an older version.",
-        "Precondition failed",
-        "The resource changed since the version named in If-Match; GET it again and reapply "
-        "your change.",
-    ),
-    413: (
-        "The body is larger than MAX_BODY_BYTES.",
-        "Content Too Large",
-        "The body may be at most 1048576 bytes.",
-    ),
-    415: (
-        "The body is not application/json.",
-        "Unsupported Media Type",
-        "Send the body as JSON with `Content-Type: application/json`.",
-    ),
-    422: (
-        "The request is invalid; `errors` says where.",
-        "Invalid request",
-        "The request does not match the schema; see errors.",
-    ),
-    503: (
-        "The database is unreachable; retry after Retry-After seconds.",
-        "Service unavailable",
-        "The database cannot be reached.",
-    ),
-}
-
-
-def problem_example(status: int) -> dict[str, Any]:
-    _, title, detail = PROBLEMS[status]
-    example: dict[str, Any] = {
-        "type": "about:blank",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": "/api/v1/configurations/01JDQ30A4B5C6D7E8F9G0H1J2K",
-        "request_id": "01JDQ31B7RZ5N2W9E4T8Y6U3P0",
-    }
-    if status == 422:
-        example["errors"] = [{"loc": ["body", "name"], "msg": "Field required"}]
-    return example
-
-
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for the problems an operation can answer with, each its own example.
-
-    The Problem schema itself is added to the document's components by `openapi.py`.
-    """
-    return {
-        status: {
-            "description": PROBLEMS[status][0],
-            "content": {
-                PROBLEM_JSON: {
-                    "schema": {"$ref": "#/components/schemas/Problem"},
-                    "example": problem_example(status),
-                }
-            },
-        }
-        for status in sorted(set(statuses))
-    }
-
-
-# What every read and every write may answer, besides its own outcomes.
-READ_PROBLEMS = (401, 422, 503)
-WRITE_PROBLEMS = (400, 401, 403, 413, 415, 422, 503)

@@ -12,8 +12,9 @@ from config_service.errors import (
     NotFound,
     PreconditionFailed,
 )
-from config_service.metrics import ignored_metrics
-from config_service.problems import STATUS_OF, install_problem_handlers, problem, problem_responses
+from config_service.telemetry.ignored import ignored_metrics
+from config_service.openapi_parts import problem_responses
+from config_service.problems import STATUS_OF, install_problem_handlers, problem
 
 
 class Body(BaseModel):

@@ -12,7 +12,7 @@ from starlette.datastructures import QueryParams
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from config_service.problems import problem
+from config_service.problems import INVALID_REQUEST, SCHEMA_MISMATCH, problem
 
 
 class QueryParameterMiddleware:
@@ -30,8 +30,7 @@ class QueryParameterMiddleware:
             unknown = self._unknown(scope)
             if unknown:
                 errors = [{"loc": ["query", name], "msg": "Unknown parameter"} for name in unknown]
-                detail = "The request does not match the schema; see errors."
-                await problem(scope, 422, detail, title="Invalid request", errors=errors)(
+                await problem(scope, 422, SCHEMA_MISMATCH, title=INVALID_REQUEST, errors=errors)(
                     scope, receive, send
                 )
                 return

@@ -1,7 +1,7 @@
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from config_service.metrics import ignored_metrics
+from config_service.telemetry.ignored import ignored_metrics
 from config_service.problems import install_problem_handlers
 from config_service.query_parameters import QueryParameterMiddleware
 

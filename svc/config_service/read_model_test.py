@@ -8,20 +8,16 @@ test/watch_test.py.
 
 import asyncio
 import time
-from dataclasses import dataclass
 
 import pytest
 
 from config_service.errors import DatabaseUnavailable
-from config_service.messages import Get
-from config_service.metrics import ignored_metrics
-from config_service.read_model import ENTRY_OVERHEAD, Held, ReadConditions, ReadModel
+from config_service.messages import Delivery
+from config_service.read_cache import ENTRY_OVERHEAD
+from config_service.read_model import ReadModel
+from config_service.reads import Held, ReadConditions
+from config_service.telemetry.ignored import ignored_metrics
 from config_service.representation import Representation
-
-
-@dataclass(frozen=True, slots=True)
-class GetThing(Get):
-    kind = "thing"
 
 
 class Store:
@@ -67,10 +63,9 @@ def new_model(clock=None, **overrides) -> ReadModel:
     return model
 
 
-def get(model: ReadModel, store: Store, thing_id: str, **conditions):
-    return model.read(
-        GetThing(thing_id, conditions=ReadConditions(**conditions)), store.load(thing_id)
-    )
+def get(model: ReadModel, store: Store, thing_id: str, on_held=None, **conditions):
+    delivery = Delivery(ReadConditions(**conditions), on_held=on_held or (lambda held: None))
+    return model.read(f"thing:{thing_id}", delivery, store.load(thing_id))
 
 
 def body_version(read) -> int:
@@ -408,14 +403,20 @@ def test_losing_the_listener_with_postgresql_down_answers_with_its_error():
 
     async def scenario():
         etag = (await get(model, store, "a")).representation.etag
-        waiter = asyncio.ensure_future(watch(model, store, "a", etag))
+        waiters = [
+            asyncio.ensure_future(get(model, store, "a", held.append, if_none_match=etag, wait=5))
+            for _ in range(2)
+        ]
         await asyncio.sleep(0.01)
         store.down = True
         model.listening_lost()
-        return await waiter
+        return await asyncio.gather(*waiters, return_exceptions=True)
 
-    read = run(scenario)
-    assert isinstance(read.error, DatabaseUnavailable) and read.held.outcome == "lost"
+    held = []
+    errors = run(scenario)
+    # One read failed for both: each raises the error, and each is told how its wait ended.
+    assert all(isinstance(error, DatabaseUnavailable) for error in errors)
+    assert [each.outcome for each in held] == ["lost", "lost"]
 
 
 def test_ending_watches_answers_them_unchanged_and_holds_no_more():

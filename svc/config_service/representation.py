@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from config_service.errors import PreconditionFailed
 
+STALE_IF_MATCH = "The resource changed since the version named in If-Match; GET it again and reapply your change."
+
 
 def etag_of(body: bytes) -> str:
     """A strong ETag for these exact bytes."""
@@ -47,7 +49,4 @@ class Representation:
         """Raise PreconditionFailed unless If-Match names this version (strong comparison)."""
         tags = _listed_tags(if_match)
         if "*" not in tags and self.etag not in tags:
-            raise PreconditionFailed(
-                "The resource changed since the version named in If-Match; "
-                "GET it again and reapply your change."
-            )
+            raise PreconditionFailed(STALE_IF_MATCH)

@@ -1,39 +1,22 @@
-"""Request ids, the request log and the HTTP metrics: one line per request (and one
+"""The request log and the HTTP metrics: one line per request (and one
 traceback per failure), one count and one duration per request."""
 
 import logging
-import random
-import re
 import time
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from ulid import base32
 
-from config_service.metrics import HTTP_METHODS, UNMATCHED_ROUTE, ServiceMetrics
+
+from config_service.problems import problem
+from config_service.request_ids import assign_request_id
+from config_service.telemetry.catalogue import HTTP_METHODS, UNMATCHED_ROUTE, ServiceMetrics
 
 log = logging.getLogger("config_service.requests")
 
-# Short and printable, so a caller's id is safe to echo in headers and logs.
-ACCEPTABLE_REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")
 # Scraped every few seconds by machines: logged at debug, so it does not drown the requests
 # that matter. (Health checks stay at info: an operator looks for them when a probe fails.)
 QUIET_PATHS = frozenset({"/metrics"})
-
-
-def request_id_of(scope: Scope) -> str | None:
-    """The request id RequestLogMiddleware gave this request, if it ran."""
-    return scope.get("state", {}).get("request_id")
-
-
-def _new_request_id() -> str:
-    """A ULID: time-ordered, so ids sort like the log.
-
-    Built from random.getrandbits rather than os.urandom: an id needs no cryptographic
-    randomness, and a system call here would hand the GIL to the database threads.
-    """
-    milliseconds = time.time_ns() // 1_000_000
-    return base32.encode((milliseconds << 80 | random.getrandbits(80)).to_bytes(16))
 
 
 class RequestLogMiddleware:
@@ -49,12 +32,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        incoming = Headers(scope=scope).get("x-request-id")
-        if incoming is not None and ACCEPTABLE_REQUEST_ID.fullmatch(incoming):
-            request_id = incoming
-        else:
-            request_id = _new_request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
+        request_id = assign_request_id(scope, Headers(scope=scope).get("x-request-id"))
         status = 0
         self.metrics.http_in_flight.add(amount=1)
 
@@ -71,8 +49,6 @@ class RequestLogMiddleware:
             # Logged once here, and not re-raised, so the server does not log it again.
             log.exception("unhandled error", extra={"fields": {"request_id": request_id}})
             if not status:
-                from config_service.problems import problem  # it imports request_id_of from here
-
                 detail = "An unexpected error occurred; it has been logged."
                 await problem(scope, 500, detail)(scope, receive, send_with_request_id)
         finally:
@@ -105,7 +81,8 @@ def _log_request(level: int, scope: Scope, status: int, seconds: float, request_
         "request_id": request_id,
         "client": scope["client"][0] if scope.get("client") else None,
     }
-    # A held GET (Prefer: wait) says how its wait ended: changed, timeout, shed, lost, shutdown.
+    # A held GET (Prefer: wait) says how its wait ended: changed, timeout, shed, lost, shutdown
+    # or gone.
     held = scope["state"].get("held")
     if held is not None:
         fields["held"] = held.outcome

@@ -8,7 +8,7 @@ import pytest
 
 from config_service.database import build_database
 from config_service.errors import DatabaseUnavailable
-from config_service.metrics import ignored_metrics
+from config_service.telemetry.ignored import ignored_metrics
 from config_service.migrations import apply_migrations, discover
 from config_service.schema import NOT_REACHED, migration_dsn, schema_ready
 from conftest import make_settings

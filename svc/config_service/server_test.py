@@ -12,13 +12,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from config_service import server
-from config_service.server import (
-    FILES_BESIDES_WAITERS,
-    connection_budget_problem,
-    listening_socket,
-    prepare,
-    raise_open_files_limit,
-)
+from config_service.preflight import connection_budget_problem, prepare
+from config_service.serving import FILES_BESIDES_WAITERS, listening_socket, raise_open_files_limit
 from config_service.settings import SVC_DIR, get_settings
 from conftest import make_settings
 from test import postgres

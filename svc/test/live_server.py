@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from config_service.server import listening_socket
+from config_service.serving import listening_socket
 from config_service.settings import SVC_DIR
 
 

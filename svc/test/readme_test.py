@@ -1,35 +1,49 @@
 """The README says what the service does: its examples run, its tables match the code."""
 
+import json
+import os
 import re
+import subprocess
+import sys
 import threading
+import zipfile
 
 import httpx
 import pytest
 
 from config_service.main import create_app
-from config_service.metrics import markdown_table
+from config_service.telemetry.catalogue import service_registry
 from config_service.settings import SVC_DIR, Settings
 from conftest import make_settings
 from test.live_server import LiveServer
+from test.live_server import ServerProcess
 from test.random_refs import random_name
+from test.waiting import until
 
 README = (SVC_DIR.parent / "README.md").read_text()
+READING = (SVC_DIR / "docs" / "reading.md").read_text()
+OPERATIONS = (SVC_DIR / "docs" / "operations.md").read_text()
+RUNTIME = "Fetching configuration from a runtime"
 
 
-def section(title: str) -> str:
-    start = README.index(f"\n## {title}\n")
-    end = README.find("\n## ", start + 1)
-    return README[start : end if end != -1 else None]
+def section(title: str, document: str = README) -> str:
+    start = document.index(f"\n## {title}\n")
+    end = document.find("\n## ", start + 1)
+    return document[start : end if end != -1 else None]
 
 
 class Done(Exception):
     """Ends the example's endless loop once the test has seen enough."""
 
 
+def code_blocks(title: str, language: str, document: str = README) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", section(title, document), re.S)
+
+
 def test_the_runtime_example_follows_a_configuration_through_a_change(database_url):
-    code = re.search(r"```python\n(.*?)```", section("Fetching configuration from a runtime"), re.S)
+    (code,) = code_blocks("The loop in Python, standard library only", "python", READING)
     example: dict = {}
-    exec(code.group(1), example)
+    exec(code, example)
     with LiveServer(create_app(make_settings(database_url))) as server:
         http = httpx.Client(base_url=server.url, timeout=10)
         application = http.post("/api/v1/applications", json={"name": random_name()}).json()
@@ -66,8 +80,87 @@ def test_the_runtime_example_follows_a_configuration_through_a_change(database_u
     assert outcome == {"done": True} and seen == [{"v": 1}, {"v": 2}]
 
 
+def test_the_client_example_follows_a_configuration_by_name(database_url, tmp_path):
+    code = next(block for block in code_blocks(RUNTIME, "python") if "ConfigClient" in block)
+    application = random_name("billing")
+    with ServerProcess(database_url) as server:
+        http = httpx.Client(base_url=f"{server.url}/api/v1", timeout=10)
+        created = http.post("/applications", json={"name": application}).json()
+        body = {"application_id": created["id"], "name": "production", "config": {"v": 1}}
+        configuration = http.post("/configurations", json=body).json()
+        code = code.replace("http://127.0.0.1:8000", server.url)
+        code = code.replace('"billing"', repr(application))
+        code = code.replace("/var/cache/billing-config", str(tmp_path))
+        example: dict = {}
+        exec(code, example)
+        follower = example["follower"]
+        try:
+            assert example["config"] == {"v": 1}
+            http.put(f"/configurations/{configuration['id']}", json={**body, "config": {"v": 2}})
+            until(lambda: follower.config == {"v": 2}, 10, "the change")
+        finally:
+            follower.stop()
+    assert list(tmp_path.iterdir()), "the disk cache was written"
+
+
+def test_the_provisioning_example_runs(database_url, tmp_path):
+    (script,) = code_blocks("Provisioning from CI", "sh")
+    application = random_name("billing")
+    with ServerProcess(database_url) as server:
+        script = script.replace("http://127.0.0.1:8000", server.url).replace("billing", application)
+        path = f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"  # config-service
+        ran = subprocess.run(
+            ["bash", "-e", "-c", script],
+            cwd=tmp_path,
+            env={**os.environ, "PATH": path},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert f"create {application}/production" in ran.stdout
+    printed = ran.stdout[ran.stdout.rindex("{") - 0 :]
+    assert json.loads(printed) == {"currency": "EUR", "retries": 3}
+
+
+def test_the_client_package_needs_only_httpx(tmp_path):
+    uv = os.environ.get("UV", "uv")  # `uv run` names itself here
+    built = subprocess.run(
+        [uv, "build", "--wheel", "--out-dir", str(tmp_path), "client"],
+        cwd=SVC_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = tmp_path.glob("config_service_client-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = next(name for name in names if name.endswith("METADATA"))
+        requires = [
+            line
+            for line in archive.read(metadata).decode().splitlines()
+            if line.startswith("Requires-Dist:")
+        ]
+        entry_points = archive.read(next(n for n in names if n.endswith("entry_points.txt")))
+    assert requires == ["Requires-Dist: httpx==0.28.1"]
+    assert b"config-service = config_service_client.cli:main" in entry_points
+    assert not [name for name in names if name.endswith("_test.py")]
+
+
+def markdown_table() -> str:
+    """The service's families as a Markdown table: name | type | labels | help."""
+    registry, _ = service_registry(routes=())
+    rows = ["| name | type | labels | help |", "| --- | --- | --- | --- |"]
+    for info in registry.describe():
+        labels = ", ".join(f"`{label}`" for label in info.labels)
+        help = info.help.replace("|", "\\|")  # a bare | would end the cell
+        rows.append(f"| `{info.name}` | {info.kind} | {labels} | {help} |")
+    return "\n".join(rows) + "\n"
+
+
 def test_the_metrics_table_is_the_codes():
-    assert markdown_table() in section("Monitoring")
+    assert markdown_table() in section("Monitoring", OPERATIONS)
 
 
 @pytest.mark.parametrize("name", sorted(Settings.model_fields))

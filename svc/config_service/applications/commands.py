@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import psycopg2.errors
 from ulid import ULID
 
-from config_service.applications.queries import GetApplication, find_application
+from config_service import keys
+from config_service.applications.queries import find_application, no_application
 from config_service.bus import HandlerTable
 from config_service.database import Cursor
-from config_service.errors import AlreadyExists, NotFound
+from config_service.errors import AlreadyExists
 from config_service.messages import Command
-from config_service.read_model import key_of
 from config_service.representation import Representation
 
 
@@ -32,10 +32,10 @@ class UpdateApplication(Command[Representation]):
     if_match: str | None = None
 
     def touches(self) -> tuple[str, ...]:
-        return (key_of(GetApplication.kind, self.id),)
+        return keys.application_updated(self.id)
 
 
-def _name_taken(name: str) -> AlreadyExists:
+def name_taken(name: str) -> AlreadyExists:
     return AlreadyExists(f"An application named {name!r} already exists.")
 
 
@@ -48,7 +48,7 @@ def create_application(cursor: Cursor, command: CreateApplication) -> Representa
             {"id": application_id, "name": command.name, "comments": command.comments},
         )
     except psycopg2.errors.UniqueViolation as error:
-        raise _name_taken(command.name) from error
+        raise name_taken(command.name) from error
     return find_application(cursor, application_id)
 
 
@@ -57,7 +57,7 @@ def update_application(cursor: Cursor, command: UpdateApplication) -> Representa
     # The row lock makes a concurrent editor wait here, then see this edit's result.
     cursor.execute("SELECT id FROM applications WHERE id = %(id)s FOR UPDATE", {"id": command.id})
     if cursor.fetchone() is None:
-        raise NotFound(f"No application has id {command.id}.")
+        raise no_application(command.id)
     if command.if_match is not None:
         find_application(cursor, command.id).check_if_match(command.if_match)
     try:
@@ -66,7 +66,7 @@ def update_application(cursor: Cursor, command: UpdateApplication) -> Representa
             {"id": command.id, "name": command.name, "comments": command.comments},
         )
     except psycopg2.errors.UniqueViolation as error:
-        raise _name_taken(command.name) from error
+        raise name_taken(command.name) from error
     return find_application(cursor, command.id)
 
 

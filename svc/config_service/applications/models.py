@@ -1,8 +1,8 @@
 """The application resource's request and response shapes: Base, then Create, Update, Read."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, WithJsonSchema
 
 from config_service.fields import (
     APPLICATION_ID_EXAMPLE,
@@ -11,6 +11,7 @@ from config_service.fields import (
     Name,
     ReadOnlyUlid,
     Strict,
+    ULID_JSON_SCHEMA,
 )
 
 
@@ -37,7 +38,8 @@ class ApplicationUpdate(ApplicationBase):
     )
 
     id: ReadOnlyUlid | None = Field(default=None, description="If sent, this application's id.")
-    configuration_ids: list[Any] | None = Field(
+    # Not validated (it is ignored), but documented as what a GET returned.
+    configuration_ids: list[Annotated[Any, WithJsonSchema(ULID_JSON_SCHEMA)]] | None = Field(
         default=None, description="Ignored.", json_schema_extra={"readOnly": True}
     )
 

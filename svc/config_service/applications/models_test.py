@@ -3,8 +3,6 @@ from pydantic import ValidationError
 
 from config_service.applications.models import ApplicationCreate, ApplicationRead, ApplicationUpdate
 
-pytestmark = pytest.mark.usefixtures("json_depth")
-
 
 @pytest.mark.parametrize("model", [ApplicationCreate, ApplicationUpdate])
 def test_comments_default_to_empty_and_unknown_fields_are_refused(model):

@@ -5,6 +5,7 @@ PostgreSQL renders the JSON (`row_to_json`), so the bytes it returns are the res
 
 from dataclasses import dataclass
 
+from config_service import keys
 from config_service.bus import HandlerTable
 from config_service.database import Cursor
 from config_service.errors import NotFound
@@ -66,7 +67,7 @@ class ApplicationPage:
 
 @dataclass(frozen=True, slots=True)
 class GetApplication(Get):
-    kind = "application"
+    kind = keys.APPLICATION
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,10 @@ class ListApplications(Query[ApplicationPage]):
     limit: int
     after: str | None = None
     name: str | None = None  # exact, case-sensitive: a page of 0 or 1
+
+
+def no_application(application_id: str) -> NotFound:
+    return NotFound(f"No application has id {application_id}.")
 
 
 def find_application(cursor: Cursor, application_id: str) -> Representation | None:
@@ -87,7 +92,7 @@ def get_application(cursor: Cursor, query: GetApplication) -> Representation:
     """One application with its configuration ids."""
     representation = find_application(cursor, query.id)
     if representation is None:
-        raise NotFound(f"No application has id {query.id}.")
+        raise no_application(query.id)
     return representation
 
 

@@ -2,41 +2,33 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from config_service.api import (
-    CACHE_CONTROL,
-    ETAG,
-    JSON,
-    READ_PARAMETERS,
-    Bus,
-    answer_get,
-    check_body_id,
-    header,
-    read_conditions,
-    read_responses,
-    representation_response,
-)
 from config_service.applications.commands import CreateApplication, UpdateApplication
-from config_service.applications.models import ApplicationCreate, ApplicationRead, ApplicationUpdate
+from config_service.applications.models import (
+    ApplicationCreate,
+    ApplicationRead,
+    ApplicationUpdate,
+)
 from config_service.applications.queries import GetApplication, ListApplications
+from config_service.dependencies import Bus, check_body_id, if_match_header, path_id
 from config_service.fields import APPLICATION_ID_EXAMPLE, Name, Ulid
-from config_service.problems import READ_PROBLEMS, WRITE_PROBLEMS, problem_responses
+from config_service.openapi_parts import (
+    CACHE_CONTROL,
+    READ_PARAMETERS,
+    READ_PROBLEMS,
+    WRITE_PROBLEMS,
+    WRITTEN_HEADERS,
+    header,
+    problem_responses,
+    read_responses,
+)
+from config_service.responses import JSON, answer_get, representation_response
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 
-ApplicationId = Annotated[
-    Ulid,
-    Path(
-        description="The application's id.",
-        openapi_examples={"an application": {"value": APPLICATION_ID_EXAMPLE}},
-    ),
-]
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", description="Apply only if the application's ETag is still this one."),
-]
-WRITTEN = {"ETag": ETAG, "Cache-Control": CACHE_CONTROL}
+ApplicationId = path_id("application", APPLICATION_ID_EXAMPLE)
+IfMatch = if_match_header("application")
 
 
 @router.post(
@@ -48,7 +40,7 @@ WRITTEN = {"ETag": ETAG, "Cache-Control": CACHE_CONTROL}
     responses={
         201: {
             "description": "Created: the application, as a GET returns it.",
-            "headers": {**WRITTEN, "Location": header("The new application's URL.")},
+            "headers": {**WRITTEN_HEADERS, "Location": header("The new application's URL.")},
         },
         **problem_responses(409, *WRITE_PROBLEMS),
     },
@@ -66,7 +58,10 @@ async def create_application(body: ApplicationCreate, bus: Bus, request: Request
     operation_id="updateApplication",
     summary="Replace an application's name and comments",
     responses={
-        200: {"description": "Replaced: the application, as a GET returns it.", "headers": WRITTEN},
+        200: {
+            "description": "Replaced: the application, as a GET returns it.",
+            "headers": WRITTEN_HEADERS,
+        },
         **problem_responses(404, 409, 412, *WRITE_PROBLEMS),
     },
 )
@@ -93,7 +88,7 @@ async def update_application(
 async def get_application(id: ApplicationId, bus: Bus, request: Request) -> Response:
     """The application with the ids of all its configurations, ascending. Supports
     If-None-Match (304), `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter)."""
-    query = GetApplication(id, conditions=read_conditions(request.headers))
+    query = GetApplication(id)
     return await answer_get(bus, request, query)
 
 

@@ -12,12 +12,11 @@ from psycopg2.extras import Json
 from ulid import ULID
 
 from config_service.bus import HandlerTable
-from config_service.applications.queries import GetApplication
-from config_service.configurations.queries import GetConfiguration, find_configuration
+from config_service import keys
+from config_service.configurations.queries import find_configuration, no_configuration
 from config_service.database import Cursor
-from config_service.errors import AlreadyExists, InvalidValue, NotFound
+from config_service.errors import AlreadyExists, InvalidValue
 from config_service.messages import Command
-from config_service.read_model import key_of
 from config_service.representation import Representation
 
 
@@ -29,7 +28,7 @@ class CreateConfiguration(Command[Representation]):
     config: dict[str, Any]
 
     def touches(self) -> tuple[str, ...]:
-        return (key_of(GetApplication.kind, self.application_id),)  # its configuration_ids grow
+        return keys.configuration_created(self.application_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +42,7 @@ class UpdateConfiguration(Command[Representation]):
     application_id: str | None = None
 
     def touches(self) -> tuple[str, ...]:
-        return (key_of(GetConfiguration.kind, self.id),)
+        return keys.configuration_updated(self.id)
 
 
 def _name_taken(name: str) -> AlreadyExists:
@@ -84,7 +83,7 @@ def update_configuration(cursor: Cursor, command: UpdateConfiguration) -> Repres
     )
     row = cursor.fetchone()
     if row is None:
-        raise NotFound(f"No configuration has id {command.id}.")
+        raise no_configuration(command.id)
     if command.application_id not in (None, row["application_id"]):
         raise InvalidValue(
             "A configuration cannot move to another application: application_id must be "

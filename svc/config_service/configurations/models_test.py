@@ -3,8 +3,6 @@ from pydantic import ValidationError
 
 from config_service.configurations.models import ConfigurationCreate, ConfigurationUpdate
 
-pytestmark = pytest.mark.usefixtures("json_depth")
-
 APPLICATION_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
 

@@ -5,6 +5,7 @@ PostgreSQL renders the JSON (`row_to_json`): the stored jsonb goes out as text, 
 
 from dataclasses import dataclass
 
+from config_service import keys
 from config_service.bus import HandlerTable
 from config_service.database import Cursor
 from config_service.errors import NotFound
@@ -23,7 +24,11 @@ SELECT_CONFIGURATION = """
 
 @dataclass(frozen=True, slots=True)
 class GetConfiguration(Get):
-    kind = "configuration"
+    kind = keys.CONFIGURATION
+
+
+def no_configuration(configuration_id: str) -> NotFound:
+    return NotFound(f"No configuration has id {configuration_id}.")
 
 
 def find_configuration(cursor: Cursor, configuration_id: str) -> Representation | None:
@@ -37,7 +42,7 @@ def get_configuration(cursor: Cursor, query: GetConfiguration) -> Representation
     """One configuration."""
     representation = find_configuration(cursor, query.id)
     if representation is None:
-        raise NotFound(f"No configuration has id {query.id}.")
+        raise no_configuration(query.id)
     return representation
 
 

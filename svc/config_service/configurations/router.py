@@ -1,47 +1,41 @@
 """HTTP routes for configurations: parse, dispatch to the bus, shape the response. Nothing else."""
 
-from typing import Annotated
+from fastapi import APIRouter, Request, Response
 
-from fastapi import APIRouter, Header, Path, Request, Response
-
-from config_service.api import (
-    CACHE_CONTROL,
-    ETAG,
-    READ_PARAMETERS,
-    Bus,
-    answer_get,
-    check_body_id,
-    header,
-    read_conditions,
-    read_responses,
-    representation_response,
+from config_service.configurations.commands import (
+    CreateConfiguration,
+    UpdateConfiguration,
 )
-from config_service.configurations.commands import CreateConfiguration, UpdateConfiguration
 from config_service.configurations.models import (
     ConfigurationCreate,
     ConfigurationRead,
     ConfigurationUpdate,
 )
 from config_service.configurations.queries import GetConfiguration
-from config_service.fields import CONFIGURATION_ID_EXAMPLE, Ulid
-from config_service.problems import READ_PROBLEMS, WRITE_PROBLEMS, problem_responses
+from config_service.dependencies import (
+    AppSettings,
+    Bus,
+    check_body_id,
+    check_config_depth,
+    if_match_header,
+    path_id,
+)
+from config_service.fields import CONFIGURATION_ID_EXAMPLE
+from config_service.openapi_parts import (
+    READ_PARAMETERS,
+    READ_PROBLEMS,
+    WRITE_PROBLEMS,
+    WRITTEN_HEADERS,
+    header,
+    problem_responses,
+    read_responses,
+)
+from config_service.responses import answer_get, representation_response
 
 router = APIRouter(prefix="/configurations", tags=["configurations"])
 
-ConfigurationId = Annotated[
-    Ulid,
-    Path(
-        description="The configuration's id.",
-        openapi_examples={"a configuration": {"value": CONFIGURATION_ID_EXAMPLE}},
-    ),
-]
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match", description="Apply only if the configuration's ETag is still this one."
-    ),
-]
-WRITTEN = {"ETag": ETAG, "Cache-Control": CACHE_CONTROL}
+ConfigurationId = path_id("configuration", CONFIGURATION_ID_EXAMPLE)
+IfMatch = if_match_header("configuration")
 
 
 @router.post(
@@ -53,13 +47,16 @@ WRITTEN = {"ETag": ETAG, "Cache-Control": CACHE_CONTROL}
     responses={
         201: {
             "description": "Created: the configuration, as a GET returns it.",
-            "headers": {**WRITTEN, "Location": header("The new configuration's URL.")},
+            "headers": {**WRITTEN_HEADERS, "Location": header("The new configuration's URL.")},
         },
         **problem_responses(409, *WRITE_PROBLEMS),
     },
 )
-async def create_configuration(body: ConfigurationCreate, bus: Bus, request: Request) -> Response:
+async def create_configuration(
+    body: ConfigurationCreate, bus: Bus, request: Request, settings: AppSettings
+) -> Response:
     """Creates a configuration; its name must be new within its application."""
+    check_config_depth(body.config, settings)
     configuration = await bus.dispatch(
         CreateConfiguration(
             application_id=body.application_id,
@@ -80,16 +77,21 @@ async def create_configuration(body: ConfigurationCreate, bus: Bus, request: Req
     responses={
         200: {
             "description": "Replaced: the configuration, as a GET returns it.",
-            "headers": WRITTEN,
+            "headers": WRITTEN_HEADERS,
         },
         **problem_responses(404, 409, 412, *WRITE_PROBLEMS),
     },
 )
 async def update_configuration(
-    id: ConfigurationId, body: ConfigurationUpdate, bus: Bus, if_match: IfMatch = None
+    id: ConfigurationId,
+    body: ConfigurationUpdate,
+    bus: Bus,
+    settings: AppSettings,
+    if_match: IfMatch = None,
 ) -> Response:
     """Replaces name, comments and config; send If-Match with the ETag you read. The body a
     GET returned may be sent back edited; the configuration stays in its application."""
+    check_config_depth(body.config, settings)
     check_body_id(body.id, id)
     configuration = await bus.dispatch(
         UpdateConfiguration(
@@ -115,5 +117,5 @@ async def update_configuration(
 async def get_configuration(id: ConfigurationId, bus: Bus, request: Request) -> Response:
     """One configuration with its config document. Supports If-None-Match (304),
     `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter)."""
-    query = GetConfiguration(id, conditions=read_conditions(request.headers))
+    query = GetConfiguration(id)
     return await answer_get(bus, request, query)

@@ -1,9 +1,10 @@
 import pytest
 from starlette.datastructures import Headers
 
-from config_service.api import check_body_id, read_conditions
+from config_service.dependencies import check_body_id
+from config_service.responses import read_conditions
 from config_service.errors import InvalidValue
-from config_service.read_model import ReadConditions
+from config_service.reads import ReadConditions
 
 
 def conditions(*pairs: tuple[str, str]) -> ReadConditions:
@@ -31,7 +32,10 @@ def test_without_cache_control_or_prefer_only_if_none_match_counts():
         ([("prefer", "wait=²")], ReadConditions()),
         ([("prefer", "wait=1.5")], ReadConditions()),
         ([("prefer", "wait")], ReadConditions()),
-        ([("if-none-match", '"a"'), ("if-none-match", '"b"')], ReadConditions(if_none_match='"a", "b"')),
+        (
+            [("if-none-match", '"a"'), ("if-none-match", '"b"')],
+            ReadConditions(if_none_match='"a", "b"'),
+        ),
     ],
 )
 def test_request_directives_are_read_as_the_rfcs_say_and_odd_ones_ignored(pairs, expected):

@@ -4,12 +4,21 @@ Outside /api/v1 like the health checks, but guarded by the read tokens when toke
 (security.py), and logged at debug only (request_log.py).
 """
 
-from fastapi import APIRouter, Response
+from typing import Annotated
 
-from config_service.api import MetricsStore
-from config_service.metrics import CONTENT_TYPE
+from fastapi import APIRouter, Depends, Request, Response
+
+from config_service.telemetry.store import CONTENT_TYPE, Store
 
 router = APIRouter(tags=["monitoring"])
+
+
+async def get_metrics_store(request: Request) -> Store:
+    """Where this worker keeps its metrics, and whence a scrape reads every worker's."""
+    return request.app.state.metrics_store
+
+
+MetricsStore = Annotated[Store, Depends(get_metrics_store)]
 
 
 @router.get(

@@ -1,0 +1,64 @@
+"""Before serving: the database created and migrated, and the workers' connections known
+to fit in PostgreSQL."""
+
+import logging
+
+import psycopg2
+import psycopg2.extensions
+
+from config_service.migrations import MigrationError, apply_migrations, ensure_database
+from config_service.schema import migration_dsn
+from config_service.settings import Settings
+
+# The server's log, whichever of its modules writes (server.py, serving, preflight, supervisor).
+log = logging.getLogger("config_service.server")
+
+
+def connection_budget_problem(settings: Settings) -> str | None:
+    """Why the workers' connections would not fit in PostgreSQL, or None.
+
+    Each worker holds DB_POOL_SIZE pooled connections and one listening for changes.
+    """
+    wanted = settings.workers * (settings.db_pool_size + 1)
+    connection = psycopg2.connect(settings.dsn, connect_timeout=5)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('max_connections')::int"
+                " - current_setting('superuser_reserved_connections')::int"
+            )
+            available = cursor.fetchone()[0]
+    finally:
+        connection.close()
+    if wanted > available:
+        return (
+            f"WORKERS x (DB_POOL_SIZE + 1) = {settings.workers} x {settings.db_pool_size + 1}"
+            f" = {wanted}"
+            f" connections, but PostgreSQL allows {available}; lower one of them"
+        )
+    return None
+
+
+def prepare(settings: Settings) -> str | None:
+    """Create and migrate the database; why the service cannot start, or None.
+
+    An unreachable PostgreSQL is no reason: the workers start degraded and migrate once it
+    answers (schema.py).
+    """
+    dsn = migration_dsn(settings)  # bounded connects: a silent address must not hang start-up
+    try:
+        if ensure_database(dsn):
+            name = psycopg2.extensions.parse_dsn(settings.dsn)["dbname"]
+            log.info(f"created the database {name} (DATABASE_URL)")
+        for migration in apply_migrations(dsn):
+            log.info(f"applied migration {migration.version:04d}_{migration.name}")
+        return connection_budget_problem(settings)
+    except psycopg2.OperationalError as error:
+        log.warning(
+            f"cannot reach PostgreSQL at DATABASE_URL ({str(error).strip()}); starting anyway,"
+            " not ready until it answers (start it with `make db-up`, or point DATABASE_URL at"
+            " a running server)"
+        )
+        return None
+    except MigrationError as error:
+        return str(error)

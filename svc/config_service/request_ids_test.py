@@ -1,0 +1,19 @@
+import time
+
+from ulid import ULID
+
+from config_service.request_ids import assign_request_id, new_request_id
+
+
+def test_generated_request_ids_are_valid_time_ordered_ulids():
+    first, second = new_request_id(), new_request_id()
+    assert str(ULID.from_str(first)) == first
+    assert abs(ULID.from_str(first).timestamp - time.time()) < 5
+    assert first[:10] <= second[:10] and first != second
+
+
+def test_a_callers_id_is_kept_only_when_safe_to_echo():
+    scope: dict = {}
+    assert assign_request_id(scope, "abc-123") == "abc-123" == scope["state"]["request_id"]
+    assert assign_request_id({}, "bad id\n") != "bad id\n"
+    assert assign_request_id({}, "x" * 129) != "x" * 129

@@ -1,0 +1,3 @@
+"""Metrics: a generic multi-process Prometheus store (families.py, registry.py, store.py),
+the service's catalogue of families (catalogue.py), a stand-in that records nothing
+(ignored.py), and the /metrics route (route.py)."""

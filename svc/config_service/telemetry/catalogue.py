@@ -1,0 +1,101 @@
+"""The service's own metric families: what the app records, e.g.
+`metrics.http_requests.inc(route, "GET", "2xx")`.
+
+Label values are taken from the types they describe, so a new outcome or reason cannot be
+recorded without a series to record it in.
+"""
+
+from collections.abc import Sequence
+from typing import get_args
+
+from config_service.errors import UnavailableReason
+from config_service.reads import Outcome
+from config_service.telemetry.registry import Registry
+
+# Label values outside these the caller maps first, e.g. to "other".
+UNMATCHED_ROUTE = "unmatched"
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "other")
+STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
+DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+WATCH_OUTCOMES: tuple[str, ...] = get_args(Outcome.__value__)
+DB_UNAVAILABLE_REASONS: tuple[str, ...] = get_args(UnavailableReason)
+
+
+class ServiceMetrics:
+    """Every family the service records into, declared in the order a scrape shows them."""
+
+    def __init__(self, registry: Registry, routes: Sequence[str]):
+        prefix = "config_service_"
+        self.http_requests = registry.counter(
+            f"{prefix}http_requests_total",
+            "HTTP requests answered, by route template, method and status class.",
+            {"route": [*routes, UNMATCHED_ROUTE], "method": HTTP_METHODS, "status": STATUS_CLASSES},
+        )
+        self.http_duration = registry.histogram(
+            f"{prefix}http_request_duration_seconds",
+            "Time from a request's arrival to its response's end, by route template; held "
+            "watches are not included (see config_service_watch_ended_total).",
+            {"route": [*routes, UNMATCHED_ROUTE]},
+            buckets=DURATION_BUCKETS,
+        )
+        self.http_in_flight = registry.gauge(
+            f"{prefix}http_requests_in_flight", "HTTP requests being answered now."
+        )
+        self.read_hits = registry.counter(
+            f"{prefix}read_model_hits_total", "Reads answered from the in-memory read model."
+        )
+        self.read_misses = registry.counter(
+            f"{prefix}read_model_misses_total", "Reads the read model could not answer."
+        )
+        self.read_loads = registry.counter(
+            f"{prefix}read_model_loads_total",
+            "Representations read from PostgreSQL; one read answers every request waiting for it.",
+        )
+        self.read_bytes = registry.gauge(
+            f"{prefix}read_model_bytes", "Bytes the in-memory read model holds."
+        )
+        self.read_entries = registry.gauge(
+            f"{prefix}read_model_entries", "Entries the in-memory read model holds."
+        )
+        self.not_modified = registry.counter(
+            f"{prefix}not_modified_total", "Requests answered 304 Not Modified."
+        )
+        self.notifications = registry.counter(
+            f"{prefix}change_notifications_total", "Change notifications received from PostgreSQL."
+        )
+        self.listener_connected = registry.gauge(
+            f"{prefix}listener_connected",
+            "1 while the worker listens for change notifications, else 0.",
+            aggregate="worker",
+        )
+        self.listener_reconnects = registry.counter(
+            f"{prefix}listener_reconnects_total", "Times the change listener had to connect again."
+        )
+        self.watch_held = registry.gauge(
+            f"{prefix}watch_held_requests", "Watch requests held open, waiting for a change."
+        )
+        self.watch_ended = registry.counter(
+            f"{prefix}watch_ended_total",
+            "Watch requests ended, by outcome.",
+            {"outcome": WATCH_OUTCOMES},
+        )
+        self.db_in_use = registry.gauge(
+            f"{prefix}db_pool_connections_in_use", "Pooled database connections in use."
+        )
+        self.db_pool_size = registry.gauge(
+            f"{prefix}db_pool_connections", "Database connections in the pools."
+        )
+        self.db_unavailable = registry.counter(
+            f"{prefix}db_unavailable_total",
+            "503s answered because the database was unavailable, by reason.",
+            {"reason": DB_UNAVAILABLE_REASONS},
+        )
+        self.db_retries = registry.counter(
+            f"{prefix}db_transactions_retried_total", "Database transactions tried again."
+        )
+
+
+def service_registry(routes: Sequence[str]) -> tuple[Registry, ServiceMetrics]:
+    """The service's registry, for these route templates, and the families to record into."""
+    registry = Registry()
+    return registry, ServiceMetrics(registry, routes)

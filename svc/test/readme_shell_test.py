@@ -1,0 +1,122 @@
+"""The README's shell blocks, pasted as a user would: twice in a row, and in a new shell."""
+
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+
+import httpx
+import pytest
+
+from config_service.main import create_app
+from config_service.migrations import apply_migrations
+from config_service.settings import SVC_DIR
+from conftest import make_settings
+from test.live_server import LiveServer
+
+README = (SVC_DIR.parent / "README.md").read_text()
+RUNTIME = "Fetching configuration from a runtime"
+ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+
+
+def shell_block(title: str, holding: str = "") -> str:
+    """The first ```sh block of the README's section `title` that holds `holding`."""
+    start = README.index(f"\n## {title}\n")
+    end = README.find("\n## ", start + 1)
+    blocks = re.findall(r"```sh\n(.*?)```", README[start:end], re.S)
+    return next(block for block in blocks if holding in block)
+
+
+def pointed_at(block: str, url: str) -> str:
+    """The block as it would run against `url` instead of localhost:8000."""
+    assert "localhost:8000" in block
+    return block.replace("localhost:8000", url.removeprefix("http://"))
+
+
+@pytest.fixture
+def live_url(empty_database):
+    if shutil.which("jq") is None:
+        pytest.fail("the README's examples need jq: apt-get install jq (Debian/Ubuntu)")
+    apply_migrations(empty_database)
+    with LiveServer(create_app(make_settings(empty_database))) as server:
+        yield server.url
+
+
+def run_try_it(url: str, cwd) -> str:
+    script = pointed_at(shell_block("Try it"), url) + '\necho "CFG=$CFG"\n'
+    done = subprocess.run(
+        ["bash", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_try_it_runs_twice_and_finds_what_the_first_run_made(live_url, tmp_path):
+    first = run_try_it(live_url, tmp_path)
+    second = run_try_it(live_url, tmp_path)
+
+    ids = [re.search(r"CFG=(\S*)", output).group(1) for output in (first, second)]
+    assert ULID.fullmatch(ids[0]) and ids[0] == ids[1], (first, second)
+    for output in (first, second):
+        assert "HTTP/1.1 304 Not Modified" in output
+        assert '"status":4' not in output.replace(" ", ""), output  # no problem body anywhere
+    # Each run flipped dark_mode once through If-Match: back where the first run started.
+    configuration = httpx.get(f"{live_url}/api/v1/configurations/{ids[0]}").json()
+    assert configuration["config"] == {"database": {"pool_size": 10}, "dark_mode": False}
+    assert len(httpx.get(f"{live_url}/api/v1/applications").json()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_runtime_loop_refuses_to_start_without_an_id(tmp_path):
+    environment = {key: value for key, value in os.environ.items() if key != "CFG"}
+    done = subprocess.run(
+        ["bash", "-c", shell_block(RUNTIME, "while true")],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert done.returncode != 0 and "set CFG" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def lines_of(stream) -> queue.Queue:
+    """The stream's lines as they come, so that a test can wait for one with a bound."""
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True).start()
+    return lines
+
+
+def test_the_runtime_loop_prints_each_version_and_leaves_no_files(live_url, tmp_path):
+    api = f"{live_url}/api/v1"
+    application = httpx.post(f"{api}/applications", json={"name": "loop"}).json()
+    configuration = httpx.post(
+        f"{api}/configurations",
+        json={"application_id": application["id"], "name": "c", "config": {"v": 1}},
+    ).json()
+    loop = subprocess.Popen(
+        ["bash", "-c", pointed_at(shell_block(RUNTIME, "while true"), live_url)],
+        cwd=tmp_path,
+        env={**os.environ, "CFG": configuration["id"]},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's job would be
+    )
+    printed = lines_of(loop.stdout)
+    try:
+        assert '"v":1' in printed.get(timeout=10).replace(" ", "")
+        time.sleep(0.2)  # let it send its held GET, so that the change wakes it
+        httpx.put(
+            f"{api}/configurations/{configuration['id']}", json={"name": "c", "config": {"v": 2}}
+        ).raise_for_status()
+        assert '"v":2' in printed.get(timeout=10).replace(" ", "")
+    finally:
+        os.killpg(loop.pid, signal.SIGINT)  # Ctrl-C: the subshell's EXIT trap cleans up
+        loop.wait(timeout=10)
+    assert list(tmp_path.iterdir()) == []

@@ -20,6 +20,7 @@ GET_CONFIGURATION = "GET configuration"
 GET_CONFIGURATION_UNCACHED = "GET configuration, READ_CACHE_BYTES=0"
 NO_WATCHDOG_GET = "GET configuration, READ_CACHE_BYTES=0, DB_CALL_WATCHDOG=false"
 HEALTH = "GET /health/live"
+CONSTANT = "FastAPI endpoint returning a constant, no middleware"
 NO_METRICS = "GET configuration, METRICS_ENABLED=false"
 GET_APPLICATION = "GET application"
 GET_APPLICATION_UNCACHED = "GET application, READ_CACHE_BYTES=0"
@@ -36,6 +37,7 @@ WHILE_HELD = "GET configuration while 10,000 GETs are held"
 WRK_ORDER = [
     BASELINE,
     GET_CONFIGURATION,
+    CONSTANT,
     GET_CONFIGURATION_UNCACHED,
     NO_WATCHDOG_GET,
     HEALTH,
@@ -64,7 +66,10 @@ REFERENCE = {
     WHILE_HELD: NONE_HELD,
 }
 SHORT_NAMES = {BASELINE: "baseline", BASELINE_WRITES: "baseline", NONE_HELD: "none held"}
-NOT_THE_SERVICE = {TWO_WORKERS_PLAIN}  # shown for reference, not held to the service's targets
+NOT_THE_SERVICE = {
+    TWO_WORKERS_PLAIN,
+    CONSTANT,
+}  # shown for reference, not held to the service's targets
 
 FLOOR_FASTAPI = "floor: FastAPI app"
 FLOOR_ASGI = "floor: bare ASGI app"
@@ -456,6 +461,14 @@ def targets(measured: Measurements) -> list[Target]:
         _rate_ratio(m, "GET configuration ≥ 1.8× baseline req/s", get, baseline, 1.8, "read"),
         _p99(m),
         _rate_ratio(m, f"GET configuration ≥ 0.85× {HEALTH} req/s", get, HEALTH, 0.85, "read"),
+        _rate_ratio(
+            m,
+            "GET configuration ≥ 0.8× a constant FastAPI endpoint req/s",
+            get,
+            CONSTANT,
+            0.8,
+            "read",
+        ),
         _rate_ratio(
             m, "GET application ≥ 1.6× baseline req/s", GET_APPLICATION, baseline, 1.6, "read"
         ),

@@ -4,7 +4,8 @@ Creates a fresh `config_service_bench` database on the DATABASE_URL server (drop
 end, also on failure or Ctrl-C), starts every server on a free port, and measures:
 
   read   wrk -t1 -c32 on 1-worker servers: the baseline, the service with and without its
-         read model and metrics, its /health/live, applications, 2 workers; the compared
+         read model and metrics, its /health/live, applications, 2 workers, a constant FastAPI
+         endpoint (bench.floor); the compared
          servers interleaved, round after round; then the scenarios without a target, once.
   write  POST and PUT configuration, interleaved with the baseline.
   churn  100,000 configurations, 30 s of random GETs through a 16 MiB read model: RSS growth.
@@ -115,12 +116,14 @@ def read_phase(
         two_workers = stack.enter_context(
             servers.service("service-2-workers", dsn, log_dir, workers=2)
         )
+        constant = stack.enter_context(servers.floor("fastapi", log_dir))
         # The compared servers back to back, round after round: a slow spell of the machine
         # then hits both sides of a ratio alike.
         for _ in range(repetitions):
             bench.measure(report.BASELINE, baseline.url, lambda: scripts.get_each(baseline_paths))
             get_configurations = lambda: scripts.get_each(configurations)  # noqa: E731
             bench.measure(report.GET_CONFIGURATION, service.url, get_configurations)
+            bench.measure(report.CONSTANT, constant.url, lambda: scripts.get_each(["/constant"]))
             bench.measure(report.GET_CONFIGURATION_UNCACHED, uncached.url, get_configurations)
             bench.measure(report.NO_WATCHDOG_GET, no_watchdog.url, get_configurations)
             bench.measure(report.HEALTH, service.url, lambda: scripts.get_each(["/health/live"]))

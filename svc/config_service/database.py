@@ -2,7 +2,8 @@
 
 Handlers are plain synchronous functions of a cursor; `Database.read` and `Database.write`
 carry one to a worker thread, give it a connection and the right kind of transaction, and
-bring the result back: one thread hop per request.
+bring the result back: one thread hop per request. Nothing here relies on session state, so
+DATABASE_URL may name PgBouncer in transaction mode (see `TimedCursor`).
 """
 
 import asyncio
@@ -12,7 +13,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any, Concatenate
+from typing import Concatenate
 
 import psycopg2
 import psycopg2.errors
@@ -20,12 +21,21 @@ import psycopg2.extensions
 import psycopg2.extras
 
 from config_service.call_deadlines import GRACE, CallWatchdog
-from config_service.connection_pool import SHORTEST_CONNECT, ConnectionPool
+
+# connect_kwargs and TimedCursor are imported from here by other modules.
+from config_service.connection_pool import (  # noqa: F401
+    SHORTEST_CONNECT,
+    ConnectionPool,
+    TimedCursor,
+    connect_kwargs,
+    timed_cursor,
+)
 from config_service.errors import DatabaseUnavailable, InvalidValue, UnavailableReason
 from config_service.telemetry.catalogue import ServiceMetrics
 from config_service.settings import Settings
 
 log = logging.getLogger(__name__)
+
 
 # Every cursor of the service returns rows as dicts.
 type Cursor = psycopg2.extras.RealDictCursor
@@ -60,6 +70,9 @@ class Database:
         call_seconds: float,
         connect_timeout: int,
         watchdog: CallWatchdog | None,
+        size: int,
+        queue: int,
+        wait: float,
     ):
         self._pool = pool
         self._executor = executor
@@ -73,6 +86,12 @@ class Database:
         self._watchdog = watchdog
         # Why no call may run yet (the schema is not known to be current), or None.
         self.not_ready: str | None = None
+        # At most `size` calls run (one per connection and thread), at most `queue` wait for
+        # one, none longer than `wait` seconds: past that a worker answers 503 at once.
+        self._connections = asyncio.Semaphore(size)
+        self._queue = queue
+        self._wait = wait
+        self._waiting = 0  # touched on the event loop only
 
     async def read[**P, T](
         self, work: Callable[Concatenate[Cursor, P], T], *args: P.args, **kwargs: P.kwargs
@@ -89,11 +108,32 @@ class Database:
     async def _run[T](self, work: Callable[[Cursor], T], *, write: bool) -> T:
         if self.not_ready is not None:
             raise self._unavailable(self.not_ready)
+        # The call's deadline counts from now: the wait for a connection is part of it.
         deadline = time.monotonic() + self._call_seconds
+        if self._connections.locked():
+            await self._wait_for_a_connection()
+        else:
+            await self._connections.acquire()  # free: returns at once, no task, no timer
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, self._run_with_one_retry, work, write, deadline
-        )
+        future = self._executor.submit(self._run_with_one_retry, work, write, deadline)
+        # Released when the thread is done (or the call was cancelled before it started).
+        future.add_done_callback(lambda _: _call_soon(loop, self._connections.release))
+        return await asyncio.wrap_future(future)
+
+    async def _wait_for_a_connection(self) -> None:
+        if self._waiting >= self._queue:
+            raise self._exhausted()
+        self._waiting += 1
+        try:
+            await asyncio.wait_for(self._connections.acquire(), self._wait)
+        except TimeoutError:
+            raise self._exhausted() from None
+        finally:
+            self._waiting -= 1
+
+    def _exhausted(self) -> DatabaseUnavailable:
+        detail = "Every database connection of this worker is busy."
+        return self._unavailable(detail, "pool_exhausted")
 
     def _run_with_one_retry[T](
         self, work: Callable[[Cursor], T], write: bool, deadline: float
@@ -187,28 +227,11 @@ class Database:
         self._pool.closeall()
 
 
-def connect_kwargs(settings: Settings) -> dict[str, Any]:
-    """Connection parameters that bound waits on the database.
-
-    The statement timeout is enforced by the server; when the network drops packets instead,
-    the kernel gives up on a connection whose data goes unacknowledged for the connect plus
-    statement timeouts (tcp_user_timeout), and keepalives find idle connections that died.
-    """
-    statement_timeout_ms = int(settings.db_statement_timeout * 1000)
-    return {
-        "dsn": settings.dsn,
-        "connect_timeout": max(1, round(settings.db_connect_timeout)),
-        "options": f"-c statement_timeout={statement_timeout_ms}",
-        "tcp_user_timeout": int(
-            (settings.db_connect_timeout + settings.db_statement_timeout) * 1000
-        ),
-        "keepalives": 1,
-        "keepalives_idle": 30,
-        "keepalives_interval": 5,
-        "keepalives_count": 3,
-        "application_name": "config-service",
-        "cursor_factory": psycopg2.extras.RealDictCursor,
-    }
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+    try:
+        loop.call_soon_threadsafe(callback)
+    except RuntimeError:
+        pass  # the loop has closed: nobody waits for a connection any more
 
 
 def call_seconds(settings: Settings) -> float:
@@ -234,6 +257,9 @@ def build_database(settings: Settings, metrics: ServiceMetrics) -> Database:
         call_seconds=call_seconds(settings),
         connect_timeout=parameters["connect_timeout"],
         watchdog=watchdog,
+        size=size,
+        queue=settings.db_pool_queue,
+        wait=settings.db_pool_wait,
     )
 
 

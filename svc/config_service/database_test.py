@@ -1,6 +1,8 @@
 import asyncio
 
 import psycopg2
+import psycopg2.extensions
+from psycopg2 import sql
 import pytest
 
 from config_service.database import (
@@ -265,10 +267,12 @@ def test_a_commit_that_gets_no_answer_is_reported_unknown_and_not_retried(
         database.close()
 
 
-def test_a_call_is_bounded_from_being_asked_for_its_wait_for_a_thread_included(
+def test_a_call_is_bounded_from_being_asked_for_its_wait_for_a_connection_included(
     database_url, scratch_tables, metrics
 ):
-    settings = make_settings(database_url, db_pool_size=1, db_statement_timeout=0.5)
+    settings = make_settings(
+        database_url, db_pool_size=1, db_statement_timeout=0.5, db_pool_queue=8, db_pool_wait=5
+    )
     database = new_database(settings, metrics)
     ran = []
 

@@ -35,7 +35,9 @@ class InvalidValue(DomainError):
         self.loc = tuple(loc)
 
 
-UnavailableReason = Literal["unreachable", "statement_timeout", "lost_during_commit"]
+UnavailableReason = Literal[
+    "unreachable", "statement_timeout", "lost_during_commit", "pool_exhausted"
+]
 
 
 class DatabaseUnavailable(DomainError):

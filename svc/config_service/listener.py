@@ -1,9 +1,11 @@
 """The connection that LISTENs for committed changes and passes them to the read model.
 
 Triggers (migrations 0003 to 0005) NOTIFY `representation_changed` with the key of every
-representation a commit changed, one made by hand in psql included ('*' after a TRUNCATE). Each worker listens on a
-connection of its own, outside the pool, watched by the event loop (no thread). When it is
-lost the read model is told at once, and the listener reconnects every second until it can.
+representation a commit changed, one made by hand in psql included ('*' after a TRUNCATE).
+Each worker listens on a connection of its own, outside the pool, watched by the event loop
+(no thread). It goes to DATABASE_LISTEN_URL: a LISTEN is session state, which a pooler in
+transaction mode cannot carry. When it is lost the read model is told at once, and the
+listener reconnects every second until it can.
 
 A server that stops answering (frozen) does not close the connection, and a connection that
 only receives would never notice: every PROBE_INTERVAL seconds the listener runs `SELECT 1` on
@@ -177,6 +179,7 @@ async def open_listener(
     """A Listener feeding `read_model` for the lifetime of the block."""
     parameters = {
         **connect_kwargs(settings),
+        "dsn": settings.listen_dsn,
         "application_name": "config-service-listener",
         # It only ever receives, so nothing else would notice a peer gone silent (a network
         # black hole): probe after 5 s of quiet, give up after 3 unanswered probes a second apart.

@@ -140,3 +140,19 @@ def test_a_server_that_stops_answering_is_found_by_the_probe_and_counts_as_lost(
             await until_recorded(recorder, "started", times=2)
 
     asyncio.run(scenario())
+
+
+def test_it_listens_on_database_listen_url_not_the_pooled_road(database_url, application_id):
+    recorder = Recorder()
+    nowhere = "postgresql://postgres@127.0.0.1:9/nowhere"  # the pooled road, unreachable
+
+    async def scenario():
+        settings = make_settings(nowhere, database_listen_url=database_url)
+        async with open_listener(settings, recorder, ignored_metrics()):
+            await until_recorded(recorder, "started")
+            execute(
+                database_url, "UPDATE applications SET name = name WHERE id = %s", (application_id,)
+            )
+            await until_recorded(recorder, f"application:{application_id}")
+
+    asyncio.run(scenario())

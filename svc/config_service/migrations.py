@@ -1,8 +1,11 @@
 """Schema migrations: migrations/NNNN_name.sql, applied in order, once each, recorded in a table.
 
-Run with `python -m config_service.migrations` (`make migrate`). Safe to run from several
-processes at once: an advisory lock lets one apply while the others wait and then find nothing
-left to do. A file that was applied must never change; a changed checksum stops the run.
+Run with `python -m config_service.migrations` (`make migrate`), on DATABASE_LISTEN_URL (the
+direct road; it defaults to DATABASE_URL). Safe to run from several processes at once, even
+through PgBouncer in transaction mode: each migration's transaction first takes a
+transaction-scoped advisory lock, then looks at what is pending, so one applies it while the
+others wait and then find it done. A file that was applied must never change; a changed
+checksum stops the run.
 """
 
 import hashlib
@@ -116,17 +119,26 @@ def apply_migrations(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[Migrati
     connection = psycopg2.connect(dsn, cursor_factory=psycopg2.extras.RealDictCursor)
     try:
         with connection.cursor() as cursor:
-            # Session-level lock: held across the per-file transactions below.
-            cursor.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
-            cursor.execute(CREATE_MIGRATIONS_TABLE)
-            connection.commit()
             applied_now = []
-            for migration in pending(cursor, migrations):
-                _apply(connection, cursor, migration)
+            while migration := _lock_and_find_next(cursor, migrations):
+                _apply(connection, cursor, migration)  # commits: releases the lock
                 applied_now.append(migration)
+            connection.commit()
             return applied_now
     finally:
-        connection.close()  # also releases the advisory lock
+        connection.close()
+
+
+def _lock_and_find_next(cursor, migrations: list[Migration]) -> Migration | None:
+    """Begin a transaction holding the migration lock; the first pending migration, or None.
+
+    A transaction-scoped lock, not a session one: a pooler in transaction mode may run each
+    transaction on another server connection, and a session lock would stay on that one.
+    """
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
+    cursor.execute(CREATE_MIGRATIONS_TABLE)
+    waiting = pending(cursor, migrations)
+    return waiting[0] if waiting else None
 
 
 def _apply(connection, cursor, migration: Migration) -> None:
@@ -155,7 +167,7 @@ def _apply(connection, cursor, migration: Migration) -> None:
 
 def main() -> int:
     """Create the database if needed, apply what is pending, say what happened."""
-    dsn = get_settings().dsn
+    dsn = get_settings().listen_dsn
     try:
         if ensure_database(dsn):
             print(f"created database {psycopg2.extensions.parse_dsn(dsn)['dbname']}")

@@ -14,6 +14,7 @@ from config_service.migrations import (
     pending,
 )
 from test import postgres
+from test.pgbouncer import PgBouncer
 
 
 def query(dsn: str, statement: str, params=()) -> list[dict]:
@@ -131,7 +132,9 @@ def test_concurrent_runners_apply_each_file_once(empty_database, tmp_path):
         runner.join()
 
     assert failures == []
-    assert sorted(len(applied) for applied in results) == [0, 0, 0, 2]
+    # Each file is locked for on its own, so runners may share the work: each file once.
+    applied = sorted(migration.version for run in results for migration in run)
+    assert applied == [1, 2]
     assert len(query(empty_database, "SELECT * FROM migrations")) == 2
 
 
@@ -176,7 +179,7 @@ def test_ensure_database_creates_a_missing_database_once():
 
 def test_main_creates_migrates_and_reports(monkeypatch, capsys):
     dsn = postgres.dsn_for(f"config_service_test_main_{threading.get_ident()}")
-    monkeypatch.setattr(migrations, "get_settings", lambda: SimpleNamespace(dsn=dsn))
+    monkeypatch.setattr(migrations, "get_settings", lambda: SimpleNamespace(listen_dsn=dsn))
     try:
         assert migrations.main() == 0
         assert migrations.main() == 0
@@ -190,6 +193,37 @@ def test_main_creates_migrates_and_reports(monkeypatch, capsys):
 
 def test_main_says_when_postgres_cannot_be_reached(monkeypatch, capsys):
     unreachable = "postgresql://postgres@127.0.0.1:9/nothing?connect_timeout=1"
-    monkeypatch.setattr(migrations, "get_settings", lambda: SimpleNamespace(dsn=unreachable))
+    monkeypatch.setattr(migrations, "get_settings", lambda: SimpleNamespace(listen_dsn=unreachable))
     assert migrations.main() == 1
     assert "cannot reach PostgreSQL" in capsys.readouterr().err
+
+
+def test_concurrent_runners_through_pgbouncer_in_transaction_mode_apply_each_file_once(
+    empty_database, tmp_path
+):
+    write_migrations(
+        tmp_path,
+        {
+            "0001_slow.sql": "SELECT pg_sleep(0.2); CREATE TABLE once (id int);",
+            "0002_after.sql": "CREATE TABLE after_once (id int);",
+        },
+    )
+    results, failures = [], []
+    # Two server connections for three runners: transactions of one runner land on either.
+    with PgBouncer(empty_database, default_pool_size=2, max_client_conn=10) as pgbouncer:
+
+        def run():
+            try:
+                results.append(apply_migrations(pgbouncer.dsn(empty_database), tmp_path))
+            except Exception as error:  # noqa: BLE001 - collected for the assertion below
+                failures.append(error)
+
+        runners = [threading.Thread(target=run) for _ in range(3)]
+        for runner in runners:
+            runner.start()
+        for runner in runners:
+            runner.join(timeout=30)
+
+    assert failures == []
+    assert sorted(migration.version for run in results for migration in run) == [1, 2]
+    assert len(query(empty_database, "SELECT * FROM migrations")) == 2

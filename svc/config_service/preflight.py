@@ -17,10 +17,12 @@ log = logging.getLogger("config_service.server")
 def connection_budget_problem(settings: Settings) -> str | None:
     """Why the workers' connections would not fit in PostgreSQL, or None.
 
-    Each worker holds DB_POOL_SIZE pooled connections and one listening for changes.
+    Each worker holds DB_POOL_SIZE pooled connections and one listening for changes; with a
+    DATABASE_LISTEN_URL of its own (DATABASE_URL a pooler), PostgreSQL sees the listeners only.
     """
-    wanted = settings.workers * (settings.db_pool_size + 1)
-    connection = psycopg2.connect(settings.dsn, connect_timeout=5)
+    pooled = 0 if settings.listens_elsewhere else settings.db_pool_size
+    wanted = settings.workers * (pooled + 1)
+    connection = psycopg2.connect(settings.listen_dsn, connect_timeout=5)
     try:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -30,6 +32,11 @@ def connection_budget_problem(settings: Settings) -> str | None:
             available = cursor.fetchone()[0]
     finally:
         connection.close()
+    if wanted > available and settings.listens_elsewhere:
+        return (
+            f"WORKERS = {settings.workers} connections listening at DATABASE_LISTEN_URL,"
+            f" but PostgreSQL allows {available}; lower WORKERS"
+        )
     if wanted > available:
         return (
             f"WORKERS x (DB_POOL_SIZE + 1) = {settings.workers} x {settings.db_pool_size + 1}"
@@ -45,11 +52,14 @@ def prepare(settings: Settings) -> str | None:
     An unreachable PostgreSQL is no reason: the workers start degraded and migrate once it
     answers (schema.py).
     """
-    dsn = migration_dsn(settings)  # bounded connects: a silent address must not hang start-up
+    # The direct road: a pooler may not know the `postgres` database, nor carry a session.
+    # Connects bounded: a silent address must not hang start-up.
+    dsn = migration_dsn(settings)
     try:
         if ensure_database(dsn):
-            name = psycopg2.extensions.parse_dsn(settings.dsn)["dbname"]
-            log.info(f"created the database {name} (DATABASE_URL)")
+            name = psycopg2.extensions.parse_dsn(settings.listen_dsn)["dbname"]
+            road = "DATABASE_LISTEN_URL" if settings.listens_elsewhere else "DATABASE_URL"
+            log.info(f"created the database {name} ({road})")
         for migration in apply_migrations(dsn):
             log.info(f"applied migration {migration.version:04d}_{migration.name}")
         return connection_budget_problem(settings)

@@ -29,9 +29,10 @@ NOT_REACHED = (
 
 
 def migration_dsn(settings: Settings) -> str:
-    """DATABASE_URL, with a bound on connecting (libpq waits forever by default)."""
+    """The direct road (DATABASE_LISTEN_URL, else DATABASE_URL: migrations hold a session
+    lock), with a bound on connecting (libpq waits forever by default)."""
     return psycopg2.extensions.make_dsn(
-        settings.dsn,
+        settings.listen_dsn,
         connect_timeout=max(1, round(settings.db_connect_timeout)),
         application_name="config-service-migrations",
     )

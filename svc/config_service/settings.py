@@ -22,13 +22,23 @@ class Settings(BaseSettings):
         default="postgresql://postgres:postgres@127.0.0.1:5432/config_service",
         description="PostgreSQL to use; its database is created when missing.",
     )
+    database_listen_url: PostgresDsn | None = Field(
+        default=None,
+        description="PostgreSQL reached directly, for LISTEN and migrations (default: DATABASE_URL).",
+    )
     host: str = Field(default="127.0.0.1", description="Address the HTTP server listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the HTTP server listens on.")
     workers: int = Field(
         default_factory=lambda: os.cpu_count() or 1, ge=1, le=64, description="Server processes."
     )
     db_pool_size: int = Field(
-        default=8, ge=1, le=200, description="Connections, and threads using them, per worker."
+        default=4, ge=1, le=200, description="Connections, and threads using them, per worker."
+    )
+    db_pool_queue: int = Field(
+        default=64, ge=0, description="Calls per worker that may wait for a connection (503 past)."
+    )
+    db_pool_wait: float = Field(
+        default=1.0, gt=0, description="Seconds a call may wait for a connection (503 past)."
     )
     db_connect_timeout: float = Field(
         default=3.0, gt=0, description="Seconds to wait for a new database connection."
@@ -114,6 +124,16 @@ class Settings(BaseSettings):
     @property
     def dsn(self) -> str:
         return str(self.database_url)
+
+    @property
+    def listen_dsn(self) -> str:
+        """The direct road: LISTEN, migrations and database creation need a real session."""
+        return str(self.database_listen_url or self.database_url)
+
+    @property
+    def listens_elsewhere(self) -> bool:
+        """Whether the direct road is another DSN than DATABASE_URL (which may be PgBouncer)."""
+        return self.listen_dsn != self.dsn
 
     @property
     def auth_enabled(self) -> bool:

@@ -55,6 +55,31 @@ class ConnectionPool(psycopg2.pool.ThreadedConnectionPool):
     def has_idle(self) -> bool:
         return bool(self._pool)
 
+    def fill(self) -> None:
+        """Open connections until the pool has all it may (stopping at the first failure), so
+        that the ones a burst needs exist before it comes, as a pool opened full would have."""
+        while True:
+            with self._lock:
+                if (
+                    self.closed
+                    or len(self._pool) + len(self._used) + self._connecting >= self.maxconn
+                ):
+                    return
+                self._connecting += 1
+            try:
+                connection = psycopg2.connect(*self._args, **self._kwargs)
+            except psycopg2.Error:
+                return  # unreachable: connections are made when needed instead
+            finally:
+                with self._lock:
+                    self._connecting -= 1
+            with self._lock:
+                if not self.closed:
+                    self._pool.append(connection)
+                    continue
+            connection.close()
+            return
+
     def _getconn(self, key: Any = None) -> psycopg2.extensions.connection:
         connection = super()._getconn(key)
         self._in_use.set(value=len(self._used))

@@ -35,3 +35,16 @@ def test_a_pool_opens_without_connecting_and_connects_within_the_timeout_asked(p
     assert pool.getconn(connect_timeout=2).closed == 0
     assert not pool.has_idle()
     pool.closeall()
+
+
+def test_a_pool_fills_to_its_size_and_stops_quietly_when_the_server_is_away(proxy, database_url):
+    settings = make_settings(proxy.dsn(database_url), db_pool_size=3)
+    pool = ConnectionPool(3, in_use=ignored_metrics().db_in_use, **connect_kwargs(settings))
+    in_use = pool.getconn(connect_timeout=2)
+    pool.fill()
+    assert len(pool._pool) == 2 and in_use.closed == 0
+    pool.discard_idle()
+    proxy.refuse()
+    pool.fill()  # no error: nothing reachable
+    assert not pool.has_idle()
+    pool.closeall()

@@ -219,6 +219,9 @@ class Database:
     ) -> DatabaseUnavailable:
         return DatabaseUnavailable(detail, reason=reason, retry_after=self._retry_after)
 
+    def fill_pool(self) -> None:
+        self._pool.fill()
+
     def close(self) -> None:
         """Wait for running work (each call is bounded), then close every connection."""
         self._executor.shutdown(wait=True)
@@ -267,6 +270,9 @@ def build_database(settings: Settings, metrics: ServiceMetrics) -> Database:
 async def open_database(settings: Settings, metrics: ServiceMetrics) -> AsyncIterator[Database]:
     """A Database for the lifetime of the block; its connections are closed on exit."""
     database = build_database(settings, metrics)
+    # Open the pool's connections in the background: start-up does not wait for them, and
+    # does not fail without them (PostgreSQL unreachable: they are made when needed).
+    threading.Thread(target=database.fill_pool, name="database-fill", daemon=True).start()
     try:
         yield database
     finally:

@@ -221,7 +221,7 @@ def test_open_database_closes_every_connection_on_exit(empty_database):
             await database.read(lambda cursor: cursor.execute("SELECT 1"))
             return connections()
 
-    assert asyncio.run(use()) == 1  # opened empty: connections are made when first needed
+    assert asyncio.run(use()) in (1, 2)  # opened empty, filled in the background
     until(lambda: connections() == 0, message="pooled connections left open")
 
 

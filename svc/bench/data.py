@@ -1,6 +1,7 @@
 """The bench's own database, created for a run and dropped after it, and what goes in it."""
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,7 +13,9 @@ from ulid import ULID
 
 from config_service.migrations import apply_migrations
 
-BENCH_DATABASE = "config_service_bench"
+# BENCH_DATABASE in the environment names another, so that two checkouts benchmarking on one
+# server at once do not drop each other's.
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "config_service_bench")
 
 # About 1 KB of JSON, like a real configuration.
 CONFIG = {

@@ -2,7 +2,8 @@
 
 GET /hold waits on one shared asyncio Future, then answers a ~1 KB JSON body made once (as
 the service answers with bytes it already has); POST /release resolves that Future, freeing
-every held request at once; GET /held says how many are held. `fastapi` is a minimal FastAPI
+every held request at once; GET /held says how many are held; GET /constant (FastAPI only)
+answers that body at once, with no middleware: the ceiling of a GET from memory. `fastapi` is a minimal FastAPI
 app, `asgi` the same in bare ASGI (what FastAPI itself costs). Served like the service:
 uvicorn on `listening_socket`, access log off. Run as `python -m bench.floor` (FLOOR, PORT).
 """
@@ -62,6 +63,11 @@ def create_fastapi_floor() -> FastAPI:
     @app.get("/held")
     async def held() -> dict[str, int]:
         return {"held": gate.held}
+
+    @app.get("/constant")
+    async def constant() -> Response:
+        """The least a FastAPI endpoint does: the read phase's ceiling for a GET."""
+        return Response(BODY, media_type="application/json")
 
     return app
 

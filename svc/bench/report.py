@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from statistics import median
 
+from bench.faults import Frozen
+from bench.soak import Soak, bound_of
 from bench.wrk import Result
 
 # wrk scenarios, in the table's order.
@@ -17,7 +19,9 @@ BASELINE = "baseline GET configuration"
 GET_CONFIGURATION = "GET configuration"
 GET_CONFIGURATION_UNCACHED = "GET configuration, READ_CACHE_BYTES=0"
 GET_REVISION = "GET configuration ?revision=N, a recent one"
+NO_WATCHDOG_GET = "GET configuration, READ_CACHE_BYTES=0, DB_CALL_WATCHDOG=false"
 HEALTH = "GET /health/live"
+CONSTANT = "FastAPI endpoint returning a constant, no middleware"
 NO_METRICS = "GET configuration, METRICS_ENABLED=false"
 GET_APPLICATION = "GET application"
 GET_APPLICATION_UNCACHED = "GET application, READ_CACHE_BYTES=0"
@@ -28,6 +32,7 @@ TWO_WORKERS_PLAIN = "GET configuration, 2 workers, plain uvicorn --workers 2"
 BASELINE_WRITES = "baseline GET configuration, between the writes"
 POST_CONFIGURATION = "POST configuration"
 PUT_CONFIGURATION = "PUT configuration"
+NO_WATCHDOG_PUT = "PUT configuration, DB_CALL_WATCHDOG=false"
 NONE_HELD = "GET configuration, watch service, none held"
 WHILE_HELD = "GET configuration while 10,000 GETs are held"
 TOKEN_GLOBAL = "GET configuration, global token"
@@ -37,8 +42,10 @@ LIST_SCOPED = "GET application list, scoped token"
 WRK_ORDER = [
     BASELINE,
     GET_CONFIGURATION,
+    CONSTANT,
     GET_CONFIGURATION_UNCACHED,
     GET_REVISION,
+    NO_WATCHDOG_GET,
     HEALTH,
     NO_METRICS,
     GET_APPLICATION,
@@ -50,6 +57,7 @@ WRK_ORDER = [
     BASELINE_WRITES,
     POST_CONFIGURATION,
     PUT_CONFIGURATION,
+    NO_WATCHDOG_PUT,
     NONE_HELD,
     WHILE_HELD,
     TOKEN_GLOBAL,
@@ -62,6 +70,7 @@ WRK_ORDER = [
 REFERENCE = {
     POST_CONFIGURATION: BASELINE_WRITES,
     PUT_CONFIGURATION: BASELINE_WRITES,
+    NO_WATCHDOG_PUT: BASELINE_WRITES,
     BASELINE_WRITES: BASELINE_WRITES,
     NONE_HELD: None,
     WHILE_HELD: NONE_HELD,
@@ -69,7 +78,10 @@ REFERENCE = {
     LIST_SCOPED: LIST_GLOBAL,
 }
 SHORT_NAMES = {BASELINE: "baseline", BASELINE_WRITES: "baseline", NONE_HELD: "none held"}
-NOT_THE_SERVICE = {TWO_WORKERS_PLAIN}  # shown for reference, not held to the service's targets
+NOT_THE_SERVICE = {
+    TWO_WORKERS_PLAIN,
+    CONSTANT,
+}  # shown for reference, not held to the service's targets
 
 FLOOR_FASTAPI = "floor: FastAPI app"
 FLOOR_ASGI = "floor: bare ASGI app"
@@ -136,6 +148,9 @@ class Measurements:
     floors: dict[str, list[HeldRound]] = field(default_factory=dict)
     watch: list[HeldRound] = field(default_factory=list)  # the service, paired with the floor
     propagation: Propagation | None = None
+    frozen: Frozen | None = None
+    soak: Soak | None = None
+    watchdog_ratios: dict[str, list[float]] = field(default_factory=dict)  # bare calls, per round
     skipped: dict[str, str] = field(default_factory=dict)  # part -> why it was not measured
 
 
@@ -243,6 +258,47 @@ def _churn_row(churn: Churn) -> list[str]:
     ]
 
 
+def _frozen_row(frozen: Frozen) -> list[str]:
+    ordered = sorted(frozen.seconds)
+    statuses = ", ".join(f"{count}× {status}" for status, count in sorted(frozen.statuses.items()))
+    recovery = "none" if frozen.recovery_seconds is None else f"{frozen.recovery_seconds:.2f} s"
+    return [
+        f"faults: PostgreSQL stalled, {len(ordered)} requests needing it, 16 concurrent",
+        "",
+        "",
+        f"{ordered[len(ordered) // 2] * 1000:.0f}",
+        f"{frozen.slowest * 1000:.0f} (max)",
+        str(sum(count for status, count in frozen.statuses.items() if status != 503)),
+        f"{statuses}; from memory {frozen.from_memory}; recovered in {recovery}",
+        "",
+    ]
+
+
+def _watchdog_row(ratios: dict[str, list[float]]) -> list[str]:
+    cells = ", ".join(f"{kind} {median(values):.3f}×" for kind, values in ratios.items())
+    name = "faults: DB_CALL_WATCHDOG=true vs false, bare database calls in-process"
+    return [name, "", "", "", "", "0", f"{cells} (median of rounds)", ""]
+
+
+def _soak_row(soak: Soak) -> list[str]:
+    recovery = ", ".join(
+        f"{name} {'never' if seconds is None else f'{seconds:.2f} s'}"
+        for name, seconds in soak.recovery.items()
+    )
+    held = [a.seconds for a in soak.answers if a.kind == "held"]
+    return [
+        "soak: 2 workers, held watches, 4 faults",
+        "",
+        "",
+        "",
+        f"{max(held, default=0) * 1000:.0f} (max held)",
+        str(soak.bad_statuses),
+        f"{len(soak.answers)} answers, {soak.count('held')} held, "
+        f"{sum(1 for a in soak.answers if a.status == 503)}× 503; recovery: {recovery}",
+        "",
+    ]
+
+
 def table(measured: Measurements) -> str:
     """Every scenario measured, as an aligned markdown table (rates and times are medians)."""
     rows = [_wrk_row(name, measured) for name in WRK_ORDER if name in measured.wrk]
@@ -251,6 +307,12 @@ def table(measured: Measurements) -> str:
     if measured.propagation:
         rows.append(_propagation_row(measured.propagation))
     rows += _held_rows(measured)
+    if measured.frozen:
+        rows.append(_frozen_row(measured.frozen))
+    if measured.soak:
+        rows.append(_soak_row(measured.soak))
+    if measured.watchdog_ratios:
+        rows.append(_watchdog_row(measured.watchdog_ratios))
     widths = [max(len(row[i]) for row in [COLUMNS, *rows]) for i in range(len(COLUMNS))]
 
     def line(cells: list[str]) -> str:
@@ -422,6 +484,14 @@ def targets(measured: Measurements) -> list[Target]:
         _p99(m),
         _rate_ratio(m, f"GET configuration ≥ 0.85× {HEALTH} req/s", get, HEALTH, 0.85, "read"),
         _rate_ratio(
+            m,
+            "GET configuration ≥ 0.8× a constant FastAPI endpoint req/s",
+            get,
+            CONSTANT,
+            0.8,
+            "read",
+        ),
+        _rate_ratio(
             m, "GET application ≥ 1.6× baseline req/s", GET_APPLICATION, baseline, 1.6, "read"
         ),
         # Issue 17: a revision never changes, so a recent one is answered from memory.
@@ -479,10 +549,91 @@ def targets(measured: Measurements) -> list[Target]:
             0.9,
             "access",
         ),
+        # The call watchdog (call_deadlines.py) against the same service without it.
+        _rate_ratio(
+            m,
+            "DB_CALL_WATCHDOG=true ≥ 0.97× false req/s (GET configuration, READ_CACHE_BYTES=0)",
+            GET_CONFIGURATION_UNCACHED,
+            NO_WATCHDOG_GET,
+            0.97,
+            "read",
+        ),
+        _rate_ratio(
+            m,
+            "DB_CALL_WATCHDOG=true ≥ 0.97× false req/s (PUT configuration)",
+            PUT_CONFIGURATION,
+            NO_WATCHDOG_PUT,
+            0.97,
+            "write",
+        ),
         _no_errors(m),
         _churn(m),
         *_propagation(m),
         *_watch(m),
+        *_frozen(m),
+        *_soak(m),
+        *[
+            Target(
+                f"DB_CALL_WATCHDOG=true ≥ 0.97× false calls/s (bare {kind}s, in-process)",
+                tuple(m.watchdog_ratios.get(kind, ())),
+                0.97,
+                detail="" if kind in m.watchdog_ratios else _skip_reason(m, "faults"),
+            )
+            for kind in ("read", "write")
+        ],
+    ]
+
+
+def _soak(measured: Measurements) -> list[Target]:
+    soak = measured.soak
+    titles = [
+        "soak: no acknowledged write lost (nor applied twice)",
+        "soak: no 5xx other than 503, no failed connection",
+        f"soak: no request past its bound (held: wait + 2 × {bound_of('read'):g} s)",
+        "soak: reads and writes succeed again ≤ 2 s after each fault",
+    ]
+    if soak is None:
+        return [Target(t, (), 0, detail=_skip_reason(measured, "soak")) for t in titles]
+    recoveries = [float("inf") if s is None else s for s in soak.recovery.values()]
+    return [
+        Target(
+            titles[0],
+            (len(soak.lost_writes),),
+            0,
+            at_most=True,
+            unit="",
+            detail="; ".join(soak.lost_writes[:3]),
+        ),
+        Target(titles[1], (soak.bad_statuses,), 0, at_most=True, unit=""),
+        Target(titles[2], (soak.overdue,), 0, at_most=True, unit=""),
+        Target(titles[3], (max(recoveries, default=float("inf")),), 2.0, at_most=True, unit="s"),
+    ]
+
+
+def _frozen(measured: Measurements) -> list[Target]:
+    frozen = measured.frozen
+    bound = f"DB_STATEMENT_TIMEOUT + 1 s = {frozen.statement_timeout + 1:g} s" if frozen else ""
+    titles = [
+        f"PostgreSQL stalled: each request needing it answered within {bound} (p100)",
+        "PostgreSQL stalled: every such request answered 503, a GET from memory 200",
+        "PostgreSQL stalled: a write and a fresh read succeed ≤ 2 s after the stall ends",
+    ]
+    if frozen is None:
+        why = _skip_reason(measured, "faults")
+        return [Target(title, (), 0, detail=why) for title in titles]
+    wrong = sum(count for status, count in frozen.statuses.items() if status != 503)
+    wrong += frozen.from_memory != 200
+    recovery = frozen.recovery_seconds
+    return [
+        Target(titles[0], (frozen.slowest,), frozen.statement_timeout + 1, at_most=True, unit="s"),
+        Target(titles[1], (wrong,), 0, at_most=True, unit="", detail="answers otherwise"),
+        Target(
+            titles[2],
+            (float("inf") if recovery is None else recovery,),
+            2.0,
+            at_most=True,
+            unit="s",
+        ),
     ]
 
 

@@ -1,6 +1,8 @@
 import pytest
 
 from bench import report
+from bench.faults import Frozen
+from bench.soak import Answer, Soak
 from bench.report import HeldRound, Measurements, Target
 from bench.wrk import Result
 
@@ -25,7 +27,9 @@ def all_good(**overrides) -> Measurements:
         report.GET_CONFIGURATION: rounds(2000, 2100, 1900, p99=12),
         report.GET_CONFIGURATION_UNCACHED: rounds(950, 950, 950),
         report.GET_REVISION: rounds(1900, 1900, 1900),
+        report.NO_WATCHDOG_GET: rounds(960, 950, 940),
         report.HEALTH: rounds(2200, 2200, 2200),
+        report.CONSTANT: rounds(2200, 2200, 2200),
         report.NO_METRICS: rounds(2000, 2100, 1900),
         report.GET_APPLICATION: rounds(1700, 1700, 1700),
         report.GET_APPLICATION_UNCACHED: rounds(900),
@@ -36,6 +40,7 @@ def all_good(**overrides) -> Measurements:
         report.BASELINE_WRITES: rounds(1000, 900, 1100),
         report.POST_CONFIGURATION: rounds(600, 600, 600),
         report.PUT_CONFIGURATION: rounds(600, 600, 600),
+        report.NO_WATCHDOG_PUT: rounds(610, 600, 590),
         report.NONE_HELD: rounds(2000, 2000, 2000),
         report.WHILE_HELD: rounds(1800, 1800, 1800),
         report.TOKEN_GLOBAL: rounds(2000, 2000, 2000, p99=12),
@@ -53,10 +58,18 @@ def all_good(**overrides) -> Measurements:
         },
         watch=[held(12, 500, db_reads=1)] * 3,
         propagation=report.Propagation(tuple(float(n % 10) for n in range(200)), 0, 0),
+        frozen=stalled(),
+        soak=Soak(answers=[Answer("held", 304, 3.0)], recovery={"PostgreSQL stopped": 0.5}),
+        watchdog_ratios={"read": [1.0, 0.99, 1.01], "write": [1.0, 1.0, 0.98]},
     )
     for name, value in overrides.items():
         setattr(measured, name, value)
     return measured
+
+
+def stalled(slowest: float = 2.6, recovery: float | None = 0.3, **statuses: int) -> Frozen:
+    counts = {int(status.removeprefix("s")): n for status, n in statuses.items()} or {503: 200}
+    return Frozen(2.0, (0.1,) * 199 + (slowest,), counts, 200, recovery)
 
 
 def verdicts(measured: Measurements) -> dict[str, str]:
@@ -66,7 +79,7 @@ def verdicts(measured: Measurements) -> dict[str, str]:
 def test_all_targets_met():
     outcomes = report.targets(all_good())
     assert [t.line() for t in outcomes if t.verdict != "PASS"] == []
-    assert len(outcomes) == 22
+    assert len(outcomes) == 34
     assert not report.failed(outcomes)
 
 
@@ -152,7 +165,8 @@ def test_the_table_is_aligned_and_shows_every_scenario():
     lines = report.table(all_good()).splitlines()
     assert lines[0].startswith("| scenario ")
     assert len({len(line) for line in lines}) == 1, "columns are padded to one width"
-    assert len(lines) == 2 + 21 + 1 + 1 + 3  # wrk rows, churn, propagation, 2 floors + watch
+    # wrk rows, churn, propagation, 2 floors + watch, faults, soak, watchdog
+    assert len(lines) == 2 + 24 + 1 + 1 + 3 + 3
     get = next(line for line in lines if line.startswith("| GET configuration  "))
     cells = [cell.strip() for cell in get.strip("|").split("|")]
     assert cells[1:3] == ["2000", "1900–2100"]
@@ -178,3 +192,48 @@ def test_a_scoped_token_slower_than_the_global_one_fails():
     outcome = verdicts(measured)
     assert outcome["scoped token ≥ 0.95× global token req/s (GET configuration)"] == "FAIL"
     assert outcome["scoped token p99 ≤ global token p99 (GET configuration)"] == "FAIL"
+
+
+def test_a_stalled_database_is_held_to_its_bound_its_statuses_and_its_recovery():
+    bound = "PostgreSQL stalled: each request needing it answered within"
+    only_503 = "PostgreSQL stalled: every such request answered 503, a GET from memory 200"
+    recovered = "PostgreSQL stalled: a write and a fresh read succeed ≤ 2 s after the stall ends"
+
+    def verdict(frozen: Frozen, title: str) -> str:
+        [found] = [
+            v for name, v in verdicts(all_good(frozen=frozen)).items() if name.startswith(title)
+        ]
+        return found
+
+    assert verdict(stalled(), bound) == "PASS"
+    assert verdict(stalled(slowest=3.2), bound) == "FAIL"
+    assert verdict(stalled(s503=199, s500=1), only_503) == "FAIL"
+    assert verdict(stalled(recovery=None), recovered) == "FAIL"
+    assert verdict(stalled(recovery=2.5), recovered) == "FAIL"
+    row = report._frozen_row(stalled())
+    assert row[4] == "2600 (max)" and "200× 503" in row[6] and "recovered in 0.30 s" in row[6]
+    skipped = all_good(frozen=None, skipped={"faults": "--only read"})
+    assert [v for n, v in verdicts(skipped).items() if n.startswith("PostgreSQL")] == ["SKIP"] * 3
+
+
+def test_the_watchdog_is_compared_with_the_same_service_without_it():
+    title = "DB_CALL_WATCHDOG=true ≥ 0.97× false req/s (PUT configuration)"
+    assert verdicts(all_good())[title] == "PASS"
+    measured = all_good()
+    measured.wrk[report.NO_WATCHDOG_PUT] = rounds(700, 700, 700)  # 0.86×
+    assert verdicts(measured)[title] == "FAIL"
+
+
+def test_the_soak_fails_on_a_lost_write_a_bad_status_an_overdue_answer_or_no_recovery():
+    def failing(measured_soak: Soak) -> list[str]:
+        outcomes = report.targets(all_good(soak=measured_soak))
+        return [t.name for t in outcomes if t.verdict == "FAIL"]
+
+    assert failing(Soak(answers=[Answer("read", 200, 0.1)], recovery={"x": 0.1})) == []
+    lost = Soak(recovery={"x": 0.1}, lost_writes=["configuration a: v4 acknowledged, v3 stored"])
+    assert failing(lost) == ["soak: no acknowledged write lost (nor applied twice)"]
+    bad = Soak(answers=[Answer("read", 500, 0.1), Answer("held", 304, 60.0)], recovery={"x": None})
+    assert len(failing(bad)) == 3
+    row = report._soak_row(bad)
+    assert row[4] == "60000 (max held)" and "x never" in row[6]
+    assert "PASS" in [t.verdict for t in report.targets(all_good()) if "bare reads" in t.name]

@@ -4,13 +4,18 @@ Creates a fresh `config_service_bench` database on the DATABASE_URL server (drop
 end, also on failure or Ctrl-C), starts every server on a free port, and measures:
 
   read   wrk -t1 -c32 on 1-worker servers: the baseline, the service with and without its
-         read model and metrics, its /health/live, applications, 2 workers; the compared
+         read model and metrics, its /health/live, applications, 2 workers, a constant FastAPI
+         endpoint (bench.floor); the compared
          servers interleaved, round after round; then the scenarios without a target, once.
   write  POST and PUT configuration, interleaved with the baseline.
   access GET configuration and a list page with a global and a scoped token, interleaved.
   churn  100,000 configurations, 30 s of random GETs through a 16 MiB read model: RSS growth.
   watch  floors (apps that only hold requests), propagation between two services, 10,000
          held on one worker, and the fan-out of one PUT to all of them.
+  faults the service behind a TCP proxy that stalls: 200 requests needing PostgreSQL, 16 at a
+         time, each answered 503 in bounded time; then the time to recover (faults.py).
+  soak   2 workers under mixed load and held watches through four faults: stopped, frozen,
+         backends and listener killed; no write lost, only 503s, bounded (soak.py).
 
 Each wrk run is a 1 s warm-up then 5 s measured. Prints one table and the targets; exits 1
 when a target FAILs (NOISE and SKIP are reported, not failures).
@@ -28,13 +33,25 @@ from pathlib import Path
 
 import httpx
 
-from bench import access, metrics, rawhttp, report, scripts, servers, watch, wrk
+from bench import (
+    access,
+    faults,
+    metrics,
+    watchdog_cost,
+    rawhttp,
+    report,
+    scripts,
+    servers,
+    soak,
+    watch,
+    wrk,
+)
 from bench.data import CONFIG, Seeded, bench_database, seed, seed_many
 from bench.report import Measurements
 from config_service.settings import SVC_DIR, get_settings
 
 RESULTS_DIR = SVC_DIR / "bench" / "results"  # the servers' logs
-PHASES = ("read", "write", "access", "churn", "watch")
+PHASES = ("read", "write", "access", "churn", "watch", "faults", "soak")
 CHURN_CONFIGURATIONS = 100_000
 CHURN_CACHE_BYTES = 16 * 1024 * 1024
 CHURN_SECONDS = 30  # long enough to read ~35,000 distinct ids: see report.CHURN_OVERHEAD_BYTES
@@ -79,6 +96,15 @@ def read_phase(
         uncached = stack.enter_context(
             servers.service("service-uncached", dsn, log_dir, read_cache_bytes=0)
         )
+        no_watchdog = stack.enter_context(
+            servers.service(
+                "service-uncached-no-watchdog",
+                dsn,
+                log_dir,
+                read_cache_bytes=0,
+                db_call_watchdog="false",
+            )
+        )
         before = metrics.read(service.url)
         no_metrics = None
         if before is None:
@@ -92,15 +118,18 @@ def read_phase(
         two_workers = stack.enter_context(
             servers.service("service-2-workers", dsn, log_dir, workers=2)
         )
+        constant = stack.enter_context(servers.floor("fastapi", log_dir))
         # The compared servers back to back, round after round: a slow spell of the machine
         # then hits both sides of a ratio alike.
         for _ in range(repetitions):
             bench.measure(report.BASELINE, baseline.url, lambda: scripts.get_each(baseline_paths))
             get_configurations = lambda: scripts.get_each(configurations)  # noqa: E731
             bench.measure(report.GET_CONFIGURATION, service.url, get_configurations)
+            bench.measure(report.CONSTANT, constant.url, lambda: scripts.get_each(["/constant"]))
             bench.measure(report.GET_CONFIGURATION_UNCACHED, uncached.url, get_configurations)
             revisions = [f"{path}?revision=1" for path in configurations]
             bench.measure(report.GET_REVISION, service.url, lambda: scripts.get_each(revisions))
+            bench.measure(report.NO_WATCHDOG_GET, no_watchdog.url, get_configurations)
             bench.measure(report.HEALTH, service.url, lambda: scripts.get_each(["/health/live"]))
             bench.measure(
                 report.GET_APPLICATION, service.url, lambda: scripts.get_each(applications)
@@ -130,20 +159,25 @@ def read_phase(
         bench.measure(report.TWO_WORKERS_PLAIN, plain.url, lambda: scripts.get_each(configurations))
 
 
-def write_phase(bench: Bench, seeded: Seeded, service, baseline, repetitions: int) -> None:
+def write_phase(
+    bench: Bench, dsn: str, log_dir: Path, seeded: Seeded, service, baseline, repetitions: int
+) -> None:
     baseline_paths = [path.removeprefix("/api/v1") for path in seeded.etags]
-    for _ in range(repetitions):
-        bench.measure(
-            report.BASELINE_WRITES, baseline.url, lambda: scripts.get_each(baseline_paths)
-        )
-        bench.measure(
-            report.POST_CONFIGURATION,
-            service.url,
-            lambda: scripts.post_new_configurations(seeded.application_ids, CONFIG),
-        )
-        bench.measure(
-            report.PUT_CONFIGURATION, service.url, lambda: scripts.put_each(seeded.configurations)
-        )
+    put_each = lambda: scripts.put_each(seeded.configurations)  # noqa: E731
+    with servers.service(
+        "service-no-watchdog", dsn, log_dir, db_call_watchdog="false"
+    ) as no_watchdog:
+        for _ in range(repetitions):
+            bench.measure(
+                report.BASELINE_WRITES, baseline.url, lambda: scripts.get_each(baseline_paths)
+            )
+            bench.measure(
+                report.POST_CONFIGURATION,
+                service.url,
+                lambda: scripts.post_new_configurations(seeded.application_ids, CONFIG),
+            )
+            bench.measure(report.PUT_CONFIGURATION, service.url, put_each)
+            bench.measure(report.NO_WATCHDOG_PUT, no_watchdog.url, put_each)
 
 
 def churn_phase(bench: Bench, dsn: str, log_dir: Path) -> None:
@@ -288,7 +322,9 @@ def _run(arguments: argparse.Namespace) -> int:
                 )
             if "write" in arguments.phases:
                 print("write", flush=True)
-                write_phase(bench, seeded, service, baseline, arguments.repetitions)
+                write_phase(
+                    bench, dsn, RESULTS_DIR, seeded, service, baseline, arguments.repetitions
+                )
             if "access" in arguments.phases:
                 print("access", flush=True)
                 access.access_phase(bench, dsn, RESULTS_DIR, seeded, arguments.repetitions)
@@ -301,6 +337,18 @@ def _run(arguments: argparse.Namespace) -> int:
                 bench, dsn, RESULTS_DIR, seeded, arguments.repetitions, arguments.held
             )
             asyncio.run(phase)
+        if "faults" in arguments.phases:
+            print("faults", flush=True)
+            measured.frozen = faults.frozen_round(dsn, RESULTS_DIR, seeded.configurations[0])
+            print(f"  stalled: slowest answer {measured.frozen.slowest:.2f} s", flush=True)
+            measured.watchdog_ratios = watchdog_cost.watchdog_ratios(
+                settings.model_copy(update={"database_url": dsn})
+            )
+            print(f"  watchdog: {watchdog_cost.describe(measured.watchdog_ratios)}", flush=True)
+        if "soak" in arguments.phases:
+            print("soak", flush=True)
+            measured.soak = soak.run_soak(dsn, RESULTS_DIR, seeded.configurations[-5:])
+            print(f"  {soak.summary(measured.soak)}", flush=True)
     outcomes = report.targets(measured)
     print(f"\nbench: {(time.monotonic() - started) / 60:.1f} minutes\n")
     print(report.table(measured))

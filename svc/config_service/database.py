@@ -9,80 +9,43 @@ DATABASE_URL may name PgBouncer in transaction mode (see `TimedCursor`).
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any, Concatenate
+from typing import Concatenate
 
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.extras
-import psycopg2.pool
 
+from config_service.call_deadlines import GRACE, CallWatchdog
+
+# connect_kwargs and TimedCursor are imported from here by other modules.
+from config_service.connection_pool import (  # noqa: F401
+    SHORTEST_CONNECT,
+    ConnectionPool,
+    TimedCursor,
+    connect_kwargs,
+    timed_cursor,
+)
 from config_service.errors import DatabaseUnavailable, InvalidValue, UnavailableReason
 from config_service.telemetry.catalogue import ServiceMetrics
-from config_service.telemetry.families import Gauge
 from config_service.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class TimedCursor(psycopg2.extras.RealDictCursor):
-    """Rows as dicts; every statement carries its own statement timeout.
-
-    `SET LOCAL statement_timeout = N; <statement>` in one query string: PostgreSQL runs the
-    two in one implicit transaction (no warning) and times the statement with N; the setting
-    ends with that transaction, so a pooler may hand the connection to anyone next. Same round
-    trip, about 1 µs more per statement; a session setting (`options=-c ...`) is refused by
-    PgBouncer and would leak to other clients of a pooled server connection.
-    """
-
-    set_timeout = "SET LOCAL statement_timeout = 0; "
-
-    def execute(self, query: Any, vars: Any = None) -> None:
-        if not isinstance(query, str | bytes):
-            query = query.as_string(self.connection)  # a psycopg2.sql composition
-        if isinstance(query, bytes):
-            query = query.decode()
-        return super().execute(self.set_timeout + query, vars)
-
-
-def timed_cursor(statement_timeout: float) -> type[TimedCursor]:
-    """A TimedCursor class for this many seconds (whole milliseconds, at least 1)."""
-    milliseconds = max(1, int(statement_timeout * 1000))
-    setting = f"SET LOCAL statement_timeout = {milliseconds}; "
-    return type("TimedCursor", (TimedCursor,), {"set_timeout": setting})
 
 
 # Every cursor of the service returns rows as dicts.
 type Cursor = psycopg2.extras.RealDictCursor
 
 
-class ConnectionPool(psycopg2.pool.ThreadedConnectionPool):
-    """psycopg2's thread-safe pool, plus a way to drop idle connections that died together,
-    and a gauge of the connections in use (set under the pool's own lock, so exact)."""
-
-    def __init__(self, size: int, *, in_use: Gauge, **connect_kwargs: Any):
-        self._in_use = in_use
-        # minconn = maxconn: psycopg2's pool closes returned connections beyond minconn.
-        super().__init__(size, size, **connect_kwargs)
-
-    def _getconn(self, key: Any = None) -> psycopg2.extensions.connection:
-        connection = super()._getconn(key)
-        self._in_use.set(value=len(self._used))
-        return connection
-
-    def _putconn(self, connection: Any, key: Any = None, close: bool = False) -> None:
-        super()._putconn(connection, key, close)
-        self._in_use.set(value=len(self._used))
-
-    def discard_idle(self) -> None:
-        """Close every idle connection: when one is found dead the server restarted, so are they."""
-        with self._lock:
-            idle, self._pool = self._pool, []
-        for connection in idle:
-            connection.close()
+NO_ANSWER = "The database did not answer in time."
+LOST_IN_COMMIT = (
+    "The database connection was lost during COMMIT: the write may or may not have been"
+    " applied. Read the resource again before retrying (with If-Match)."
+)
 
 
 class _LostBeforeCommit(Exception):
@@ -90,7 +53,12 @@ class _LostBeforeCommit(Exception):
 
 
 class Database:
-    """Runs handler functions on pooled connections in worker threads."""
+    """Runs handler functions on pooled connections in worker threads.
+
+    Every call ends within `call_seconds` of being asked for (DB_STATEMENT_TIMEOUT + GRACE),
+    waiting for a thread included: past it, a call that got no answer raises
+    DatabaseUnavailable and its connection is discarded (call_deadlines.py).
+    """
 
     def __init__(
         self,
@@ -99,6 +67,9 @@ class Database:
         *,
         retry_after: int,
         metrics: ServiceMetrics,
+        call_seconds: float,
+        connect_timeout: int,
+        watchdog: CallWatchdog | None,
         size: int,
         queue: int,
         wait: float,
@@ -108,6 +79,13 @@ class Database:
         self._retry_after = retry_after
         self._metrics = metrics
         self._counting = threading.Lock()  # retries are counted by database threads only
+        self._call_seconds = call_seconds
+        self._connect_timeout = connect_timeout
+        # Time a new connection needs, or the call does not start one (libpq's least wait).
+        self._connect_needs = min(SHORTEST_CONNECT, call_seconds - GRACE)
+        self._watchdog = watchdog
+        # Why no call may run yet (the schema is not known to be current), or None.
+        self.not_ready: str | None = None
         # At most `size` calls run (one per connection and thread), at most `queue` wait for
         # one, none longer than `wait` seconds: past that a worker answers 503 at once.
         self._connections = asyncio.Semaphore(size)
@@ -128,12 +106,16 @@ class Database:
         return await self._run(lambda cursor: work(cursor, *args, **kwargs), write=True)
 
     async def _run[T](self, work: Callable[[Cursor], T], *, write: bool) -> T:
+        if self.not_ready is not None:
+            raise self._unavailable(self.not_ready)
+        # The call's deadline counts from now: the wait for a connection is part of it.
+        deadline = time.monotonic() + self._call_seconds
         if self._connections.locked():
             await self._wait_for_a_connection()
         else:
             await self._connections.acquire()  # free: returns at once, no task, no timer
         loop = asyncio.get_running_loop()
-        future = self._executor.submit(self._run_with_one_retry, work, write)
+        future = self._executor.submit(self._run_with_one_retry, work, write, deadline)
         # Released when the thread is done (or the call was cancelled before it started).
         future.add_done_callback(lambda _: _call_soon(loop, self._connections.release))
         return await asyncio.wrap_future(future)
@@ -153,9 +135,11 @@ class Database:
         detail = "Every database connection of this worker is busy."
         return self._unavailable(detail, "pool_exhausted")
 
-    def _run_with_one_retry[T](self, work: Callable[[Cursor], T], write: bool) -> T:
+    def _run_with_one_retry[T](
+        self, work: Callable[[Cursor], T], write: bool, deadline: float
+    ) -> T:
         try:
-            return self._run_on_a_connection(work, write)
+            return self._run_on_a_connection(work, write, deadline)
         except _LostBeforeCommit:
             # Typically a connection that died idle across a server restart. Nothing was
             # committed, so one more try on a fresh connection cannot apply a write twice.
@@ -163,15 +147,30 @@ class Database:
             with self._counting:
                 self._metrics.db_retries.inc()
             try:
-                return self._run_on_a_connection(work, write)
+                return self._run_on_a_connection(work, write, deadline)
             except _LostBeforeCommit as lost:
                 raise self._unavailable("The database connection was lost.") from lost
 
-    def _run_on_a_connection[T](self, work: Callable[[Cursor], T], write: bool) -> T:
+    def _connection(self, deadline: float) -> psycopg2.extensions.connection:
+        """A pooled connection, or a new one only when it can be made before `deadline`."""
+        left = deadline - time.monotonic()
+        if left <= 0 or (left < self._connect_needs and not self._pool.has_idle()):
+            # Waited for a thread as long as a call may take: the database is not keeping up.
+            raise self._unavailable(NO_ANSWER, "statement_timeout")
         try:
-            connection = self._pool.getconn()
+            return self._pool.getconn(
+                connect_timeout=max(SHORTEST_CONNECT, min(self._connect_timeout, int(left)))
+            )
         except psycopg2.OperationalError as error:
             raise self._unavailable("The database cannot be reached.") from error
+
+    def _run_on_a_connection[T](
+        self, work: Callable[[Cursor], T], write: bool, deadline: float
+    ) -> T:
+        connection = self._connection(deadline)
+        watchdog = self._watchdog
+        if watchdog is not None:
+            watchdog.calls[connection] = deadline
         committing = False
         try:
             # Reads run in autocommit: one round trip instead of BEGIN, SELECT, ROLLBACK.
@@ -183,19 +182,24 @@ class Database:
                 connection.commit()
             return result
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
+            if watchdog is not None and watchdog.expired(connection):
+                connection.close()  # no answer within the deadline: never reused
+                if committing:
+                    raise self._unavailable(LOST_IN_COMMIT, "lost_during_commit") from error
+                raise self._unavailable(NO_ANSWER, "statement_timeout") from error
             if not connection.closed:
                 if isinstance(error, psycopg2.errors.QueryCanceled):
-                    detail = "The database did not answer in time."
-                    raise self._unavailable(detail, "statement_timeout") from error
+                    raise self._unavailable(NO_ANSWER, "statement_timeout") from error
                 raise
             if committing:
                 # The COMMIT may or may not have been applied; retrying could apply it twice.
-                detail = "The database connection was lost."
-                raise self._unavailable(detail, "lost_during_commit") from error
+                raise self._unavailable(LOST_IN_COMMIT, "lost_during_commit") from error
             raise _LostBeforeCommit() from error
         except (psycopg2.DataError, psycopg2.errors.CheckViolation) as error:
             raise InvalidValue(f"A value cannot be stored: {error.pgerror or error}") from error
         finally:
+            if watchdog is not None:
+                watchdog.calls.pop(connection, None)
             self._return(connection)
 
     def _return(self, connection: psycopg2.extensions.connection) -> None:
@@ -215,9 +219,14 @@ class Database:
     ) -> DatabaseUnavailable:
         return DatabaseUnavailable(detail, reason=reason, retry_after=self._retry_after)
 
+    def fill_pool(self) -> None:
+        self._pool.fill()
+
     def close(self) -> None:
-        """Wait for running work, then close every connection."""
+        """Wait for running work (each call is bounded), then close every connection."""
         self._executor.shutdown(wait=True)
+        if self._watchdog is not None:
+            self._watchdog.stop()
         self._pool.closeall()
 
 
@@ -228,46 +237,42 @@ def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) ->
         pass  # the loop has closed: nobody waits for a connection any more
 
 
-def connect_kwargs(settings: Settings) -> dict[str, Any]:
-    """Connection parameters for the pooled road (DATABASE_URL) that bound waits on it.
+def call_seconds(settings: Settings) -> float:
+    """How long one database call may take, from being asked for to its answer."""
+    return settings.db_statement_timeout + GRACE
 
-    The statement timeout is enforced by the server (TimedCursor); when the network drops
-    packets instead,
-    the kernel gives up on a connection whose data goes unacknowledged for the connect plus
-    statement timeouts (tcp_user_timeout), and keepalives find idle connections that died.
-    """
-    # No startup `options`: PgBouncer refuses them, and they would be session state.
-    return {
-        "dsn": settings.dsn,
-        "connect_timeout": max(1, round(settings.db_connect_timeout)),
-        "tcp_user_timeout": int(
-            (settings.db_connect_timeout + settings.db_statement_timeout) * 1000
-        ),
-        "keepalives": 1,
-        "keepalives_idle": 30,
-        "keepalives_interval": 5,
-        "keepalives_count": 3,
-        "application_name": "config-service",
-        "cursor_factory": timed_cursor(settings.db_statement_timeout),
-    }
+
+def build_database(settings: Settings, metrics: ServiceMetrics) -> Database:
+    """A Database as `settings` describe it, with no connection made yet."""
+    size = settings.db_pool_size
+    parameters = connect_kwargs(settings)
+    pool = ConnectionPool(size, in_use=metrics.db_in_use, **parameters)
+    metrics.db_pool_size.set(value=size)
+    executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="database")
+    watchdog = CallWatchdog() if settings.db_call_watchdog else None
+    if watchdog is not None:
+        watchdog.start()
+    return Database(
+        pool,
+        executor,
+        retry_after=settings.retry_after,
+        metrics=metrics,
+        call_seconds=call_seconds(settings),
+        connect_timeout=parameters["connect_timeout"],
+        watchdog=watchdog,
+        size=size,
+        queue=settings.db_pool_queue,
+        wait=settings.db_pool_wait,
+    )
 
 
 @asynccontextmanager
 async def open_database(settings: Settings, metrics: ServiceMetrics) -> AsyncIterator[Database]:
     """A Database for the lifetime of the block; its connections are closed on exit."""
-    size = settings.db_pool_size
-    pool = ConnectionPool(size, in_use=metrics.db_in_use, **connect_kwargs(settings))
-    metrics.db_pool_size.set(value=size)
-    executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="database")
-    database = Database(
-        pool,
-        executor,
-        retry_after=settings.retry_after,
-        metrics=metrics,
-        size=size,
-        queue=settings.db_pool_queue,
-        wait=settings.db_pool_wait,
-    )
+    database = build_database(settings, metrics)
+    # Open the pool's connections in the background: start-up does not wait for them, and
+    # does not fail without them (PostgreSQL unreachable: they are made when needed).
+    threading.Thread(target=database.fill_pool, name="database-fill", daemon=True).start()
     try:
         yield database
     finally:

@@ -123,6 +123,25 @@ def test_a_database_down_at_start_is_retried_in_the_background(proxy, database_u
     asyncio.run(scenario())
 
 
+def test_a_server_that_stops_answering_is_found_by_the_probe_and_counts_as_lost(
+    proxy, database_url
+):
+    recorder = Recorder()
+
+    async def scenario():
+        settings = make_settings(proxy.dsn(database_url), db_statement_timeout=0.5)
+        async with open_listener(settings, recorder, ignored_metrics()):
+            await until_recorded(recorder, "started")
+            await asyncio.sleep(1.5)  # probes answered meanwhile: still listening
+            assert recorder.events == ["started"]
+            proxy.stall()  # the connection stays open; nothing comes back
+            await until_recorded(recorder, "lost")
+            proxy.restore()
+            await until_recorded(recorder, "started", times=2)
+
+    asyncio.run(scenario())
+
+
 def test_it_listens_on_database_listen_url_not_the_pooled_road(database_url, application_id):
     recorder = Recorder()
     nowhere = "postgresql://postgres@127.0.0.1:9/nowhere"  # the pooled road, unreachable

@@ -60,3 +60,49 @@ def test_configure_logging_installs_one_handler_in_the_chosen_format(
     configure_logging(make_settings(database_url, log_format="json", log_level="warning"))
     assert isinstance(root.handlers[0].formatter, JsonFormatter)
     assert len(root.handlers) == 1
+
+
+def test_the_cheap_timestamp_is_what_datetime_says():
+    from datetime import UTC, datetime
+
+    from config_service.logs import _timestamp
+
+    for created in (0.0, 1764583737.1234567, 1764583737.9999996, 1764583738.0005, 1.5e9 + 0.999):
+        log_record = record()
+        log_record.created = created
+        expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+        assert _timestamp(log_record) == expected
+
+
+def test_lines_logged_on_the_event_loop_are_written_together_after_that_turn():
+    import asyncio
+    import io
+
+    from config_service.logs import BatchingStreamHandler
+
+    class CountingStream(io.StringIO):
+        writes = 0
+
+        def write(self, text: str) -> int:
+            self.writes += 1
+            return super().write(text)
+
+    stream = CountingStream()
+    handler = BatchingStreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+
+    async def burst() -> int:
+        for number in range(100):
+            handler.handle(record(number=number))
+        written_during_the_turn = stream.writes
+        await asyncio.sleep(0)  # the loop turns: the scheduled flush runs
+        return written_during_the_turn
+
+    assert asyncio.run(burst()) == 0
+    assert stream.writes == 1
+    lines = stream.getvalue().splitlines()
+    assert [json.loads(line)["number"] for line in lines] == list(range(100))
+    warning = record("slow")
+    warning.levelno = logging.WARNING
+    handler.handle(warning)  # off the loop, and a warning: written at once
+    assert stream.writes == 2

@@ -7,7 +7,7 @@ then, in the lifespan: database, listener, and the bus with every handler table.
 import logging
 import tomllib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -35,6 +35,7 @@ from config_service.problems import install_problem_handlers
 from config_service.query_parameters import QueryParameterMiddleware
 from config_service.read_model import ReadModel
 from config_service.request_log import RequestLogMiddleware
+from config_service.schema import schema_ready
 from config_service.security import AccessMiddleware
 from config_service.settings import SVC_DIR, Settings, get_settings
 
@@ -70,12 +71,17 @@ def served_routes(app: FastAPI) -> dict[str, set[str]]:
 
 
 def create_app(
-    settings: Settings | None = None, *, metrics_directory: Path | None = None, worker: int = 0
+    settings: Settings | None = None,
+    *,
+    metrics_directory: Path | None = None,
+    worker: int = 0,
+    migrate: bool = False,
 ) -> FastAPI:
     """A ready-to-serve app; `uvicorn --factory config_service.main:create_app` calls it.
 
     Workers of one service share `metrics_directory`, each as its `worker` number (supervisor.py);
-    without one, a scrape sees this process only.
+    without one, a scrape sees this process only. With `migrate`, the app creates and migrates
+    its database itself, now or once PostgreSQL answers, and answers 503 until then (schema.py).
     """
     settings = settings or get_settings()
     tokens = TokenSource(
@@ -89,6 +95,7 @@ def create_app(
         async with (
             tokens.reloading(),
             open_database(settings, metrics) as database,
+            schema_ready(settings, database) if migrate else nullcontext(),
             open_listener(settings, read_model, metrics),
         ):
             app.state.bus = MessageBus(

@@ -25,7 +25,8 @@ def test_the_lifespan_opens_the_pool_and_listener_and_closes_them(empty_database
     apply_migrations(empty_database)
     with TestClient(create_app(make_settings(empty_database, db_pool_size=3))) as client:
         assert client.get("/health/ready").status_code == 200
-        assert open_connections(empty_database) == 3 + 1  # the pool and the listener
+        # The pool fills in the background, beside the listener.
+        until(lambda: open_connections(empty_database) == 3 + 1, message="pool not filled")
     # A backend ends a moment after its client closes the connection.
     until(lambda: open_connections(empty_database) == 0, message="connections left open")
 
@@ -109,3 +110,11 @@ def test_metrics_have_series_only_for_what_can_happen(client):
     assert not [line for line in requests if 'method="PUT",status="3xx"' in line]
     unmatched = [line for line in requests if 'route="unmatched"' in line]
     assert unmatched and all('status="4xx"' in line or 'status="5xx"' in line for line in unmatched)
+
+
+def test_an_app_told_to_migrate_migrates_its_database_before_serving(empty_database):
+    settings = make_settings(empty_database)
+    with TestClient(create_app(settings, migrate=True)) as client:
+        assert client.get("/health/ready").status_code == 200
+        created = client.post("/api/v1/applications", json={"name": random_name()})
+    assert created.status_code == 201

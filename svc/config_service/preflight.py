@@ -7,6 +7,7 @@ import psycopg2
 import psycopg2.extensions
 
 from config_service.migrations import MigrationError, apply_migrations, ensure_database
+from config_service.schema import migration_dsn
 from config_service.settings import Settings
 
 # The server's log, whichever of its modules writes (server.py, serving, preflight, supervisor).
@@ -46,20 +47,28 @@ def connection_budget_problem(settings: Settings) -> str | None:
 
 
 def prepare(settings: Settings) -> str | None:
-    """Create and migrate the database; why the service cannot start, or None."""
+    """Create and migrate the database; why the service cannot start, or None.
+
+    An unreachable PostgreSQL is no reason: the workers start degraded and migrate once it
+    answers (schema.py).
+    """
+    # The direct road: a pooler may not know the `postgres` database, nor carry a session.
+    # Connects bounded: a silent address must not hang start-up.
+    dsn = migration_dsn(settings)
     try:
-        # The direct road: a pooler may not know the `postgres` database, nor carry a session.
-        if ensure_database(settings.listen_dsn):
+        if ensure_database(dsn):
             name = psycopg2.extensions.parse_dsn(settings.listen_dsn)["dbname"]
             road = "DATABASE_LISTEN_URL" if settings.listens_elsewhere else "DATABASE_URL"
             log.info(f"created the database {name} ({road})")
-        for migration in apply_migrations(settings.listen_dsn):
+        for migration in apply_migrations(dsn):
             log.info(f"applied migration {migration.version:04d}_{migration.name}")
         return connection_budget_problem(settings)
     except psycopg2.OperationalError as error:
-        return (
-            f"cannot reach PostgreSQL at DATABASE_URL ({str(error).strip()}); "
-            "start it with `make db-up` or point DATABASE_URL at a running server"
+        log.warning(
+            f"cannot reach PostgreSQL at DATABASE_URL ({str(error).strip()}); starting anyway,"
+            " not ready until it answers (start it with `make db-up`, or point DATABASE_URL at"
+            " a running server)"
         )
+        return None
     except MigrationError as error:
         return str(error)

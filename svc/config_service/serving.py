@@ -60,7 +60,7 @@ def serve_app(
 ) -> None:
     """Serve the app on `sock` until SIGTERM/SIGINT, in this process."""
     skip_what_no_line_shows()  # uvicorn configures logging itself, from logging_config()
-    app = create_app(settings, metrics_directory=metrics_directory, worker=worker)
+    app = create_app(settings, metrics_directory=metrics_directory, worker=worker, migrate=True)
     config = uvicorn.Config(
         app,
         access_log=False,  # the service's own request log replaces it

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     db_statement_timeout: float = Field(
         default=5.0, gt=0, description="Seconds a single SQL statement may run."
     )
+    db_call_watchdog: bool = Field(
+        default=True,
+        description="End database calls that get no answer within DB_STATEMENT_TIMEOUT + 0.5 s"
+        " (503); false only to measure what that costs.",
+    )
     shutdown_timeout: float = Field(
         default=30.0, gt=0, description="Seconds in-flight requests get to finish on SIGTERM."
     )

@@ -1,5 +1,5 @@
 """With WORKERS > 1: run that many server processes, each on its own SO_REUSEPORT socket,
-and restart any that dies."""
+and restart any that dies, after a wait that grows while it keeps dying (restart_backoff.py)."""
 
 import logging
 import multiprocessing
@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from config_service.restart_backoff import Restart, RestartBackoff
 from config_service.serving import listening_socket, run_worker
 from config_service.settings import Settings
 
@@ -56,22 +57,40 @@ def _supervise(
         return worker
 
     workers = [start(number) for number in range(settings.workers)]
+    started = [time.monotonic()] * settings.workers
+    restart_at: list[float | None] = [None] * settings.workers
+    backoffs = [RestartBackoff() for _ in workers]
     while not stop_signals:
-        time.sleep(0.2)
+        time.sleep(0.05)
+        now = time.monotonic()
         while reloads:
             reloads.pop()
             for worker in workers:
                 if worker.pid is not None and worker.is_alive():
                     os.kill(worker.pid, signal.SIGHUP)
         for number, worker in enumerate(workers):
-            if not worker.is_alive() and not stop_signals:
-                log.warning(
-                    f"worker {worker.pid} exited with code {worker.exitcode}; restarting it"
-                )
-                workers[number] = start(number)
+            if stop_signals or worker.is_alive():
+                continue
+            if restart_at[number] is None:
+                restart = backoffs[number].died(lived=now - started[number])
+                restart_at[number] = now + restart.delay
+                if restart.announce:
+                    log.warning(_restart_line(worker, now - started[number], restart))
+            if now >= restart_at[number]:
+                workers[number], started[number], restart_at[number] = start(number), now, None
     for worker in workers:
         worker.terminate()  # SIGTERM: each finishes its in-flight requests, then exits
     for worker in workers:
         worker.join(settings.shutdown_timeout + 5)
         if worker.is_alive():
             worker.kill()
+
+
+def _restart_line(worker: multiprocessing.Process, lived: float, restart: Restart) -> str:
+    line = (
+        f"worker {worker.pid} exited with code {worker.exitcode} after {lived:.1f} s;"
+        f" restarting it in {restart.delay:g} s"
+    )
+    if restart.at_cap:
+        line += f" (and every {restart.delay:g} s while it keeps dying, without saying so again)"
+    return line

@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 # When listening is lost, every held request is answered within this many seconds.
 LOST_REREAD_SECONDS = 2.0
+# A held request whose wait ends while a change of its key is being read waits this long more
+# for that read, so it answers the change rather than 304 against the version it had.
+REREAD_WAIT_SECONDS = 2.0
 # Held requests that started together end up to this fraction early, so they spread out.
 WAIT_JITTER = 0.1
 
@@ -67,6 +70,7 @@ class Watches:
         self._clock = clock
         self._watches: dict[str, _Watch] = {}
         self._background: set[asyncio.Task] = set()
+        self._rereads: dict[str, asyncio.Task[Result]] = {}  # key -> the read of its change
         self.held = 0
         self._closing = False
 
@@ -100,7 +104,7 @@ class Watches:
             check_visible(key, read.representation, delivery.caller)  # out of scope: never held
             if not read.not_modified or read.age is not None:
                 return read  # already different (or PostgreSQL is down): answer at once
-            return await self._hold(future, read, delivery)
+            return await self._hold(key, future, read, delivery)
         finally:
             self.held -= 1
             self._metrics.watch_held.add(amount=-1)
@@ -108,7 +112,7 @@ class Watches:
             if not watch.waiters and self._watches.get(key) is watch:
                 del self._watches[key]
 
-    async def _hold(self, future: asyncio.Future, read: Read, delivery: Delivery) -> Read:
+    async def _hold(self, key: str, future: asyncio.Future, read: Read, delivery: Delivery) -> Read:
         conditions = delivery.conditions
         delay = min(conditions.wait, self._max_wait) * (1 - WAIT_JITTER * random.random())
         timer = asyncio.get_running_loop().call_later(delay, _settle, future, "timeout")
@@ -119,6 +123,15 @@ class Watches:
             outcome, result = await future
         finally:
             timer.cancel()
+        rereading = self._rereads.get(key)
+        if outcome == "timeout" and rereading is not None:
+            # A change was heard and is being read: answer it, not the version known before.
+            try:
+                reread = await asyncio.wait_for(asyncio.shield(rereading), REREAD_WAIT_SECONDS)
+            except TimeoutError:
+                reread = None
+            if isinstance(reread, Representation):
+                outcome, result = "changed", reread
         held = Held(outcome, self._clock() - started, waited=math.ceil(delay))
         self._metrics.watch_ended.inc(outcome)
         delivery.on_held(held)
@@ -140,6 +153,13 @@ class Watches:
         task = asyncio.get_running_loop().create_task(self._reread(key, outcome))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        if outcome == "changed":
+            self._rereads[key] = task
+            task.add_done_callback(lambda _: self._forget_reread(key, task))
+
+    def _forget_reread(self, key: str, task: asyncio.Task) -> None:
+        if self._rereads.get(key) is task:
+            del self._rereads[key]
 
     def lose_all(self) -> None:
         """Changes can no longer be heard: nothing would end these waits now, answer them."""
@@ -158,11 +178,11 @@ class Watches:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
 
-    async def _reread(self, key: str, outcome: Outcome) -> None:
+    async def _reread(self, key: str, outcome: Outcome) -> Result:
         """Read `key` once for everyone watching it; answer those whose version it is not."""
         watch = self._watches.get(key)
         if watch is None:
-            return
+            return None
         result: Representation | DomainError
         try:
             # After a change, a read already in flight started after it (written() dropped
@@ -180,6 +200,7 @@ class Watches:
             log.exception(f"reading {key} for its watches failed")
             result = self._unavailable("The database could not be read.")
         self._answer(key, watch, outcome, result)
+        return result
 
     def _unavailable(self, detail: str) -> DatabaseUnavailable:
         return DatabaseUnavailable(detail, reason="unreachable", retry_after=self._retry_after)

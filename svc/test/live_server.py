@@ -76,6 +76,11 @@ class ServerProcess:
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "ServerProcess":
+        self.start()
+        return self.wait_until_ready()
+
+    def start(self) -> "ServerProcess":
+        """Start the process without waiting for it to be ready (stop it with `stop`)."""
         self.process = subprocess.Popen(
             [sys.executable, "-m", "config_service.server"],
             cwd=SVC_DIR,
@@ -87,6 +92,9 @@ class ServerProcess:
             start_new_session=True,
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
+        return self
+
+    def wait_until_ready(self) -> "ServerProcess":
         workers = int(self.environment.get("WORKERS", "1"))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.process.poll() is None:

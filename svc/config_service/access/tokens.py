@@ -28,8 +28,9 @@ type Role = Literal["read", "write"]
 ROLES = ("read", "write")
 ENTRY_KEYS = frozenset({"name", "sha256", "role", "applications", "expires"})
 REQUIRED_KEYS = ("name", "sha256", "role", "applications")
-# Safe in a log line, a metrics label and a change record as it is.
-TOKEN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}")
+# Safe in a log line, a metrics label and a change record as it is; never a ":", so that a
+# change made outside the API (recorded as "db:<role>", migration 0007) cannot pass for one.
+TOKEN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
 # Names of tokens from the environment: a slow, salted hash of the secret, cut to 32 bits.
 GENERATED_NAME_SALT = b"config-service: name of an environment token"

@@ -61,6 +61,7 @@ def test_upper_case_digests_and_string_instants_are_accepted(tmp_path):
         ({"applications": '"payments"'}, "token 'ci-payments': `applications`"),
         ({"applications": '["pay*ments"]'}, "token 'ci-payments': `applications`: pattern"),
         ({"name": '"has space"'}, "token 'has space': `name`"),
+        ({"name": '"db:postgres"'}, "token 'db:postgres': `name`"),  # a database role's mark
         ({"name": None}, "token #1: `name` is missing"),
         ({"name": "3"}, "token #1: `name`"),
         ({"aplications": '["x"]'}, "unknown key 'aplications'"),

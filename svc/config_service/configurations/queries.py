@@ -15,16 +15,9 @@ from config_service.messages import NO_DELIVERY, Delivery, Get
 from config_service.representation import Representation
 
 # The representation, its revision number and its application's name (which decides scope)
-# in one statement, so they always agree.
+# in one statement, so they always agree; a function, so that its plan is kept (0008).
 SELECT_CONFIGURATION = """
-    SELECT configuration.id,
-           configuration_representation(configuration) AS body,
-           (SELECT max(revision) FROM configuration_revisions
-            WHERE configuration_id = configuration.id) AS revision,
-           a.name AS application_name
-    FROM configurations configuration
-    JOIN applications a ON a.id = configuration.application_id
-    WHERE configuration.id = %(id)s
+    SELECT id, body, revision, application_name FROM configuration_read(%(id)s)
 """
 
 

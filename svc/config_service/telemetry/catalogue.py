@@ -131,11 +131,13 @@ def http_series(routes: Mapping[str, Collection[str]]) -> list[tuple[str, str, s
 def http_labels(
     route: str | None, methods: Collection[str], method: str, status: int
 ) -> tuple[str, str, str]:
-    """The series of a request answered `status`: `route` None when no route matched."""
+    """The series of a request answered `status`: `route` None when no route matched. (Per
+    request: decided as served_methods() does, without building its sets.)"""
+    status_class = f"{status // 100}xx"
     if route is None:
-        return UNMATCHED_ROUTE, method if method in HTTP_METHODS else "other", f"{status // 100}xx"
-    label = method if method in served_methods(methods) else "other"
-    return route, label, f"{status // 100}xx"
+        return UNMATCHED_ROUTE, method if method in HTTP_METHODS else "other", status_class
+    served = method in methods or (method == "HEAD" and "GET" in methods)
+    return route, method if served and method in HTTP_METHODS else "other", status_class
 
 
 def service_registry(routes: Mapping[str, Collection[str]]) -> tuple[Registry, ServiceMetrics]:

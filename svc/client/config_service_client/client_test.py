@@ -1,0 +1,69 @@
+"""ConfigClient.follow: what it follows, where it caches, and by names through a stand-in."""
+
+import httpx
+import pytest
+
+from config_service_client import follower as following
+from config_service_client.client import ConfigClient
+
+ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+TIMEOUT = 5
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {},
+        {"application": "shop"},
+        {"configuration": "prod"},
+        {"configuration_id": ID} | {"application": "shop", "configuration": "prod"},
+    ],
+)
+def test_it_follows_an_id_or_both_names_nothing_else(arguments):
+    with pytest.raises(ValueError, match="give configuration_id, or both"):
+        ConfigClient("http://service").follow(**arguments)
+
+
+def test_the_cache_file_is_per_target_in_cache_dir(tmp_path):
+    client = ConfigClient("http://service", cache_dir=tmp_path)
+    by_id = client.follow(ID)
+    by_name = client.follow(application="shop", configuration="prod")
+    assert by_id.target.key == f"id:{ID}" and by_name.target.key == 'name:["shop", "prod"]'
+    assert by_id._cache.path.parent == tmp_path and by_id._cache.path != by_name._cache.path
+    assert ConfigClient("http://service").follow(ID)._cache is None
+
+
+def test_following_by_names_finds_the_id_then_follows_it(monkeypatch):
+    requests = []
+
+    def service(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        if request.url.path == "/api/v1/applications":
+            return httpx.Response(
+                200, json=[{"id": "A", "name": "shop", "configuration_ids": [ID]}]
+            )
+        if len(requests) > 3:
+            return httpx.Response(403, json={"detail": "stop here"})
+        body = {"id": ID, "application_id": "A", "name": "prod", "comments": "", "config": {}}
+        return httpx.Response(200, json=body | {"config": {"a": 1}}, headers={"ETag": '"e"'})
+
+    def connect(base_url, token, timeout):
+        transport = httpx.MockTransport(service)
+        return httpx.Client(base_url=base_url + "/api/v1", transport=transport, timeout=TIMEOUT)
+
+    monkeypatch.setattr(following, "connect", connect)
+    follower = ConfigClient("http://service", wait=7).follow(
+        application="shop", configuration="prod"
+    )
+    assert follower.id is None
+    follower.start()
+    assert follower.wait(TIMEOUT) == {"a": 1}
+    follower.join(TIMEOUT)
+    assert follower.id == ID and follower.error is not None and follower.error.status == 403
+    assert [r.url.path for r in requests] == [
+        "/api/v1/applications",
+        f"/api/v1/configurations/{ID}",
+        f"/api/v1/configurations/{ID}",
+        f"/api/v1/configurations/{ID}",
+    ]
+    assert requests[-1].headers["Prefer"] == "wait=7"

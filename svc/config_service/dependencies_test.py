@@ -1,0 +1,79 @@
+import pytest
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.testclient import TestClient
+
+from config_service.dependencies import (
+    AppSettings,
+    check_body_id,
+    check_config_depth,
+    if_match_header,
+    path_id,
+)
+from config_service.errors import InvalidValue
+from config_service.fields import CONFIGURATION_ID_EXAMPLE
+from conftest import make_settings
+
+ThingId = path_id("thing", CONFIGURATION_ID_EXAMPLE)
+ThingIfMatch = if_match_header("thing")
+
+
+def small_app(max_json_depth: int) -> FastAPI:
+    """An app holding only settings, with one route using the dependencies under test."""
+    app = FastAPI()
+    app.state.settings = make_settings("postgresql://unused/x", max_json_depth=max_json_depth)
+
+    @app.put("/things/{id}")
+    async def put_thing(id: ThingId, settings: AppSettings, if_match: ThingIfMatch = None):
+        return {"id": id, "if_match": if_match, "max_json_depth": settings.max_json_depth}
+
+    return app
+
+
+def test_the_path_id_is_canonical_upper_case_and_if_match_is_read():
+    with TestClient(small_app(max_json_depth=7)) as client:
+        response = client.put(
+            f"/things/{CONFIGURATION_ID_EXAMPLE.lower()}", headers={"If-Match": '"abc"'}
+        )
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": CONFIGURATION_ID_EXAMPLE,
+        "if_match": '"abc"',
+        "max_json_depth": 7,
+    }
+
+
+def test_a_path_id_that_is_no_ulid_is_refused():
+    with TestClient(small_app(max_json_depth=7)) as client:
+        response = client.put("/things/not-a-ulid")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "id"]
+
+
+def test_the_path_id_and_if_match_are_documented_for_their_resource():
+    parameters = small_app(max_json_depth=7).openapi()["paths"]["/things/{id}"]["put"]["parameters"]
+    by_name = {parameter["name"]: parameter for parameter in parameters}
+    assert by_name["id"]["description"] == "The thing's id."
+    assert by_name["id"]["examples"] == {"thing": {"value": CONFIGURATION_ID_EXAMPLE}}
+    assert by_name["If-Match"]["in"] == "header"
+    assert by_name["If-Match"]["required"] is False
+    assert "thing's ETag" in by_name["If-Match"]["description"]
+
+
+def test_a_body_id_must_be_absent_or_the_paths():
+    check_body_id(None, CONFIGURATION_ID_EXAMPLE)
+    check_body_id(CONFIGURATION_ID_EXAMPLE, CONFIGURATION_ID_EXAMPLE)
+    with pytest.raises(InvalidValue) as raised:
+        check_body_id("01ARZ3NDEKTSV4RRFFQ69G5FAV", CONFIGURATION_ID_EXAMPLE)
+    assert raised.value.loc == ("body", "id")
+    assert CONFIGURATION_ID_EXAMPLE in str(raised.value)
+
+
+def test_config_depth_follows_the_settings_given():
+    nested = {"a": {"b": {"c": 1}}}  # three objects deep
+    check_config_depth(nested, make_settings("postgresql://unused/x", max_json_depth=3))
+    with pytest.raises(RequestValidationError) as raised:
+        check_config_depth(nested, make_settings("postgresql://unused/x", max_json_depth=2))
+    [error] = raised.value.errors()
+    assert error["loc"] == ("body", "config")
+    assert "deeper than 2" in error["msg"]

@@ -63,9 +63,10 @@ class ApplicationScope:
 
 
 # The SQL form of `allows` on `a.name` (an applications row aliased `a`); a constant, never
-# values. psycopg2 sends `true` for a global scope, and PostgreSQL folds the rest away.
+# values. application_in_scope (migration 0009) is inlined by PostgreSQL, and psycopg2 sends
+# `true` for a global scope, which PostgreSQL then folds away.
 SCOPE_CONDITION = """
-    (%(everything)s OR a.name = ANY(%(exact)s::text[]) OR a.name LIKE ANY(%(prefixes)s::text[]))
+    application_in_scope(a.name, %(everything)s, %(exact)s::text[], %(prefixes)s::text[])
 """
 
 

@@ -2,9 +2,10 @@
 
 Each handler runs inside one transaction (the bus opens it). The database's constraints
 decide uniqueness and whether the application exists, so concurrent writers cannot race.
-PostgreSQL records each change's revision in the same transaction (migration 0007); the
-handlers say who writes and trim old revisions (revisions.py). Statements that follow each
-other unconditionally go in one round trip.
+PostgreSQL records each change's revision in the same transaction (migration 0007). The SQL
+of a write is a function of migration 0009 (planned once per connection, not per call), told
+who writes and how many revisions to keep; a PUT is two calls, since If-Match is checked here
+between them.
 """
 
 from dataclasses import dataclass
@@ -17,15 +18,9 @@ from ulid import ULID
 
 from config_service import keys
 from config_service.bus import HandlerTable
-from config_service.configurations.queries import SELECT_CONFIGURATION, no_configuration
-from config_service.configurations.revisions import (
-    SET_AUTHOR,
-    TRIM_AND_SELECT,
-    Written,
-    author_parameters,
-)
+from config_service.configurations.queries import no_configuration
+from config_service.configurations.revisions import Written, author_parameters
 from config_service.database import Cursor
-from config_service.access.scope import SCOPE_CONDITION
 from config_service.errors import AlreadyExists, InvalidValue
 from config_service.messages import NO_DELIVERY, Command, Delivery
 from config_service.representation import Representation
@@ -56,49 +51,21 @@ class UpdateConfiguration(Command[Written]):
         return keys.configuration_updated(self.id)
 
 
-# Inserted only into an application in the caller's scope. FOR SHARE locks it and rechecks
-# its name once a concurrent rename commits, so the name that decided is the one kept.
-INSERT_CONFIGURATION = (
-    SET_AUTHOR
-    + f"""
-    INSERT INTO configurations (id, application_id, name, comments, config)
-    SELECT %(id)s, a.id, %(name)s, %(comments)s, %(config)s
-    FROM applications a
-    WHERE a.id = %(application_id)s AND {SCOPE_CONDITION}
-    FOR SHARE OF a;
+# The three write functions of migration 0009, which keep their plans and say what each does.
+CREATE = """
+    SELECT id, body, revision, application_name
+    FROM configuration_create(%(id)s, %(application_id)s, %(name)s, %(comments)s, %(config)s,
+                              %(changed_by)s, %(request_id)s,
+                              %(everything)s, %(exact)s::text[], %(prefixes)s::text[])
 """
-    + SELECT_CONFIGURATION
-)
-
-# The row lock makes a concurrent editor wait here, then see this edit's result; the lock on
-# its application holds the name that decides scope until this transaction ends. The body is
-# what If-Match is checked against, the revision tells whether this PUT records one.
-LOCK_CONFIGURATION = (
-    SET_AUTHOR
-    + """
-    SELECT configuration.application_id, application.name AS application_name,
-           configuration_representation(configuration) AS body,
-           (SELECT max(revision) FROM configuration_revisions
-            WHERE configuration_id = configuration.id) AS revision
-    FROM configurations configuration
-    JOIN applications application ON application.id = configuration.application_id
-    WHERE configuration.id = %(id)s
-    FOR UPDATE OF configuration FOR SHARE OF application
+LOCK = """
+    SELECT application_id, application_name, body
+    FROM configuration_lock(%(id)s, %(changed_by)s, %(request_id)s)
 """
-)
-
-# A PUT that changes nothing updates nothing: no revision, no change notification, same ETag.
-# (config compared as text, as it is rendered: jsonb calls 1 and 1.0 equal.)
-UPDATE_CONFIGURATION = (
-    """
-    UPDATE configurations
-    SET name = %(name)s, comments = %(comments)s, config = %(config)s
-    WHERE id = %(id)s
-      AND (name, comments, config::text)
-          IS DISTINCT FROM (%(name)s, %(comments)s, %(config)s::jsonb::text);
+UPDATE = """
+    SELECT id, body, revision, application_name, recorded, removed
+    FROM configuration_update(%(id)s, %(name)s, %(comments)s, %(config)s, %(keep)s)
 """
-    + TRIM_AND_SELECT
-)
 
 
 def _name_taken(name: str) -> AlreadyExists:
@@ -112,7 +79,7 @@ def create_configuration(
     revision 1."""
     try:
         cursor.execute(
-            INSERT_CONFIGURATION,
+            CREATE,
             {
                 "id": str(ULID()),
                 "application_id": command.application_id,
@@ -143,7 +110,7 @@ def update_configuration(
     """Replace a configuration's name, comments and config, if If-Match names its version
     and its application is in the caller's scope; keep its newest `revisions_keep` revisions
     (0: all)."""
-    cursor.execute(LOCK_CONFIGURATION, {"id": command.id, **author_parameters(delivery)})
+    cursor.execute(LOCK, {"id": command.id, **author_parameters(delivery)})
     row = cursor.fetchone()
     if row is None or not delivery.caller.scope.allows(row["application_name"]):
         raise no_configuration(command.id)  # out of scope: as missing, before If-Match too
@@ -157,7 +124,7 @@ def update_configuration(
         Representation(command.id, row["body"].encode()).check_if_match(command.if_match)
     try:
         cursor.execute(
-            UPDATE_CONFIGURATION,
+            UPDATE,
             {
                 "id": command.id,
                 "name": command.name,
@@ -170,9 +137,7 @@ def update_configuration(
         raise _name_taken(command.name) from error
     written = cursor.fetchone()
     return Written(
-        Representation.from_row(written),
-        recorded=written["revision"] != row["revision"],
-        removed=written["removed"],
+        Representation.from_row(written), recorded=written["recorded"], removed=written["removed"]
     )
 
 

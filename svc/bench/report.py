@@ -500,8 +500,7 @@ def targets(measured: Measurements) -> list[Target]:
             "read",
         ),  # fmt: skip
         # "No worse than before the read model": 1aa7827 measured, with this bench and this
-        # baseline, 0.79× for GET configuration (0.75–0.86×; the issue assumed 0.9×),
-        # 0.43× for POST and 0.44× for PUT (README, Performance).
+        # baseline, 0.79× for GET configuration (0.75–0.86×; the issue assumed 0.9×).
         _rate_ratio(
             m,
             "GET configuration, READ_CACHE_BYTES=0 ≥ 0.79× baseline req/s",
@@ -510,16 +509,23 @@ def targets(measured: Measurements) -> list[Target]:
             0.79,
             "read",
         ),
+        # Issue 17: a write also records its revision, and may cost 10% of its ratio on the
+        # release before (4f20d61, quiet run: POST 0.47×, PUT 0.45×; docs/performance.md).
         _rate_ratio(
             m,
-            "POST configuration ≥ 0.43× baseline req/s",
+            "POST configuration ≥ 0.42× baseline req/s (0.9× the release before revisions)",
             POST_CONFIGURATION,
             writes,
-            0.43,
+            0.42,
             "write",
         ),
         _rate_ratio(
-            m, "PUT configuration ≥ 0.44× baseline req/s", PUT_CONFIGURATION, writes, 0.44, "write"
+            m,
+            "PUT configuration ≥ 0.41× baseline req/s (0.9× the release before revisions)",
+            PUT_CONFIGURATION,
+            writes,
+            0.41,
+            "write",
         ),
         _rate_ratio(
             m, "2 workers ≥ 1.5× 1 worker req/s (GET configuration)", TWO_WORKERS, get, 1.5, "read"

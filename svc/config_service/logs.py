@@ -3,9 +3,10 @@
 Fields passed as `extra={"fields": {...}}` become keys of the JSON line (or key=value text).
 
 Every request writes a line, so the line is made cheaply (the timestamp's date and time once
-a second, one JSON encoder) and lines written on the event loop are written together, once
-per turn of the loop (BatchingStreamHandler): a PUT that wakes 10,000 held requests makes a few
-writes, not 10,000.
+a second; json's C encoder made once, where JSONEncoder.encode makes one per line), and the
+lines logged on the event loop are formatted and written together, once per turn of the loop,
+after that turn's answers are sent (BatchingStreamHandler): a PUT that wakes 10,000 held
+requests sends all 10,000 answers before it formats a line, and makes a few writes, not 10,000.
 """
 
 import asyncio
@@ -13,11 +14,31 @@ import json
 import logging
 import logging.config
 from datetime import UTC, datetime
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 
 from config_service.settings import Settings
 
 
 _ENCODER = json.JSONEncoder(default=str)  # one, not one per line as json.dumps(default=) makes
+
+
+# The C encoder behind json, made once: JSONEncoder.encode makes a new one for every call,
+# which costs more than encoding a line. No check for circular references (a line's fields
+# are flat values); where json has no C speedups, the encoder as above.
+_encode_chunks = (
+    c_make_encoder(None, str, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+    if c_make_encoder is not None
+    else None
+)
+
+
+def json_line(line: dict[str, object]) -> str:
+    """`line` as _ENCODER.encode writes it, in a third of its time."""
+    if _encode_chunks is None:
+        return _ENCODER.encode(line)
+    return "".join(_encode_chunks(line, 0))
+
+
 _second = -1
 _second_text = ""
 
@@ -46,44 +67,47 @@ class JsonFormatter(logging.Formatter):
             line.update(fields)
         if record.exc_info:
             line["traceback"] = self.formatException(record.exc_info)
-        return _ENCODER.encode(line)
+        return json_line(line)
 
 
 class BatchingStreamHandler(logging.StreamHandler):
-    """A StreamHandler that, on a thread running an event loop, keeps the lines of one turn
-    of the loop and writes them together at its end. Elsewhere, and for warnings and worse,
-    each line is written at once."""
+    """A StreamHandler that, on a thread running an event loop, keeps the records of one turn
+    of the loop and formats and writes them together after it. Elsewhere, and for warnings and
+    worse, each line is written at once. (A record keeps what it was logged with: the fields
+    a line is made of are never changed after they are logged.)"""
 
     def __init__(self, stream=None):
         super().__init__(stream)
-        self._lines: list[str] = []
+        self._records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        try:
-            line = self.format(record) + self.terminator
-            loop = _running_loop()
-            if loop is None or record.levelno >= logging.WARNING:
-                self._write_now(line)
-                return
-            if not self._lines:
-                loop.call_soon(self.flush)
-            self._lines.append(line)
-        except RecursionError:
-            raise
-        except Exception:
-            self.handleError(record)
-
-    def _write_now(self, line: str) -> None:
-        self._lines.append(line)
-        self.flush()
+        loop = _running_loop()
+        if loop is None or record.levelno >= logging.WARNING:
+            self._records.append(record)
+            self.flush()
+            return
+        if not self._records:
+            loop.call_soon(self.flush)
+        self._records.append(record)
 
     def flush(self) -> None:
         with self.lock:  # handle() holds it around emit; a scheduled flush takes it here
-            if self._lines:
-                lines, self._lines = self._lines, []
-                self.stream.write("".join(lines))
+            if self._records:
+                records, self._records = self._records, []
+                self.stream.write("".join(self._lines_of(records)))
             if self.stream and hasattr(self.stream, "flush"):
                 self.stream.flush()
+
+    def _lines_of(self, records: list[logging.LogRecord]) -> list[str]:
+        lines = []
+        for record in records:
+            try:
+                lines.append(self.format(record) + self.terminator)
+            except RecursionError:
+                raise
+            except Exception:
+                self.handleError(record)  # that record's line is lost, not the others
+        return lines
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -106,3 +106,51 @@ def test_lines_logged_on_the_event_loop_are_written_together_after_that_turn():
     warning.levelno = logging.WARNING
     handler.handle(warning)  # off the loop, and a warning: written at once
     assert stream.writes == 2
+
+
+def test_lines_logged_on_the_event_loop_are_formatted_after_that_turn_and_one_bad_one_is_dropped():
+    import asyncio
+    import io
+
+    from config_service.logs import BatchingStreamHandler
+
+    formatted: list[int] = []
+
+    class RecordingFormatter(JsonFormatter):
+        def format(self, record: logging.LogRecord) -> str:
+            if record.fields.get("bad"):
+                raise ValueError("cannot format this one")
+            formatted.append(record.fields["number"])
+            return super().format(record)
+
+    stream = io.StringIO()
+    handler = BatchingStreamHandler(stream)
+    handler.setFormatter(RecordingFormatter())
+    handler.handleError = lambda record: None  # logging would print the error to stderr
+
+    async def burst() -> list[int]:
+        handler.handle(record(number=1))
+        handler.handle(record(number=2, bad=True))
+        handler.handle(record(number=3))
+        formatted_during_the_turn = list(formatted)
+        await asyncio.sleep(0)
+        return formatted_during_the_turn
+
+    assert asyncio.run(burst()) == []  # the answers of the turn go out first
+    assert [json.loads(line)["number"] for line in stream.getvalue().splitlines()] == [1, 3]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"status": 200, "duration_ms": 0.123, "path": "/api/v1/configurations/{id}"},
+        {"quote": 'a"b\\c', "control": "\x00\n\t", "accent": "é", "emoji": "🙂"},
+        {"none": None, "yes": True, "no": False, "big": 10**30, "negative": -1.5e-9},
+        {"nan": float("nan"), "infinite": float("inf"), "nested": {"a": [1, "x", None]}},
+        {"object": object(), "bytes": b"raw"},  # the encoder's default: str()
+    ],
+)
+def test_json_line_writes_what_the_json_encoder_writes(fields):
+    from config_service.logs import _ENCODER, json_line
+
+    assert json_line(fields) == _ENCODER.encode(fields)

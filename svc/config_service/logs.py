@@ -33,7 +33,8 @@ _encode_chunks = (
 
 
 def json_line(line: dict[str, object]) -> str:
-    """`line` as _ENCODER.encode writes it, in a third of its time."""
+    """`line` as _ENCODER.encode writes it, without making an encoder first (a request's
+    line: 40–60% of the time)."""
     if _encode_chunks is None:
         return _ENCODER.encode(line)
     return "".join(_encode_chunks(line, 0))
@@ -84,7 +85,10 @@ class BatchingStreamHandler(logging.StreamHandler):
         loop = _running_loop()
         if loop is None or record.levelno >= logging.WARNING:
             self._records.append(record)
-            self.flush()
+            try:
+                self.flush()
+            except Exception:
+                self.handleError(record)  # logging never raises into the code that logs
             return
         if not self._records:
             loop.call_soon(self.flush)

@@ -154,3 +154,23 @@ def test_json_line_writes_what_the_json_encoder_writes(fields):
     from config_service.logs import _ENCODER, json_line
 
     assert json_line(fields) == _ENCODER.encode(fields)
+
+
+def test_a_stream_that_fails_does_not_raise_into_the_code_that_logs():
+    from config_service.logs import BatchingStreamHandler
+
+    class BrokenStream:
+        def write(self, text: str) -> int:
+            raise OSError("disk full")
+
+        def flush(self) -> None:
+            pass
+
+    handler = BatchingStreamHandler(BrokenStream())
+    handler.setFormatter(JsonFormatter())
+    failures = []
+    handler.handleError = failures.append
+    warning = record("slow")
+    warning.levelno = logging.WARNING
+    handler.handle(warning)  # written at once: the OSError goes to handleError, not to us
+    assert failures == [warning]

@@ -107,6 +107,9 @@ def test_the_runtime_loop_prints_each_version_and_leaves_no_files(live_url, tmp_
         stderr=subprocess.DEVNULL,
         text=True,
         start_new_session=True,  # its own process group, as a terminal's job would be
+        # With Ctrl-C's default action, as in a terminal: a test run started in the background
+        # (`make test &`) hands SIGINT down ignored, and the loop would then outlive its Ctrl-C.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     printed = lines_of(loop.stdout)
     try:

@@ -1,6 +1,5 @@
 import asyncio
 import json
-import threading
 
 import pytest
 from fastapi import FastAPI, Request, Response

@@ -9,7 +9,7 @@ from config_service import main
 from config_service.bus import MessageBus
 from config_service.access.scope import EVERYTHING
 from config_service.access.tokens import Caller
-from config_service.messages import NO_DELIVERY, Command, Delivery, Get, Query
+from config_service.messages import Command, Delivery, Get, Query
 from config_service.telemetry.ignored import ignored_metrics
 from config_service.read_model import ReadModel
 from config_service.reads import Read

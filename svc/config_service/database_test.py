@@ -2,14 +2,11 @@ import asyncio
 
 import psycopg2
 import psycopg2.extensions
-from psycopg2 import sql
 import pytest
 
 from config_service.database import (
-    ConnectionPool,
     Database,
     build_database,
-    connect_kwargs,
     open_database,
 )
 from config_service.errors import DatabaseUnavailable, InvalidValue

@@ -14,10 +14,8 @@ from config_service.configurations.history import GetRevision, ListRevisions
 from config_service.configurations.queries import GetConfiguration
 from config_service.configurations.revisions import Written
 from config_service.errors import InvalidValue, NotFound
-from config_service.messages import Delivery
 from config_service.openapi_parts import header
 from config_service.representation import Representation, etag_of, none_match
-from config_service.request_ids import request_id_of
 from config_service.responses import JSON, delivery_of, read_conditions, read_response
 from config_service.telemetry.catalogue import ServiceMetrics
 

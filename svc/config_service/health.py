@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from config_service.dependencies import Bus
+from config_service.dependencies import bus_of
 from config_service.bus import HandlerTable
 from config_service.database import Cursor
 from config_service.messages import NO_DELIVERY, Delivery, Query
@@ -67,11 +67,11 @@ async def live() -> dict[str, str]:
         },
     },
 )
-async def ready(request: Request, bus: Bus) -> Response:
+async def ready(request: Request) -> Response:
     """200 when requests can be served; 503 while the database is unreachable or behind."""
     # An unreachable database raises DatabaseUnavailable: 503 through the problem handlers.
     try:
-        missing = await bus.dispatch(PendingMigrations())
+        missing = await bus_of(request).dispatch(PendingMigrations())
     except MigrationError as error:  # an applied migration differs from this build's
         return problem(request.scope, 503, str(error))
     if missing:

@@ -11,7 +11,7 @@ from config_service.applications.models import (
     ApplicationUpdate,
 )
 from config_service.applications.queries import GetApplication, ListApplications
-from config_service.dependencies import Bus, check_body_id, if_match_header, path_id
+from config_service.dependencies import PathId, bus_of, check_body_id, if_match_header
 from config_service.fields import APPLICATION_ID_EXAMPLE, Name, Ulid
 from config_service.openapi_parts import (
     CACHE_CONTROL,
@@ -27,7 +27,7 @@ from config_service.responses import JSON, answer_get, delivery_of, representati
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 
-ApplicationId = path_id("application", APPLICATION_ID_EXAMPLE)
+ApplicationId = PathId("application", APPLICATION_ID_EXAMPLE)
 IfMatch = if_match_header("application")
 
 
@@ -45,10 +45,10 @@ IfMatch = if_match_header("application")
         **problem_responses(409, *WRITE_PROBLEMS),
     },
 )
-async def create_application(body: ApplicationCreate, bus: Bus, request: Request) -> Response:
+async def create_application(body: ApplicationCreate, request: Request) -> Response:
     """Creates an application with a new id; its name must not be taken."""
     command = CreateApplication(name=body.name, comments=body.comments)
-    application = await bus.dispatch(command, delivery_of(request))
+    application = await bus_of(request).dispatch(command, delivery_of(request))
     location = str(request.url_for("get_application", id=application.id))
     return representation_response(application, 201, {"Location": location})
 
@@ -67,12 +67,15 @@ async def create_application(body: ApplicationCreate, bus: Bus, request: Request
     },
 )
 async def update_application(
-    id: ApplicationId, body: ApplicationUpdate, bus: Bus, request: Request, if_match: IfMatch = None
+    id: ApplicationId.declared,
+    body: ApplicationUpdate,
+    request: Request,
+    if_match: IfMatch = None,
 ) -> Response:
     """Replaces name and comments; send If-Match with the ETag you read to avoid lost updates.
     The body a GET returned may be sent back edited."""
     check_body_id(body.id, id)
-    application = await bus.dispatch(
+    application = await bus_of(request).dispatch(
         UpdateApplication(id=id, name=body.name, comments=body.comments, if_match=if_match),
         delivery_of(request),
     )
@@ -85,13 +88,13 @@ async def update_application(
     operation_id="getApplication",
     summary="Read an application and its configuration ids",
     responses={**read_responses("application"), **problem_responses(404, *READ_PROBLEMS)},
-    openapi_extra=READ_PARAMETERS,
+    openapi_extra={"parameters": [ApplicationId.openapi, *READ_PARAMETERS["parameters"]]},
 )
-async def get_application(id: ApplicationId, bus: Bus, request: Request) -> Response:
+async def get_application(request: Request) -> Response:
     """The application with the ids of all its configurations, ascending. Supports
     If-None-Match (304), `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter)."""
-    query = GetApplication(id)
-    return await answer_get(bus, request, query)
+    query = GetApplication(ApplicationId.of(request))
+    return await answer_get(bus_of(request), request, query)
 
 
 @router.get(
@@ -112,7 +115,6 @@ async def get_application(id: ApplicationId, bus: Bus, request: Request) -> Resp
 )
 async def list_applications(
     request: Request,
-    bus: Bus,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
     after: Annotated[Ulid | None, Query(description="Start after this id.")] = None,
     name: Annotated[
@@ -123,7 +125,9 @@ async def list_applications(
     """Applications ordered by id; while more remain, `Link: <…>; rel="next"` points to them.
     Unknown query parameters are refused (422), so a typo never lists everything."""
     query = ListApplications(limit=limit, after=after, name=name)
-    page = await bus.dispatch(query, delivery_of(request))  # the caller's applications only
+    page = await bus_of(request).dispatch(
+        query, delivery_of(request)
+    )  # the caller's applications only
     headers = {"Cache-Control": "no-cache"}
     if page.next_after is not None:
         next_url = request.url.include_query_params(limit=limit, after=page.next_after)

@@ -23,14 +23,13 @@ from config_service.configurations.versions import (
     revision_header,
 )
 from config_service.dependencies import (
-    AppSettings,
-    Bus,
-    Metrics,
+    bus_of,
     check_body_id,
     check_config_depth,
-    get_app_settings,
     if_match_header,
-    path_id,
+    metrics_of,
+    PathId,
+    settings_of,
 )
 from config_service.fields import CONFIGURATION_ID_EXAMPLE
 from config_service.openapi_parts import (
@@ -46,7 +45,7 @@ from config_service.responses import answer_get, delivery_of, representation_res
 
 router = APIRouter(prefix="/configurations", tags=["configurations"])
 
-ConfigurationId = path_id("configuration", CONFIGURATION_ID_EXAMPLE)
+ConfigurationId = PathId("configuration", CONFIGURATION_ID_EXAMPLE)
 IfMatch = if_match_header("configuration")
 
 
@@ -68,12 +67,10 @@ IfMatch = if_match_header("configuration")
         **problem_responses(409, *WRITE_PROBLEMS),
     },
 )
-async def create_configuration(
-    body: ConfigurationCreate, bus: Bus, request: Request, settings: AppSettings, metrics: Metrics
-) -> Response:
+async def create_configuration(body: ConfigurationCreate, request: Request) -> Response:
     """Creates a configuration; its name must be new within its application."""
-    check_config_depth(body.config, settings)
-    written = await bus.dispatch(
+    check_config_depth(body.config, settings_of(request))
+    written = await bus_of(request).dispatch(
         CreateConfiguration(
             application_id=body.application_id,
             name=body.name,
@@ -82,7 +79,7 @@ async def create_configuration(
         ),
         delivery_of(request),
     )
-    configuration = count_revisions(request, metrics, written)
+    configuration = count_revisions(request, metrics_of(request), written)
     location = str(request.url_for("get_configuration", id=configuration.id))
     headers = {"Location": location, **revision_header(configuration)}
     return representation_response(configuration, 201, headers)
@@ -102,19 +99,16 @@ async def create_configuration(
     },
 )
 async def update_configuration(
-    id: ConfigurationId,
+    id: ConfigurationId.declared,
     body: ConfigurationUpdate,
-    bus: Bus,
     request: Request,
-    settings: AppSettings,
-    metrics: Metrics,
     if_match: IfMatch = None,
 ) -> Response:
     """Replaces name, comments and config; send If-Match with the ETag you read. The body a
     GET returned may be sent back edited; the configuration stays in its application."""
-    check_config_depth(body.config, settings)
+    check_config_depth(body.config, settings_of(request))
     check_body_id(body.id, id)
-    written = await bus.dispatch(
+    written = await bus_of(request).dispatch(
         UpdateConfiguration(
             id=id,
             name=body.name,
@@ -125,7 +119,7 @@ async def update_configuration(
         ),
         delivery_of(request),
     )
-    configuration = count_revisions(request, metrics, written)
+    configuration = count_revisions(request, metrics_of(request), written)
     return representation_response(configuration, headers=revision_header(configuration))
 
 
@@ -138,15 +132,23 @@ async def update_configuration(
         **read_responses("configuration", VERSION_HEADERS),
         **problem_responses(404, 410, *READ_PROBLEMS),
     },
-    openapi_extra={"parameters": [*READ_PARAMETERS["parameters"], *VERSION_PARAMETERS]},
+    openapi_extra={
+        "parameters": [
+            ConfigurationId.openapi,
+            *READ_PARAMETERS["parameters"],
+            *VERSION_PARAMETERS,
+        ]
+    },
 )
-async def get_configuration(id: ConfigurationId, bus: Bus, request: Request) -> Response:
+async def get_configuration(request: Request) -> Response:
     """One configuration with its config document. Supports If-None-Match (304),
     `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter). With `?revision=N`,
     that revision as it was; with `?history`, the list of its revisions, newest first."""
+    id = ConfigurationId.of(request)
     path = resource_path(request, id)
     asked = asked_version(request.scope["query_string"])
+    bus = bus_of(request)
     if asked is None:
         return await answer_get(bus, request, GetConfiguration(id), current_headers_at(path))
-    settings = await get_app_settings(request)  # only here: a plain GET pays nothing for it
-    return await answer_version(bus, request, id, asked, path, settings.revisions_keep)
+    keep = settings_of(request).revisions_keep
+    return await answer_version(bus, request, id, asked, path, keep)

@@ -294,6 +294,88 @@ def test_a_call_is_bounded_from_being_asked_for_its_wait_for_a_connection_includ
         database.close()
 
 
+def sleeper(seconds: float):
+    def sleep(cursor):
+        cursor.execute("SELECT pg_sleep(%s)", (seconds,))
+        return "slept"
+
+    return sleep
+
+
+def test_past_db_pool_queue_a_call_is_refused_at_once_and_the_count_comes_back(
+    database_url, metrics
+):
+    settings = make_settings(database_url, db_pool_size=1, db_pool_queue=1, db_pool_wait=5)
+    database = new_database(settings, metrics)
+    ran = []
+
+    async def calls():
+        running = asyncio.ensure_future(database.read(sleeper(0.3)))
+        queued = asyncio.ensure_future(database.read(sleeper(0)))
+        await asyncio.sleep(0)  # both asked for: one runs, one waits for the one thread
+        with pytest.raises(DatabaseUnavailable) as refused:
+            await database.read(lambda cursor: ran.append(1))
+        assert refused.value.reason == "pool_exhausted"
+        assert await asyncio.gather(running, queued) == ["slept", "slept"]
+        return await database.read(sleeper(0))  # counted down: room again
+
+    try:
+        assert asyncio.run(calls()) == "slept"
+        assert ran == []
+    finally:
+        database.close()
+
+
+def test_a_call_that_waited_past_db_pool_wait_is_refused_when_a_thread_takes_it(
+    database_url, metrics
+):
+    settings = make_settings(
+        database_url, db_pool_size=1, db_pool_queue=8, db_pool_wait=0.1, db_statement_timeout=2
+    )
+    database = new_database(settings, metrics)
+    ran = []
+
+    async def calls():
+        return await asyncio.gather(
+            database.read(sleeper(0.4)),
+            database.read(lambda cursor: ran.append(1)),  # waits 0.4 s for the thread
+            return_exceptions=True,
+        )
+
+    try:
+        slept, late = asyncio.run(calls())
+        assert slept == "slept"
+        assert isinstance(late, DatabaseUnavailable) and late.reason == "pool_exhausted"
+        assert ran == []  # refused without running
+    finally:
+        database.close()
+
+
+def test_a_call_cancelled_while_it_waits_for_a_thread_never_runs_and_is_counted_down(
+    database_url, metrics
+):
+    settings = make_settings(database_url, db_pool_size=1, db_pool_queue=1, db_pool_wait=5)
+    database = new_database(settings, metrics)
+    ran = []
+
+    async def calls():
+        running = asyncio.ensure_future(database.read(sleeper(0.3)))
+        queued = asyncio.ensure_future(database.read(lambda cursor: ran.append(1)))
+        await asyncio.sleep(0)
+        queued.cancel()  # its client went away
+        await asyncio.sleep(0)
+        # Its place in the queue is free again at once, before the running call ends.
+        then = asyncio.ensure_future(database.read(lambda cursor: "ran after"))
+        assert await running == "slept"
+        return await then
+
+    try:
+        assert asyncio.run(calls()) == "ran after"
+        assert ran == []
+    finally:
+        database.close()
+
+
 def test_a_database_opens_without_connecting(metrics):
     settings = make_settings("postgresql://postgres@127.0.0.1:9/none", db_pool_size=2)
     database = new_database(settings, metrics)  # nothing listens there: no error yet

@@ -40,7 +40,9 @@ class Settings(BaseSettings):
         default=64, ge=0, description="Calls per worker that may wait for a connection (503 past)."
     )
     db_pool_wait: float = Field(
-        default=1.0, gt=0, description="Seconds a call may wait for a connection (503 past)."
+        default=1.0,
+        gt=0,
+        description="Seconds a call may wait for a connection (503 past, when one frees).",
     )
     db_connect_timeout: float = Field(
         default=3.0, gt=0, description="Seconds to wait for a new database connection."

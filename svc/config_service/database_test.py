@@ -302,11 +302,19 @@ def sleeper(seconds: float):
     return sleep
 
 
-def test_past_db_pool_queue_a_call_is_refused_at_once_and_the_count_comes_back(
-    database_url, metrics
-):
+@pytest.fixture
+def one_thread_one_queued(database_url, metrics):
+    """A database whose one thread may have one call waiting for it."""
     settings = make_settings(database_url, db_pool_size=1, db_pool_queue=1, db_pool_wait=5)
     database = new_database(settings, metrics)
+    yield database
+    database.close()
+
+
+def test_past_db_pool_queue_a_call_is_refused_at_once_and_the_count_comes_back(
+    one_thread_one_queued,
+):
+    database = one_thread_one_queued
     ran = []
 
     async def calls():
@@ -319,11 +327,8 @@ def test_past_db_pool_queue_a_call_is_refused_at_once_and_the_count_comes_back(
         assert await asyncio.gather(running, queued) == ["slept", "slept"]
         return await database.read(sleeper(0))  # counted down: room again
 
-    try:
-        assert asyncio.run(calls()) == "slept"
-        assert ran == []
-    finally:
-        database.close()
+    assert asyncio.run(calls()) == "slept"
+    assert ran == []
 
 
 def test_a_call_that_waited_past_db_pool_wait_is_refused_when_a_thread_takes_it(
@@ -352,10 +357,9 @@ def test_a_call_that_waited_past_db_pool_wait_is_refused_when_a_thread_takes_it(
 
 
 def test_a_call_cancelled_while_it_waits_for_a_thread_never_runs_and_is_counted_down(
-    database_url, metrics
+    one_thread_one_queued,
 ):
-    settings = make_settings(database_url, db_pool_size=1, db_pool_queue=1, db_pool_wait=5)
-    database = new_database(settings, metrics)
+    database = one_thread_one_queued
     ran = []
 
     async def calls():
@@ -369,11 +373,8 @@ def test_a_call_cancelled_while_it_waits_for_a_thread_never_runs_and_is_counted_
         assert await running == "slept"
         return await then
 
-    try:
-        assert asyncio.run(calls()) == "ran after"
-        assert ran == []
-    finally:
-        database.close()
+    assert asyncio.run(calls()) == "ran after"
+    assert ran == []
 
 
 def test_a_database_opens_without_connecting(metrics):

@@ -125,9 +125,8 @@ async def list_applications(
     """Applications ordered by id; while more remain, `Link: <…>; rel="next"` points to them.
     Unknown query parameters are refused (422), so a typo never lists everything."""
     query = ListApplications(limit=limit, after=after, name=name)
-    page = await bus_of(request).dispatch(
-        query, delivery_of(request)
-    )  # the caller's applications only
+    # The caller's applications only (the delivery names the caller).
+    page = await bus_of(request).dispatch(query, delivery_of(request))
     headers = {"Cache-Control": "no-cache"}
     if page.next_after is not None:
         next_url = request.url.include_query_params(limit=limit, after=page.next_after)

@@ -23,12 +23,12 @@ from config_service.configurations.versions import (
     revision_header,
 )
 from config_service.dependencies import (
+    PathId,
     bus_of,
     check_body_id,
     check_config_depth,
     if_match_header,
     metrics_of,
-    PathId,
     settings_of,
 )
 from config_service.fields import CONFIGURATION_ID_EXAMPLE

@@ -7,7 +7,6 @@ import shutil
 import signal
 import subprocess
 import threading
-import time
 
 import httpx
 import pytest
@@ -17,6 +16,8 @@ from config_service.migrations import apply_migrations
 from config_service.settings import SVC_DIR
 from conftest import make_settings
 from test.live_server import LiveServer
+from test.prometheus import at, read_samples
+from test.waiting import until
 
 README = (SVC_DIR.parent / "README.md").read_text()
 RUNTIME = "Fetching configuration from a runtime"
@@ -44,6 +45,12 @@ def live_url(empty_database):
     apply_migrations(empty_database)
     with LiveServer(create_app(make_settings(empty_database))) as server:
         yield server.url
+
+
+def held(url: str) -> float | None:
+    """Requests the server holds now (watches waiting for a change)."""
+    metrics = httpx.get(f"{url}/metrics").content
+    return at(read_samples(metrics), "config_service_watch_held_requests")
 
 
 def run_try_it(url: str, cwd) -> str:
@@ -114,11 +121,15 @@ def test_the_runtime_loop_prints_each_version_and_leaves_no_files(live_url, tmp_
     printed = lines_of(loop.stdout)
     try:
         assert '"v":1' in printed.get(timeout=10).replace(" ", "")
-        time.sleep(0.2)  # let it send its held GET, so that the change wakes it
+        until(lambda: held(live_url) == 1, message="the loop's GET is not held")
         httpx.put(
             f"{api}/configurations/{configuration['id']}", json={"name": "c", "config": {"v": 2}}
         ).raise_for_status()
         assert '"v":2' in printed.get(timeout=10).replace(" ", "")
+        # Ctrl-C while curl holds the next GET, as a person presses it. A SIGINT in the instant
+        # bash forks curl is lost: curl never sees it, and bash, waiting for curl, goes on when
+        # curl does not die of it (bash's "wait and cooperative exit").
+        until(lambda: held(live_url) == 1, message="the loop's next GET is not held")
     finally:
         os.killpg(loop.pid, signal.SIGINT)  # Ctrl-C: the subshell's EXIT trap cleans up
         loop.wait(timeout=10)

@@ -90,3 +90,13 @@ def at(samples: dict, name: str, **labels: str) -> float | None:
 
 def per_worker(samples: dict, name: str) -> dict[str, float]:
     return {dict(labels)["worker"]: value for (n, labels), value in samples.items() if n == name}
+
+
+def held_requests(text: bytes) -> float:
+    """Watch requests the service holds now, over every worker the scrape covers."""
+    samples = read_samples(text)
+    return sum(
+        value
+        for (name, _), value in samples.items()
+        if name == "config_service_watch_held_requests"
+    )

@@ -16,7 +16,7 @@ from config_service.migrations import apply_migrations
 from config_service.settings import SVC_DIR
 from conftest import make_settings
 from test.live_server import LiveServer
-from test.prometheus import at, read_samples
+from test.prometheus import held_requests
 from test.waiting import until
 
 README = (SVC_DIR.parent / "README.md").read_text()
@@ -45,12 +45,6 @@ def live_url(empty_database):
     apply_migrations(empty_database)
     with LiveServer(create_app(make_settings(empty_database))) as server:
         yield server.url
-
-
-def held(url: str) -> float | None:
-    """Requests the server holds now (watches waiting for a change)."""
-    metrics = httpx.get(f"{url}/metrics").content
-    return at(read_samples(metrics), "config_service_watch_held_requests")
 
 
 def run_try_it(url: str, cwd) -> str:
@@ -119,9 +113,13 @@ def test_the_runtime_loop_prints_each_version_and_leaves_no_files(live_url, tmp_
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     printed = lines_of(loop.stdout)
+    metrics = f"{live_url}/metrics"
     try:
         assert '"v":1' in printed.get(timeout=10).replace(" ", "")
-        until(lambda: held(live_url) == 1, message="the loop's GET is not held")
+        until(
+            lambda: held_requests(httpx.get(metrics).content) == 1,
+            message="the loop's GET is not held",
+        )
         httpx.put(
             f"{api}/configurations/{configuration['id']}", json={"name": "c", "config": {"v": 2}}
         ).raise_for_status()
@@ -129,7 +127,10 @@ def test_the_runtime_loop_prints_each_version_and_leaves_no_files(live_url, tmp_
         # Ctrl-C while curl holds the next GET, as a person presses it. A SIGINT in the instant
         # bash forks curl is lost: curl never sees it, and bash, waiting for curl, goes on when
         # curl does not die of it (bash's "wait and cooperative exit").
-        until(lambda: held(live_url) == 1, message="the loop's next GET is not held")
+        until(
+            lambda: held_requests(httpx.get(metrics).content) == 1,
+            message="the loop's next GET is not held",
+        )
     finally:
         os.killpg(loop.pid, signal.SIGINT)  # Ctrl-C: the subshell's EXIT trap cleans up
         loop.wait(timeout=10)

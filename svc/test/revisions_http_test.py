@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from config_service.main import create_app
 from conftest import make_settings
 from test.live_server import LiveServer
+from test.prometheus import held_requests
 from test.random_refs import MISSING_ID, random_name
 from test.resources import API, create_application, create_configuration, execute
 from test.revisions import revisions
@@ -229,19 +230,12 @@ def test_a_woken_watch_carries_the_new_revision(database_url):
 
         watcher = threading.Thread(target=watch)
         watcher.start()
-        until(lambda: _held(http) == 1, 5, "the watch held")
+        until(lambda: held_requests(http.get("/metrics").content) == 1, 5, "the watch held")
         put(http, configuration, {"v": 1})
         watcher.join(timeout=10)
     response = answered["response"]
     assert (response.status_code, response.headers["revision"]) == (200, "2")
     assert 'rel="predecessor-version"' in response.headers["link"]
-
-
-def _held(http) -> float:
-    for line in http.get("/metrics").text.splitlines():
-        if line.startswith("config_service_watch_held_requests "):
-            return float(line.split()[-1])
-    return 0.0
 
 
 def test_tokens_guard_revisions_and_history_as_they_guard_the_get(database_url):

@@ -32,6 +32,7 @@ TWO_WORKERS_PLAIN = "GET configuration, 2 workers, plain uvicorn --workers 2"
 BASELINE_WRITES = "baseline GET configuration, between the writes"
 POST_CONFIGURATION = "POST configuration"
 PUT_CONFIGURATION = "PUT configuration"
+WATCHDOG_PUT = "PUT configuration, beside DB_CALL_WATCHDOG=false"
 NO_WATCHDOG_PUT = "PUT configuration, DB_CALL_WATCHDOG=false"
 NONE_HELD = "GET configuration, watch service, none held"
 WHILE_HELD = "GET configuration while 10,000 GETs are held"
@@ -57,6 +58,7 @@ WRK_ORDER = [
     BASELINE_WRITES,
     POST_CONFIGURATION,
     PUT_CONFIGURATION,
+    WATCHDOG_PUT,
     NO_WATCHDOG_PUT,
     NONE_HELD,
     WHILE_HELD,
@@ -70,6 +72,7 @@ WRK_ORDER = [
 REFERENCE = {
     POST_CONFIGURATION: BASELINE_WRITES,
     PUT_CONFIGURATION: BASELINE_WRITES,
+    WATCHDOG_PUT: NO_WATCHDOG_PUT,
     NO_WATCHDOG_PUT: BASELINE_WRITES,
     BASELINE_WRITES: BASELINE_WRITES,
     NONE_HELD: None,
@@ -514,7 +517,8 @@ def targets(measured: Measurements) -> list[Target]:
             "read",
         ),
         # Issue 17: a write also records its revision, and may cost 10% of its ratio on the
-        # release before (4f20d61, quiet run: POST 0.47×, PUT 0.45×; docs/performance.md).
+        # release before (4f20d61, this bench: POST 0.47×, PUT 0.45× and, on 2026-12-01,
+        # 0.47× both; docs/performance.md). The higher PUT is the one kept.
         _rate_ratio(
             m,
             "POST configuration ≥ 0.42× baseline req/s (0.9× the release before revisions)",
@@ -525,10 +529,10 @@ def targets(measured: Measurements) -> list[Target]:
         ),
         _rate_ratio(
             m,
-            "PUT configuration ≥ 0.41× baseline req/s (0.9× the release before revisions)",
+            "PUT configuration ≥ 0.42× baseline req/s (0.9× the release before revisions)",
             PUT_CONFIGURATION,
             writes,
-            0.41,
+            0.42,
             "write",
         ),
         _rate_ratio(
@@ -571,7 +575,7 @@ def targets(measured: Measurements) -> list[Target]:
         _rate_ratio(
             m,
             "DB_CALL_WATCHDOG=true ≥ 0.97× false req/s (PUT configuration)",
-            PUT_CONFIGURATION,
+            WATCHDOG_PUT,
             NO_WATCHDOG_PUT,
             0.97,
             "write",

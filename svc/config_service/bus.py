@@ -2,8 +2,9 @@
 
 Generic: it knows messages only by their marker classes (messages.py) and is given its
 handler tables, which each resource exports beside its handlers and main.py merges, so those
-tables are everything the service can do. Commands run in a write transaction and, once
-committed, tell the read model what they touched before anyone is answered. Get queries are
+tables are everything the service can do. Commands run in a write transaction (an idempotent
+one-statement command in autocommit, its own transaction) and, once committed, tell the read
+model what they touched before anyone is answered. Get queries are
 answered by the read model, which asks PostgreSQL only when memory will not do; other queries
 run in autocommit mode (one round trip). The bus keeps no per-request state.
 """
@@ -43,7 +44,9 @@ class MessageBus:
         `delivery` is what travels beside the message (a Get's read conditions, ...)."""
         if isinstance(message, Command):
             handler = self._handler(self._commands, message)
-            result = await self._database.write(handler, message, delivery)  # who sent it
+            database = self._database
+            write = database.write_idempotent if message.idempotent() else database.write
+            result = await write(handler, message, delivery)  # who sent it
             for key in message.touches():
                 self._read_model.written(key)  # committed: this worker never answers the old one
             return result

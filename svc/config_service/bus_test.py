@@ -31,6 +31,10 @@ class RecordingDatabase:
         self.calls.append(("write", work, message))
         return work(None, message, delivery)
 
+    async def write_idempotent(self, work, message, delivery):
+        self.calls.append(("write_idempotent", work, message))
+        return work(None, message, delivery)
+
 
 @dataclass(frozen=True)
 class Shout(Command[str]):
@@ -38,6 +42,14 @@ class Shout(Command[str]):
 
     def touches(self) -> tuple[str, ...]:
         return (f"thing:{self.text}",)
+
+
+@dataclass(frozen=True)
+class Repeat(Shout):
+    """A shout that has the effect of one even when sent twice."""
+
+    def idempotent(self) -> bool:
+        return True
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,7 @@ def new_bus(database) -> tuple[MessageBus, ReadModel]:
     bus = MessageBus(
         database,
         read_model,
-        commands={Shout: shout},
+        commands={Shout: shout, Repeat: shout},
         queries={Whisper: whisper, GetThing: get_thing},
     )
     return bus, read_model
@@ -87,6 +99,13 @@ def test_commands_run_in_a_write_transaction_and_queries_do_not():
 
     assert asyncio.run(scenario()) == ("A", "b")
     assert database.calls == [("write", shout, Shout("a")), ("read", whisper, Whisper("B"))]
+
+
+def test_an_idempotent_command_runs_as_an_idempotent_write():
+    database = RecordingDatabase()
+    bus, read_model = new_bus(database)
+    assert asyncio.run(bus.dispatch(Repeat("a"))) == "A"
+    assert database.calls == [("write_idempotent", shout, Repeat("a"))]
 
 
 def test_get_queries_are_answered_from_memory_once_read_until_a_command_touches_them():

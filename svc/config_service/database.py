@@ -48,8 +48,9 @@ LOST_IN_COMMIT = (
 )
 
 
-class _LostBeforeCommit(Exception):
-    """The connection died before COMMIT was sent, so the server applied nothing."""
+class _LostResendable(Exception):
+    """The connection died where sending the call again cannot apply anything twice: before
+    COMMIT was sent (nothing was applied), or in autocommit (a read, or an idempotent write)."""
 
 
 class Database:
@@ -100,15 +101,27 @@ class Database:
         self, work: Callable[Concatenate[Cursor, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run `work(cursor, ...)` in autocommit mode: one round trip for one statement."""
-        return await self._run(lambda cursor: work(cursor, *args, **kwargs), write=False)
+        call = lambda cursor: work(cursor, *args, **kwargs)  # noqa: E731
+        return await self._run(call, write=False, autocommit=True)
+
+    async def write_idempotent[**P, T](
+        self, work: Callable[Concatenate[Cursor, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `work(cursor, ...)`, one statement that has the effect of one even when sent
+        twice, in autocommit: PostgreSQL makes the statement a transaction of its own, one
+        round trip instead of three (BEGIN, it, COMMIT). If its connection is lost, it is
+        sent again on a new one, as a read is."""
+        call = lambda cursor: work(cursor, *args, **kwargs)  # noqa: E731
+        return await self._run(call, write=True, autocommit=True)
 
     async def write[**P, T](
         self, work: Callable[Concatenate[Cursor, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run `work(cursor, ...)` in a transaction, committed when it returns."""
-        return await self._run(lambda cursor: work(cursor, *args, **kwargs), write=True)
+        call = lambda cursor: work(cursor, *args, **kwargs)  # noqa: E731
+        return await self._run(call, write=True, autocommit=False)
 
-    async def _run[T](self, work: Callable[[Cursor], T], *, write: bool) -> T:
+    async def _run[T](self, work: Callable[[Cursor], T], *, write: bool, autocommit: bool) -> T:
         if self.not_ready is not None:
             raise self._unavailable(self.not_ready)
         with self._counting_calls:
@@ -117,7 +130,7 @@ class Database:
             self._calls += 1
         # The call's deadline counts from now: the wait for a connection is part of it.
         asked = time.monotonic()
-        future = self._executor.submit(self._run_with_one_retry, work, write, asked)
+        future = self._executor.submit(self._run_with_one_retry, work, write, autocommit, asked)
         # Counted down in whichever thread ends it: done, failed, or cancelled before it ran.
         future.add_done_callback(self._call_done)
         return await asyncio.wrap_future(future)
@@ -130,21 +143,23 @@ class Database:
         detail = "Every database connection of this worker is busy."
         return self._unavailable(detail, "pool_exhausted")
 
-    def _run_with_one_retry[T](self, work: Callable[[Cursor], T], write: bool, asked: float) -> T:
+    def _run_with_one_retry[T](
+        self, work: Callable[[Cursor], T], write: bool, autocommit: bool, asked: float
+    ) -> T:
         if time.monotonic() - asked > self._wait:
             raise self._exhausted()  # waited for a thread longer than DB_POOL_WAIT
         deadline = asked + self._call_seconds
         try:
-            return self._run_on_a_connection(work, write, deadline)
-        except _LostBeforeCommit:
-            # Typically a connection that died idle across a server restart. Nothing was
-            # committed, so one more try on a fresh connection cannot apply a write twice.
+            return self._run_on_a_connection(work, write, autocommit, deadline)
+        except _LostResendable:
+            # Typically a connection that died idle across a server restart. One more try on
+            # a fresh connection cannot apply a write twice (_LostResendable says why).
             self._pool.discard_idle()
             with self._counting:
                 self._metrics.db_retries.inc()
             try:
-                return self._run_on_a_connection(work, write, deadline)
-            except _LostBeforeCommit as lost:
+                return self._run_on_a_connection(work, write, autocommit, deadline)
+            except _LostResendable as lost:
                 raise self._unavailable("The database connection was lost.") from lost
 
     def _connection(self, deadline: float) -> psycopg2.extensions.connection:
@@ -161,19 +176,20 @@ class Database:
             raise self._unavailable("The database cannot be reached.") from error
 
     def _run_on_a_connection[T](
-        self, work: Callable[[Cursor], T], write: bool, deadline: float
+        self, work: Callable[[Cursor], T], write: bool, autocommit: bool, deadline: float
     ) -> T:
         connection = self._connection(deadline)
         watchdog = self._watchdog
         if watchdog is not None:
             watchdog.calls[connection] = deadline
-        committing = False
+        # A write in autocommit commits as its statement ends: from the start, like COMMIT.
+        committing = write and autocommit
         try:
             # Reads run in autocommit: one round trip instead of BEGIN, SELECT, ROLLBACK.
-            connection.autocommit = not write
+            connection.autocommit = autocommit
             with connection.cursor() as cursor:
                 result = work(cursor)
-            if write:
+            if not autocommit:
                 committing = True
                 connection.commit()
             return result
@@ -187,10 +203,10 @@ class Database:
                 if isinstance(error, psycopg2.errors.QueryCanceled):
                     raise self._unavailable(NO_ANSWER, "statement_timeout") from error
                 raise
-            if committing:
+            if committing and not autocommit:
                 # The COMMIT may or may not have been applied; retrying could apply it twice.
                 raise self._unavailable(LOST_IN_COMMIT, "lost_during_commit") from error
-            raise _LostBeforeCommit() from error
+            raise _LostResendable() from error
         except (psycopg2.DataError, psycopg2.errors.CheckViolation) as error:
             raise InvalidValue(f"A value cannot be stored: {error.pgerror or error}") from error
         finally:

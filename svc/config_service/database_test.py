@@ -69,7 +69,9 @@ def database(settings_for_db, scratch_tables, metrics):
     database.close()
 
 
-def run(database: Database, work, *args, write: bool = False):
+def run(database: Database, work, *args, write: bool = False, idempotent: bool = False):
+    if idempotent:
+        return asyncio.run(database.write_idempotent(work, *args))
     return asyncio.run((database.write if write else database.read)(work, *args))
 
 
@@ -105,6 +107,19 @@ def test_queries_run_in_autocommit_and_commands_in_a_transaction(database):
 
     assert run(database, autocommit) is True
     assert run(database, autocommit, write=True) is False
+    assert run(database, autocommit, idempotent=True) is True  # one statement, its own
+
+
+def test_an_idempotent_write_is_committed_by_its_statement(database):
+    name = random_name()
+
+    def insert_then_fail(cursor):
+        insert(cursor, name)
+        raise RuntimeError("handler failed after its one statement")
+
+    with pytest.raises(RuntimeError):
+        run(database, insert_then_fail, idempotent=True)
+    assert name in scratch_names(database)  # no transaction around it to roll back
 
 
 def test_a_write_is_committed(database):
@@ -163,6 +178,23 @@ def test_a_connection_lost_before_commit_is_retried_once_and_applies_nothing(dat
         run(database, insert_then_lose_connection, write=True)
     assert len(attempts) == 2
     assert name not in scratch_names(database)
+    assert metrics.value("config_service_db_transactions_retried_total") == 1
+
+
+def test_an_idempotent_write_whose_connection_is_lost_is_sent_again_once(database, metrics):
+    attempts = []
+
+    def insert_then_lose_connection(cursor):
+        attempts.append(1)
+        # Committed as the statement ends; sent twice, it has the effect of once.
+        cursor.execute("INSERT INTO scratch (name) VALUES (%s) ON CONFLICT DO NOTHING", (name,))
+        cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")  # its answer is lost
+
+    name = random_name()
+    with pytest.raises(DatabaseUnavailable, match="lost") as caught:
+        run(database, insert_then_lose_connection, idempotent=True)
+    assert (caught.value.reason, len(attempts)) == ("unreachable", 2)
+    assert scratch_names(database).count(name) == 1
     assert metrics.value("config_service_db_transactions_retried_total") == 1
 
 
@@ -258,6 +290,28 @@ def test_a_commit_that_gets_no_answer_is_reported_unknown_and_not_retried(
     try:
         with pytest.raises(DatabaseUnavailable, match="COMMIT") as caught:
             run(database, insert_then_stall, write=True)
+        assert (caught.value.reason, len(attempts)) == ("lost_during_commit", 1)
+    finally:
+        proxy.restore()
+        database.close()
+
+
+def test_an_idempotent_write_that_gets_no_answer_is_reported_unknown_and_not_retried(
+    proxy, database_url, scratch_tables, metrics
+):
+    settings = make_settings(proxy.dsn(database_url), db_pool_size=1, db_statement_timeout=0.5)
+    database = new_database(settings, metrics)
+    attempts = []
+
+    def stalled_insert(cursor):
+        attempts.append(1)
+        proxy.stall()  # sent, and no answer comes: it may or may not have been applied
+        insert(cursor, random_name())
+
+    try:
+        run(database, lambda cursor: cursor.execute("SELECT 1"))  # a pooled connection now
+        with pytest.raises(DatabaseUnavailable, match="COMMIT") as caught:
+            run(database, stalled_insert, idempotent=True)
         assert (caught.value.reason, len(attempts)) == ("lost_during_commit", 1)
     finally:
         proxy.restore()

@@ -30,6 +30,11 @@ class Command[R](Message[R]):
         """The read-model keys of the representations this command may change (keys.py)."""
         return ()
 
+    def idempotent(self) -> bool:
+        """Whether its handler writes with one statement that has the effect of one even when
+        sent twice. The bus then runs it in autocommit (Database.write_idempotent)."""
+        return False
+
 
 class Query[R](Message[R]):
     """Reads state, in one statement."""

@@ -236,6 +236,10 @@ def test_configuration_writes(service, team, database_url, token):
         )
         assert updated.status_code == 404
         same_response(updated, missing, configuration["id"], MISSING_ID)
+        # Without If-Match, scope is decided in the one statement of the PUT (migration 0010).
+        blind = refused(service, database_url, token, "PUT", path, update)
+        assert blind.status_code == 404
+        same_response(blind, missing, configuration["id"], MISSING_ID)
     else:
         assert (created.status_code, updated.status_code) == (403, 403)
 

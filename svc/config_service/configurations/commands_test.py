@@ -90,6 +90,31 @@ def test_update_to_a_taken_name_raises_already_exists(cursor, application_id):
         update(cursor, UpdateConfiguration(id=created.id, name="taken", comments="", config={}))
 
 
+def test_a_create_sent_twice_is_one_configuration_with_one_revision(cursor, application_id):
+    command = CreateConfiguration(
+        application_id=application_id, name=random_name("cfg"), comments="", config={"k": 1}
+    )
+    first = create_configuration(cursor, command).representation
+    again = create_configuration(cursor, command).representation  # e.g. its answer was lost
+    assert (again.id, again.body, again.revision) == (first.id, first.body, 1)
+    cursor.execute(
+        "SELECT (SELECT count(*) FROM configurations WHERE application_id = %(a)s) AS rows,"
+        " (SELECT count(*) FROM configuration_revisions WHERE configuration_id = %(c)s) AS revs",
+        {"a": application_id, "c": first.id},
+    )
+    assert cursor.fetchone() == {"rows": 1, "revs": 1}
+
+
+def test_writes_are_idempotent_but_a_put_with_if_match():
+    create = CreateConfiguration(application_id="a", name="n", comments="", config={})
+    put = UpdateConfiguration(id="c", name="n", comments="", config={})
+    assert create.idempotent() and put.idempotent()
+    assert not UpdateConfiguration(
+        id="c", name="n", comments="", config={}, if_match="*"
+    ).idempotent()
+    assert create.id != CreateConfiguration("a", "n", "", {}).id  # a new id per request
+
+
 def test_update_with_a_stale_if_match_changes_nothing(cursor, application_id):
     created = create(cursor, application_id, config={"v": 1})
     with pytest.raises(PreconditionFailed):

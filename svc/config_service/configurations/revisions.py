@@ -3,7 +3,7 @@
 PostgreSQL records each revision itself (the trigger of migration 0007), in the writing
 transaction, whoever writes. The service tells it who writes, through two transaction-local
 settings, and how many revisions a configuration keeps (REVISIONS_KEEP): the write functions
-of migration 0009 set the one and trim to the other, in the same transaction.
+of migrations 0009 and 0010 set the one and trim to the other, in the same transaction.
 """
 
 from dataclasses import dataclass

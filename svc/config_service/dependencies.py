@@ -6,10 +6,13 @@ every request, ~15 µs each (in-process, a quarter of a GET from memory), for ob
 are the same for every request of the app. Parameters the client sends stay declared (below).
 """
 
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Header, Path, Request
+from fastapi import Header, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
 
 from config_service.bus import MessageBus
@@ -89,3 +92,49 @@ def if_match_header(resource: str) -> Any:
     """The optional If-Match header of a resource's PUT."""
     description = f"Apply only if the {resource}'s ETag is still this one."
     return Annotated[str | None, Header(alias="If-Match", description=description)]
+
+
+class RequestRoute(APIRoute):
+    """The route class of the resource routers: an endpoint that takes the Request alone (it
+    reads what it needs itself, as the GETs by id do with PathId.of) is called directly. For
+    it, FastAPI's request handler would solve no parameters, yet make a Response for
+    dependencies to set headers on and open two exit stacks: ~13 µs of a ~50 µs GET from
+    memory (in-process). Other endpoints keep that handler. Either way the OpenAPI document
+    is the same: it is made from the route's declaration, not from its handler."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        if not _takes_the_request_alone(self):
+            return super().get_route_handler()
+        endpoint = self.endpoint
+
+        async def answer(request: Request) -> Response:
+            response = await endpoint(request)
+            if not isinstance(response, Response):  # what FastAPI would serialise instead
+                raise TypeError(f"{endpoint.__name__} must return a Response")
+            return response
+
+        return answer
+
+
+def _takes_the_request_alone(route: APIRoute) -> bool:
+    dependant = route.dependant
+    return (
+        inspect.iscoroutinefunction(route.endpoint)
+        and route.body_field is None
+        and dependant.request_param_name is not None
+        and not dependant.dependencies
+        and not any(
+            (
+                dependant.path_params,
+                dependant.query_params,
+                dependant.header_params,
+                dependant.cookie_params,
+                dependant.body_params,
+                dependant.security_requirements,
+                dependant.response_param_name,
+                dependant.background_tasks_param_name,
+                dependant.http_connection_param_name,
+                dependant.security_scopes_param_name,
+            )
+        )
+    )

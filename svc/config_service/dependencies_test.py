@@ -1,9 +1,11 @@
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from config_service.dependencies import (
+    RequestRoute,
     check_body_id,
     check_config_depth,
     if_match_header,
@@ -101,3 +103,51 @@ def test_config_depth_follows_the_settings_given():
     [error] = raised.value.errors()
     assert error["loc"] == ("body", "config")
     assert "deeper than 2" in error["msg"]
+
+
+def routed_app(route_class) -> FastAPI:
+    """Three endpoints: of the Request alone, returning a Response or not, and one with a
+    query parameter that FastAPI must solve."""
+    router = APIRouter(route_class=route_class)
+
+    @router.get("/alone", summary="Alone", responses={404: {"description": "Missing."}})
+    async def alone(request: Request) -> Response:
+        return Response(request.url.path.encode(), headers={"X-Seen": "yes"})
+
+    @router.get("/not-a-response")
+    async def not_a_response(request: Request) -> Response:
+        return {"not": "a response"}  # type: ignore[return-value]
+
+    @router.get("/counted")
+    async def counted(request: Request, n: int = 1) -> dict[str, int]:
+        return {"n": n}
+
+    app = FastAPI()
+    app.include_router(router)
+    return app
+
+
+def test_a_request_route_calls_an_endpoint_of_the_request_alone_directly():
+    app = routed_app(RequestRoute)
+    handlers = {r.path: r.get_route_handler() for r in app.routes if isinstance(r, APIRoute)}
+    assert handlers["/alone"].__qualname__.startswith("RequestRoute.")  # not FastAPI's
+    assert not handlers["/counted"].__qualname__.startswith("RequestRoute.")
+    client = TestClient(app, raise_server_exceptions=True)
+    answered = client.get("/alone")
+    assert (answered.status_code, answered.content, answered.headers["x-seen"]) == (
+        200,
+        b"/alone",
+        "yes",
+    )
+    with pytest.raises(TypeError, match="must return a Response"):
+        client.get("/not-a-response")  # FastAPI would have serialised it
+
+
+def test_other_endpoints_of_a_request_route_keep_fastapis_parameters():
+    client = TestClient(routed_app(RequestRoute))
+    assert client.get("/counted?n=3").json() == {"n": 3}
+    assert client.get("/counted?n=x").status_code == 422
+
+
+def test_a_request_route_is_documented_as_an_api_route_is():
+    assert routed_app(RequestRoute).openapi() == routed_app(APIRoute).openapi()

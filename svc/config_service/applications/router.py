@@ -11,7 +11,13 @@ from config_service.applications.models import (
     ApplicationUpdate,
 )
 from config_service.applications.queries import GetApplication, ListApplications
-from config_service.dependencies import PathId, bus_of, check_body_id, if_match_header
+from config_service.dependencies import (
+    PathId,
+    RequestRoute,
+    bus_of,
+    check_body_id,
+    if_match_header,
+)
 from config_service.fields import APPLICATION_ID_EXAMPLE, Name, Ulid
 from config_service.openapi_parts import (
     CACHE_CONTROL,
@@ -25,7 +31,7 @@ from config_service.openapi_parts import (
 )
 from config_service.responses import JSON, answer_get, delivery_of, representation_response
 
-router = APIRouter(prefix="/applications", tags=["applications"])
+router = APIRouter(prefix="/applications", tags=["applications"], route_class=RequestRoute)
 
 ApplicationId = PathId("application", APPLICATION_ID_EXAMPLE)
 IfMatch = if_match_header("application")

@@ -24,6 +24,7 @@ from config_service.configurations.versions import (
 )
 from config_service.dependencies import (
     PathId,
+    RequestRoute,
     bus_of,
     check_body_id,
     check_config_depth,
@@ -43,7 +44,7 @@ from config_service.openapi_parts import (
 )
 from config_service.responses import answer_get, delivery_of, representation_response
 
-router = APIRouter(prefix="/configurations", tags=["configurations"])
+router = APIRouter(prefix="/configurations", tags=["configurations"], route_class=RequestRoute)
 
 ConfigurationId = PathId("configuration", CONFIGURATION_ID_EXAMPLE)
 IfMatch = if_match_header("configuration")

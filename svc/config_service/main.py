@@ -120,8 +120,9 @@ def create_app(
         # 307 that only `curl -L` would follow.
         redirect_slashes=False,
     )
-    app.include_router(applications_router, prefix=API_PREFIX)
+    # Routes are tried in order: the GET runtimes call most comes first (configurations/router.py).
     app.include_router(configurations_router, prefix=API_PREFIX)
+    app.include_router(applications_router, prefix=API_PREFIX)
     app.include_router(health.router)
     install_docs(app, settings)
     install_openapi(app, auth_enabled=settings.auth_enabled)

@@ -50,6 +50,37 @@ ConfigurationId = PathId("configuration", CONFIGURATION_ID_EXAMPLE)
 IfMatch = if_match_header("configuration")
 
 
+@router.get(
+    "/{id}",
+    response_model=ConfigurationRead,
+    operation_id="getConfiguration",
+    summary="Read a configuration",
+    responses={
+        **read_responses("configuration", VERSION_HEADERS),
+        **problem_responses(404, 410, *READ_PROBLEMS),
+    },
+    openapi_extra={
+        "parameters": [
+            ConfigurationId.openapi,
+            *READ_PARAMETERS["parameters"],
+            *VERSION_PARAMETERS,
+        ]
+    },
+)
+async def get_configuration(request: Request) -> Response:
+    """One configuration with its config document. Supports If-None-Match (304),
+    `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter). With `?revision=N`,
+    that revision as it was; with `?history`, the list of its revisions, newest first."""
+    id = ConfigurationId.of(request)
+    path = resource_path(request, id)
+    asked = asked_version(request.scope["query_string"])
+    bus = bus_of(request)
+    if asked is None:
+        return await answer_get(bus, request, GetConfiguration(id), current_headers_at(path))
+    keep = settings_of(request).revisions_keep
+    return await answer_version(bus, request, id, asked, path, keep)
+
+
 @router.post(
     "",
     status_code=201,
@@ -122,34 +153,3 @@ async def update_configuration(
     )
     configuration = count_revisions(request, metrics_of(request), written)
     return representation_response(configuration, headers=revision_header(configuration))
-
-
-@router.get(
-    "/{id}",
-    response_model=ConfigurationRead,
-    operation_id="getConfiguration",
-    summary="Read a configuration",
-    responses={
-        **read_responses("configuration", VERSION_HEADERS),
-        **problem_responses(404, 410, *READ_PROBLEMS),
-    },
-    openapi_extra={
-        "parameters": [
-            ConfigurationId.openapi,
-            *READ_PARAMETERS["parameters"],
-            *VERSION_PARAMETERS,
-        ]
-    },
-)
-async def get_configuration(request: Request) -> Response:
-    """One configuration with its config document. Supports If-None-Match (304),
-    `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter). With `?revision=N`,
-    that revision as it was; with `?history`, the list of its revisions, newest first."""
-    id = ConfigurationId.of(request)
-    path = resource_path(request, id)
-    asked = asked_version(request.scope["query_string"])
-    bus = bus_of(request)
-    if asked is None:
-        return await answer_get(bus, request, GetConfiguration(id), current_headers_at(path))
-    keep = settings_of(request).revisions_keep
-    return await answer_version(bus, request, id, asked, path, keep)

@@ -162,6 +162,19 @@ def configure_logging(settings: Settings) -> None:
     skip_what_no_line_shows()
 
 
+def records_differ_by_more_than_time() -> bool:
+    """Whether two records logged by the same call differ in more than their time: unless
+    skip_what_no_line_shows has run, they have a source, a thread, a process or a task."""
+    return logging._srcfile is not None or any(
+        (
+            logging.logThreads,
+            logging.logProcesses,
+            logging.logMultiprocessing,
+            logging.logAsyncioTasks,
+        )
+    )
+
+
 def skip_what_no_line_shows() -> None:
     """Stop logging from looking up, for every record, what no line here prints: the calling
     file and line, thread, process and asyncio task (the Logging HOWTO's "Optimization").

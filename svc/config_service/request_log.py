@@ -3,11 +3,13 @@ traceback per failure), one count and one duration per request."""
 
 import logging
 import time
+from typing import ClassVar
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
+from config_service.logs import records_differ_by_more_than_time
 from config_service.problems import problem
 from config_service.request_ids import assign_request_id
 from config_service.telemetry.catalogue import UNMATCHED_ROUTE, ServiceMetrics, http_labels
@@ -94,4 +96,31 @@ def _log_request(level: int, scope: Scope, status: int, seconds: float, request_
     revision = scope["state"].get("revision")  # a configuration's, after a write
     if revision is not None:
         fields["revision"] = revision
-    log.log(level, "request", extra={"fields": fields})
+    if records_differ_by_more_than_time():
+        log.log(level, "request", extra={"fields": fields})
+    else:
+        log.handle(RequestRecord(level, fields))
+
+
+class RequestRecord(logging.LogRecord):
+    """A request's line: to the request logger's filters and handlers (and pytest's caplog)
+    a LogRecord like any other, made for less. LogRecord.__init__ works out for every record
+    what, as configure_logging sets logging up, is the same for every request line of a level
+    (logger, level name, message, no source, thread, process or task): ~1.5 µs of the ~27 µs
+    a woken watch costs to answer (in-process). Here those come from one record made the
+    usual way, and only the time is new."""
+
+    _usual: ClassVar[dict[int, dict[str, object]]] = {}  # by level: a usual record's attributes
+
+    def __init__(self, level: int, fields: dict[str, object]) -> None:
+        usual = self._usual.get(level)
+        if usual is None:  # as Logger.log makes it, for a line whose source is not looked up
+            source = ("(unknown file)", 0, "request", (), None, "(unknown function)")
+            made = log.makeRecord(log.name, level, *source)
+            usual = self._usual[level] = vars(made)
+        self.__dict__.update(usual)
+        now = time.time_ns()  # the time as LogRecord.__init__ keeps it
+        self.created = now / 1e9
+        self.msecs = (now % 1_000_000_000) // 1_000_000 + 0.0
+        self.relativeCreated = usual["relativeCreated"] + (now / 1e6 - usual["created"] * 1e3)
+        self.fields = fields

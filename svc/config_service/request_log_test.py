@@ -1,4 +1,5 @@
 import logging
+import time
 
 import pytest
 from fastapi import FastAPI
@@ -6,7 +7,8 @@ from fastapi.testclient import TestClient
 
 from config_service.telemetry.ignored import ignored_metrics
 from config_service.problems import install_problem_handlers
-from config_service.request_log import RequestLogMiddleware
+from config_service.logs import records_differ_by_more_than_time, skip_what_no_line_shows
+from config_service.request_log import RequestLogMiddleware, RequestRecord
 
 
 @pytest.fixture
@@ -71,3 +73,76 @@ def test_an_unhandled_error_is_a_500_problem_logged_once_with_traceback(client, 
     assert len(errors) == 1
     assert errors[0].fields == {"request_id": "trace-500"}
     assert request_lines(caplog)[0]["status"] == 500
+
+
+FLAGS = ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing", "logAsyncioTasks")
+
+
+@pytest.fixture
+def lean_records():
+    """Logging as configure_logging leaves it: no source, thread, process nor task."""
+    saved = {flag: getattr(logging, flag) for flag in FLAGS}
+    skip_what_no_line_shows()
+    yield
+    for flag, value in saved.items():
+        setattr(logging, flag, value)
+
+
+@pytest.fixture
+def usual_records():
+    """Logging as it is by default: every record has its source and thread."""
+    saved = {flag: getattr(logging, flag) for flag in FLAGS}
+    logging._srcfile, logging.logThreads = logging.__file__, True
+    yield
+    for flag, value in saved.items():
+        setattr(logging, flag, value)
+
+
+class Keep(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.mark.parametrize("level", [logging.INFO, logging.DEBUG])
+def test_a_request_record_is_the_record_logger_log_makes_but_for_its_time(lean_records, level):
+    log, kept = logging.getLogger("config_service.requests"), Keep()
+    fields = {"method": "GET", "status": 200}
+    log.addHandler(kept)
+    log.setLevel(logging.DEBUG)
+    try:
+        made = RequestRecord(level, fields)
+        log.log(level, "request", extra={"fields": fields})
+    finally:
+        log.removeHandler(kept)
+        log.setLevel(logging.NOTSET)
+    [usual] = kept.records
+    clock = {"created", "msecs", "relativeCreated", "message"}  # message: set by formatting
+    assert {k: v for k, v in vars(made).items() if k not in clock} == {
+        k: v for k, v in vars(usual).items() if k not in clock
+    }
+    assert 0 <= usual.created - made.created < 1
+    assert made.msecs == int(made.created * 1000) % 1000
+    elapsed_ms = (usual.created - made.created) * 1000
+    assert abs(usual.relativeCreated - made.relativeCreated - elapsed_ms) < 1
+
+
+def test_request_lines_are_the_usual_records_where_records_differ_by_more(
+    usual_records, client, caplog
+):
+    assert records_differ_by_more_than_time()
+    caplog.set_level(logging.INFO, logger="config_service.requests")
+    client.get("/items/1")
+    [record] = [r for r in caplog.records if r.name == "config_service.requests"]
+    assert type(record) is logging.LogRecord and record.funcName == "_log_request"
+
+
+def test_request_lines_are_request_records_as_the_service_logs(lean_records, client, caplog):
+    assert not records_differ_by_more_than_time()
+    caplog.set_level(logging.INFO, logger="config_service.requests")
+    client.get("/items/1")
+    [record] = [r for r in caplog.records if r.name == "config_service.requests"]
+    assert type(record) is RequestRecord and record.fields["path"] == "/items/{item_id}"

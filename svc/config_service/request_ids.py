@@ -20,6 +20,14 @@ def request_id_of(scope: Scope) -> str | None:
     return scope.get("state", {}).get("request_id")
 
 
+def incoming_request_id(scope: Scope) -> str | None:
+    """The request's first X-Request-ID, read from its raw headers (no Headers made for it)."""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            return value.decode("latin-1")
+    return None
+
+
 def assign_request_id(scope: Scope, incoming: str | None) -> str:
     """Give the request its id: `incoming` (X-Request-ID) if acceptable, else a new one."""
     if incoming is not None and ACCEPTABLE_REQUEST_ID.fullmatch(incoming):

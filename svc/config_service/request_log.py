@@ -5,13 +5,12 @@ import logging
 import time
 from typing import ClassVar
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 from config_service.logs import records_differ_by_more_than_time
 from config_service.problems import problem
-from config_service.request_ids import assign_request_id
+from config_service.request_ids import assign_request_id, incoming_request_id
 from config_service.telemetry.catalogue import UNMATCHED_ROUTE, ServiceMetrics, http_labels
 
 log = logging.getLogger("config_service.requests")
@@ -34,7 +33,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = assign_request_id(scope, Headers(scope=scope).get("x-request-id"))
+        request_id = assign_request_id(scope, incoming_request_id(scope))
         status = 0
         self.metrics.http_in_flight.add(amount=1)
 

@@ -1,5 +1,4 @@
 import pytest
-from starlette.datastructures import Headers
 
 from config_service.dependencies import check_body_id
 from config_service.responses import read_conditions
@@ -8,7 +7,7 @@ from config_service.reads import ReadConditions
 
 
 def conditions(*pairs: tuple[str, str]) -> ReadConditions:
-    return read_conditions(Headers(raw=[(k.encode(), v.encode("latin-1")) for k, v in pairs]))
+    return read_conditions({"headers": [(k.encode(), v.encode("latin-1")) for k, v in pairs]})
 
 
 def test_without_cache_control_or_prefer_only_if_none_match_counts():

@@ -148,7 +148,7 @@ async def answer_version(
         or current.revision is None
         or revision > current.revision - revisions_keep
     )
-    conditions = read_conditions(request.headers)
+    conditions = read_conditions(request.scope)
     conditions = replace(conditions, wait=0, no_cache=conditions.no_cache or not recent)
     read = await bus.dispatch(
         GetRevision(configuration_id, revision), delivery_of(request, conditions)
@@ -163,7 +163,7 @@ async def _answer_history(
     headers = {"ETag": etag_of(page.body), "Cache-Control": "no-cache"}
     if page.next_before is not None:
         headers["Link"] = history_link(path, asked.limit, page.next_before)
-    if not none_match(read_conditions(request.headers).if_none_match, headers["ETag"]):
+    if not none_match(read_conditions(request.scope).if_none_match, headers["ETag"]):
         return Response(status_code=304, headers=headers)
     return Response(page.body, media_type=JSON, headers=headers)
 

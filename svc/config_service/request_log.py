@@ -121,5 +121,7 @@ class RequestRecord(logging.LogRecord):
         now = time.time_ns()  # the time as LogRecord.__init__ keeps it
         self.created = now / 1e9
         self.msecs = (now % 1_000_000_000) // 1_000_000 + 0.0
+        if self.msecs == 999.0 and int(self.created) != now // 1_000_000_000:
+            self.msecs = 0.0  # the float seconds rounded up to the next second
         self.relativeCreated = usual["relativeCreated"] + (now / 1e6 - usual["created"] * 1e3)
         self.fields = fields

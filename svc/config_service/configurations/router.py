@@ -50,6 +50,8 @@ ConfigurationId = PathId("configuration", CONFIGURATION_ID_EXAMPLE)
 IfMatch = if_match_header("configuration")
 
 
+# Declared first, in the router main.py includes first: routes are tried in order, and this
+# is the one runtimes call most.
 @router.get(
     "/{id}",
     response_model=ConfigurationRead,

@@ -4,9 +4,9 @@ Generic: it knows messages only by their marker classes (messages.py) and is giv
 handler tables, which each resource exports beside its handlers and main.py merges, so those
 tables are everything the service can do. Commands run in a write transaction (an idempotent
 one-statement command in autocommit, its own transaction) and, once committed, tell the read
-model what they touched before anyone is answered. Get queries are
-answered by the read model, which asks PostgreSQL only when memory will not do; other queries
-run in autocommit mode (one round trip). The bus keeps no per-request state.
+model what they touched before anyone is answered. Get queries are answered by the read
+model, which asks PostgreSQL only when memory will not do; other queries run in autocommit
+mode (one round trip). The bus keeps no per-request state.
 """
 
 from collections.abc import Callable, Mapping

@@ -101,8 +101,7 @@ class Database:
         self, work: Callable[Concatenate[Cursor, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run `work(cursor, ...)` in autocommit mode: one round trip for one statement."""
-        call = lambda cursor: work(cursor, *args, **kwargs)  # noqa: E731
-        return await self._run(call, write=False, autocommit=True)
+        return await self._run(work, args, kwargs, write=False, autocommit=True)
 
     async def write_idempotent[**P, T](
         self, work: Callable[Concatenate[Cursor, P], T], *args: P.args, **kwargs: P.kwargs
@@ -111,17 +110,23 @@ class Database:
         twice, in autocommit: PostgreSQL makes the statement a transaction of its own, one
         round trip instead of three (BEGIN, it, COMMIT). If its connection is lost, it is
         sent again on a new one, as a read is."""
-        call = lambda cursor: work(cursor, *args, **kwargs)  # noqa: E731
-        return await self._run(call, write=True, autocommit=True)
+        return await self._run(work, args, kwargs, write=True, autocommit=True)
 
     async def write[**P, T](
         self, work: Callable[Concatenate[Cursor, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run `work(cursor, ...)` in a transaction, committed when it returns."""
-        call = lambda cursor: work(cursor, *args, **kwargs)  # noqa: E731
-        return await self._run(call, write=True, autocommit=False)
+        return await self._run(work, args, kwargs, write=True, autocommit=False)
 
-    async def _run[T](self, work: Callable[[Cursor], T], *, write: bool, autocommit: bool) -> T:
+    async def _run[T](
+        self,
+        work: Callable[..., T],
+        args: tuple,
+        kwargs: dict,
+        *,
+        write: bool,
+        autocommit: bool,
+    ) -> T:
         if self.not_ready is not None:
             raise self._unavailable(self.not_ready)
         with self._counting_calls:
@@ -130,7 +135,8 @@ class Database:
             self._calls += 1
         # The call's deadline counts from now: the wait for a connection is part of it.
         asked = time.monotonic()
-        future = self._executor.submit(self._run_with_one_retry, work, write, autocommit, asked)
+        call = lambda cursor: work(cursor, *args, **kwargs)  # noqa: E731
+        future = self._executor.submit(self._run_with_one_retry, call, write, autocommit, asked)
         # Counted down in whichever thread ends it: done, failed, or cancelled before it ran.
         future.add_done_callback(self._call_done)
         return await asyncio.wrap_future(future)

@@ -110,25 +110,18 @@ def test_queries_run_in_autocommit_and_commands_in_a_transaction(database):
     assert run(database, autocommit, idempotent=True) is True  # one statement, its own
 
 
-def test_an_idempotent_write_is_committed_by_its_statement(database):
-    name = random_name()
-
-    def insert_then_fail(cursor):
-        insert(cursor, name)
-        raise RuntimeError("handler failed after its one statement")
-
-    with pytest.raises(RuntimeError):
-        run(database, insert_then_fail, idempotent=True)
-    assert name in scratch_names(database)  # no transaction around it to roll back
-
-
 def test_a_write_is_committed(database):
     name = random_name()
     run(database, insert, name, write=True)
     assert name in scratch_names(database)
 
 
-def test_a_failing_write_is_rolled_back_entirely(database):
+@pytest.mark.parametrize(
+    ("how", "kept"),
+    [({"write": True}, False), ({"idempotent": True}, True)],
+    ids=["in a transaction: rolled back entirely", "idempotent: committed by its statement"],
+)
+def test_a_write_whose_handler_fails_after_its_statement(database, how, kept):
     name = random_name()
 
     def insert_then_fail(cursor):
@@ -136,8 +129,8 @@ def test_a_failing_write_is_rolled_back_entirely(database):
         raise RuntimeError("handler failed")
 
     with pytest.raises(RuntimeError):
-        run(database, insert_then_fail, write=True)
-    assert name not in scratch_names(database)
+        run(database, insert_then_fail, **how)
+    assert (name in scratch_names(database)) is kept
     assert run(database, lambda cursor: cursor.connection.info.transaction_status) == 0
 
 

@@ -1,0 +1,141 @@
+"""Errors as RFC 9457 problem+json: the one table from error to status, the rendering, and
+the OpenAPI description of each problem an operation can answer with."""
+
+import json
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import Scope
+
+from config_service.errors import (
+    AlreadyExists,
+    DatabaseUnavailable,
+    DomainError,
+    Gone,
+    InvalidValue,
+    NotFound,
+    OutOfScope,
+    PreconditionFailed,
+)
+from config_service.telemetry.catalogue import ServiceMetrics
+from config_service.http.request_ids import request_id_of
+from config_service.http.responses import varies
+
+PROBLEM_JSON = "application/problem+json"
+INVALID_REQUEST = "Invalid request"
+SCHEMA_MISMATCH = "The request does not match the schema; see errors."
+
+# Domain error -> (status, title). Every error a handler raises is listed here, once.
+STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
+    NotFound: (404, "Not found"),
+    OutOfScope: (403, "Forbidden"),
+    Gone: (410, "Gone"),
+    AlreadyExists: (409, "Already exists"),
+    PreconditionFailed: (412, "Precondition failed"),
+    InvalidValue: (422, "Invalid value"),
+    DatabaseUnavailable: (503, "Service unavailable"),
+}
+
+
+def problem(
+    scope: Scope,
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: Sequence[dict[str, Any]] = (),
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A problem+json response naming the request it answers."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": scope.get("path"),
+        "request_id": request_id_of(scope),
+    }
+    if errors:
+        body["errors"] = list(errors)
+    return Response(
+        json.dumps(body).encode(),
+        status_code=status,
+        headers={**(headers or {}), **varies(scope)},
+        media_type=PROBLEM_JSON,
+    )
+
+
+def _domain_error_handler(metrics: ServiceMetrics):
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        status, title = STATUS_OF[type(exc)]
+        errors, headers = (), None
+        if isinstance(exc, InvalidValue):
+            errors = [{"loc": list(exc.loc), "msg": exc.detail}]
+        if isinstance(exc, DatabaseUnavailable):
+            headers = {"Retry-After": str(exc.retry_after)}
+            metrics.db_unavailable.inc(exc.reason)
+        return problem(
+            request.scope, status, exc.detail, title=title, errors=errors, headers=headers
+        )
+
+    return domain_error
+
+
+async def _request_validation_error(request: Request, exc: RequestValidationError) -> Response:
+    errors = [_validation_error(error, exc.body) for error in exc.errors()]
+    return problem(request.scope, 422, SCHEMA_MISMATCH, title=INVALID_REQUEST, errors=errors)
+
+
+def _validation_error(error: dict[str, Any], body: Any) -> dict[str, Any]:
+    if error["type"] == "json_invalid" and isinstance(body, str):
+        # FastAPI says "JSON decode error" at a character offset: say what, at which line and
+        # column, as json.JSONDecodeError does.
+        position = error["loc"][-1]
+        reason = json.JSONDecodeError(
+            error.get("ctx", {}).get("error", "Invalid JSON"), body, position
+        )
+        return {"loc": ["body"], "msg": f"Invalid JSON: {reason}"}
+    return {"loc": list(error["loc"]), "msg": error["msg"]}
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    headers, detail = exc.headers, str(exc.detail)
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+    if exc.status_code == 404 and _served_without_trailing_slash(request):
+        path = request.scope["path"].rstrip("/")
+        detail = f"No such path; {path} (without the trailing slash) is served."
+    return problem(request.scope, exc.status_code, detail, headers=headers)
+
+
+def _served_without_trailing_slash(request: Request) -> bool:
+    path = request.scope["path"]
+    if path == "/" or not path.endswith("/"):
+        return False
+    scope = {**request.scope, "path": path.rstrip("/")}
+    return any(route.matches(scope)[0] is not Match.NONE for route in request.app.router.routes)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's 405 names only the first)."""
+    methods = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    if "GET" in methods:
+        methods.add("HEAD")  # HEAD is answered wherever GET is (http/head.py)
+    return sorted(methods)
+
+
+def install_problem_handlers(app: FastAPI, metrics: ServiceMetrics) -> None:
+    """Every error a client can cause becomes problem+json; this is the one table of how."""
+    app.add_exception_handler(DomainError, _domain_error_handler(metrics))
+    app.add_exception_handler(RequestValidationError, _request_validation_error)
+    app.add_exception_handler(HTTPException, _http_error)

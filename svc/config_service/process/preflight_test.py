@@ -1,0 +1,68 @@
+import psycopg2
+import pytest
+
+from config_service.store.migrations import apply_migrations
+from config_service.process.preflight import connection_budget_problem, prepare
+from conftest import make_settings
+
+UNREACHABLE = "postgresql://postgres@127.0.0.1:9/none"
+
+
+def table_exists(dsn: str, table: str) -> bool:
+    connection = psycopg2.connect(dsn)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
+            return cursor.fetchone()[0]
+    finally:
+        connection.close()
+
+
+def test_prepare_migrates_an_existing_empty_database_without_creating_it(empty_database, caplog):
+    caplog.set_level("INFO", logger="config_service.process.server")
+    assert not table_exists(empty_database, "applications")
+    assert prepare(make_settings(empty_database, workers=1)) is None
+    assert table_exists(empty_database, "applications")
+    assert table_exists(empty_database, "configurations")
+    said = [record.getMessage() for record in caplog.records]
+    assert not any(line.startswith("created the database") for line in said)
+    assert "applied migration 0001_create_applications" in said
+
+
+def test_prepare_gives_the_reason_when_an_applied_migration_changed(empty_database):
+    apply_migrations(empty_database)
+    connection = psycopg2.connect(empty_database)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE migrations SET checksum = repeat('0', 64) WHERE version = 1")
+        connection.commit()
+    finally:
+        connection.close()
+    reason = prepare(make_settings(empty_database, workers=1))
+    assert reason is not None
+    assert "0001_create_applications changed after it was applied" in reason
+
+
+def test_too_many_workers_for_postgres_are_named_with_the_arithmetic(database_url):
+    problem = connection_budget_problem(make_settings(database_url, workers=50, db_pool_size=4))
+    assert problem.startswith("WORKERS x (DB_POOL_SIZE + 1) = 50 x 5 = 250 connections")
+    assert "lower one of them" in problem
+
+
+def test_with_a_listen_url_of_its_own_only_the_listeners_count(database_url):
+    # DATABASE_URL another string than DATABASE_LISTEN_URL: a pooler, whose connections
+    # PostgreSQL does not see; 50 workers x 5 would not fit, 50 listeners do.
+    pooler = f"{database_url}?application_name=pooler"
+    settings = make_settings(pooler, database_listen_url=database_url, workers=50)
+    assert settings.listens_elsewhere
+    assert connection_budget_problem(settings) is None
+
+
+def test_an_unreachable_postgres_is_an_error_to_the_budget_and_a_logged_reason_to_prepare(caplog):
+    with pytest.raises(psycopg2.OperationalError):
+        connection_budget_problem(make_settings(UNREACHABLE, workers=1))
+    caplog.set_level("WARNING", logger="config_service.process.server")
+    assert prepare(make_settings(UNREACHABLE, workers=1)) is None
+    [warning] = [record.getMessage() for record in caplog.records]
+    assert "Connection refused" in warning  # libpq's own words, so the operator sees why
+    assert "make db-up" in warning

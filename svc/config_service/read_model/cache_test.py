@@ -1,0 +1,170 @@
+"""ReadCache on its own: plain async loaders and a fake clock stand in for PostgreSQL and time.
+
+The read model's behaviour through ReadModel is in read_model_test.py; these check the
+cache's own bookkeeping: sizes, currency and which reads are kept.
+"""
+
+import asyncio
+
+import pytest
+
+from config_service.errors import DatabaseUnavailable
+from config_service.read_model.cache import ENTRY_OVERHEAD, ReadCache
+from config_service.reads import ReadConditions
+from config_service.representation import Representation
+from config_service.telemetry.ignored import ignored_metrics
+
+PLAIN = ReadConditions()
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Loads:
+    """Loaders that count their calls; `gate`, when set, holds each read open until set."""
+
+    def __init__(self):
+        self.calls = 0
+        self.gate: asyncio.Event | None = None
+
+    def of(self, body: bytes):
+        async def load() -> Representation:
+            self.calls += 1
+            if self.gate is not None:
+                await self.gate.wait()
+            return Representation("id", body)
+
+        return load
+
+
+async def unavailable() -> Representation:
+    raise DatabaseUnavailable("down", reason="unreachable", retry_after=1)
+
+
+def new_cache(max_bytes: int = 1 << 20, clock=None) -> ReadCache:
+    cache = ReadCache(max_bytes=max_bytes, metrics=ignored_metrics(), clock=clock or Clock())
+    cache.listening_started()
+    return cache
+
+
+async def until(condition) -> None:
+    """Let other tasks run until `condition()` holds; bounded, so a hang fails."""
+    async with asyncio.timeout(5):
+        while not condition():
+            await asyncio.sleep(0)
+
+
+def test_size_counts_bodies_and_overhead_and_an_oversized_body_is_not_kept():
+    loads = Loads()
+    cache = new_cache(max_bytes=2 * (10 + ENTRY_OVERHEAD))
+
+    async def scenario():
+        await cache.read("k:a", PLAIN, loads.of(b"a" * 10))
+        await cache.read("k:b", PLAIN, loads.of(b"b" * 10))
+        assert cache.size == (2, 2 * (10 + ENTRY_OVERHEAD))
+        await cache.read("k:huge", PLAIN, loads.of(b"h" * (3 * ENTRY_OVERHEAD)))
+        assert cache.size == (2, 2 * (10 + ENTRY_OVERHEAD))  # too big: the others stay
+        await cache.read("k:a", PLAIN, loads.of(b"a" * 10))
+        await cache.read("k:b", PLAIN, loads.of(b"b" * 10))
+
+    asyncio.run(scenario())
+    assert loads.calls == 3
+    assert cache.keys() == {"k:a", "k:b"}
+
+
+def test_lru_evicts_by_bytes_the_least_recently_read():
+    loads = Loads()
+    cache = new_cache(max_bytes=3 * (10 + ENTRY_OVERHEAD))
+
+    async def scenario():
+        for key in ("k:a", "k:b"):
+            await cache.read(key, PLAIN, loads.of(b"x" * 10))
+        await cache.read("k:a", PLAIN, loads.of(b"x" * 10))  # a now most recent
+        # One body worth two small entries: b must go, a stays.
+        await cache.read("k:c", PLAIN, loads.of(b"x" * (20 + ENTRY_OVERHEAD)))
+
+    asyncio.run(scenario())
+    assert cache.keys() == {"k:a", "k:c"}
+    assert cache.size == (2, 3 * (10 + ENTRY_OVERHEAD))
+
+
+def test_a_written_key_stops_being_current_but_the_entry_remains():
+    loads = Loads()
+    cache = new_cache()
+
+    async def scenario():
+        await cache.read("k:a", PLAIN, loads.of(b"old"))
+        cache.written("k:a")
+        assert "k:a" in cache.keys()  # still there, for stale-if-error
+        read = await cache.read("k:a", PLAIN, loads.of(b"new"))
+        again = await cache.read("k:a", PLAIN, loads.of(b"other"))
+        return read, again
+
+    read, again = asyncio.run(scenario())
+    assert read.representation.body == again.representation.body == b"new"
+    assert loads.calls == 2
+
+
+def test_a_read_in_flight_superseded_by_a_change_is_answered_but_not_kept():
+    loads = Loads()
+    cache = new_cache()
+
+    async def scenario():
+        loads.gate = asyncio.Event()
+        racing = asyncio.ensure_future(cache.read("k:a", PLAIN, loads.of(b"old")))
+        await until(lambda: loads.calls == 1)
+        cache.written("k:a")
+        loads.gate.set()
+        old = await racing
+        assert cache.size == (0, 0)
+        loads.gate = None
+        return old, await cache.read("k:a", PLAIN, loads.of(b"new"))
+
+    old, new = asyncio.run(scenario())
+    assert (old.representation.body, new.representation.body) == (b"old", b"new")
+    assert loads.calls == 2
+
+
+def test_a_fresh_load_supersedes_the_one_in_flight_and_only_it_is_kept():
+    loads = Loads()
+    cache = new_cache()
+
+    async def scenario():
+        loads.gate = asyncio.Event()
+        older = asyncio.ensure_future(cache.load("k:a", loads.of(b"older"), fresh=False))
+        await until(lambda: loads.calls == 1)
+        newer = asyncio.ensure_future(cache.load("k:a", loads.of(b"newer"), fresh=True))
+        await until(lambda: loads.calls == 2)
+        loads.gate.set()
+        await asyncio.gather(older, newer)
+        loads.gate = None
+        return await cache.read("k:a", PLAIN, loads.of(b"unused"))
+
+    read = asyncio.run(scenario())
+    assert read.representation.body == b"newer" and loads.calls == 2
+
+
+def test_a_stale_copy_answers_only_within_its_max_age():
+    loads, clock = Loads(), Clock()
+    cache = new_cache(clock=clock)
+
+    async def scenario():
+        await cache.read("k:a", PLAIN, loads.of(b"kept"))
+        current = await cache.read(
+            "k:a", ReadConditions(no_cache=True, stale_if_error=0), unavailable
+        )
+        cache.written("k:a")
+        clock.now += 10
+        stale = await cache.read("k:a", ReadConditions(stale_if_error=10), unavailable)
+        with pytest.raises(DatabaseUnavailable):
+            await cache.read("k:a", ReadConditions(stale_if_error=9), unavailable)
+        return current, stale
+
+    current, stale = asyncio.run(scenario())
+    assert (current.representation.body, current.age) == (b"kept", 0)
+    assert (stale.representation.body, stale.age) == (b"kept", 10)

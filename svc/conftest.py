@@ -5,8 +5,8 @@ import psycopg2.extras
 import pytest
 from fastapi.testclient import TestClient
 
-from config_service.migrations import apply_migrations
 from config_service.settings import Settings
+from config_service.store.migrations import apply_migrations
 from test import postgres
 from test.proxy import TcpProxy
 

@@ -18,7 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from config_service.serving import listening_socket
+from config_service.process.serving import listening_socket
 
 SELECT = "SELECT id, application_id, name, comments, config FROM configurations WHERE id = %s"
 

@@ -11,7 +11,7 @@ import psycopg2
 from psycopg2 import sql
 from ulid import ULID
 
-from config_service.migrations import apply_migrations
+from config_service.store.migrations import apply_migrations
 
 # BENCH_DATABASE in the environment names another, so that two checkouts benchmarking on one
 # server at once do not drop each other's.

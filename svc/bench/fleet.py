@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import httpx
 import psycopg2
 
-from config_service.listener import CHANNEL
-from config_service.migrations import apply_migrations
+from config_service.read_model.listener import CHANNEL
+from config_service.store.migrations import apply_migrations
 from test import postgres
 from test.fleet import Fleet, percentile, watch_rounds
 from test.live_server import ServerProcess

@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI, Response
 
 from bench.data import CONFIG
-from config_service.serving import listening_socket
+from config_service.process.serving import listening_socket
 
 BODY = json.dumps({"id": "0" * 26, "name": "floor", "comments": "", "config": CONFIG}).encode()
 

@@ -17,8 +17,12 @@ PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 # Whatever svc/.env or the shell says, the bench's requests carry no token, and its URLs
 # name 127.0.0.1.
-SERVICE_ENV = {"API_READ_TOKENS": "", "API_WRITE_TOKENS": "", "HOST": "127.0.0.1",
-               "LOG_FORMAT": "json"}
+SERVICE_ENV = {
+    "API_READ_TOKENS": "",
+    "API_WRITE_TOKENS": "",
+    "HOST": "127.0.0.1",
+    "LOG_FORMAT": "json",
+}
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -115,7 +119,7 @@ def start(
 def service(
     name: str, dsn: str, log_dir: Path, *, workers: int = 1, **settings: str | int
 ) -> Server:
-    """The service (`python -m config_service.server`); `settings` become its environment."""
+    """The service (`python -m config_service.process.server`); `settings` become its environment."""
     env = {
         **SERVICE_ENV,
         "DATABASE_URL": dsn,
@@ -125,7 +129,7 @@ def service(
         "SHUTDOWN_TIMEOUT": "5",
         **{key.upper(): str(value) for key, value in settings.items()},
     }
-    command = [sys.executable, "-m", "config_service.server"]
+    command = [sys.executable, "-m", "config_service.process.server"]
     return start(name, command, env, log_dir, "/health/ready")
 
 

@@ -10,9 +10,9 @@ import asyncio
 import time
 from statistics import median
 
-from config_service.database import Database, build_database
-from config_service.telemetry.ignored import ignored_metrics
 from config_service.settings import Settings
+from config_service.store.database import Database, build_database
+from config_service.telemetry.ignored import ignored_metrics
 
 CALLS = 2000
 CONCURRENT = 8

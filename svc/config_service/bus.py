@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
-from config_service.database import Cursor, Database
 from config_service.messages import NO_DELIVERY, Command, Delivery, Get, Message, Query
-from config_service.read_model import ReadModel
+from config_service.read_model.model import ReadModel
+from config_service.store.database import Cursor, Database
 
 # Every handler takes the message's Delivery too (who sent it: scope and name), defaulted.
 type Handler = Callable[[Cursor, Any, Delivery], Any]

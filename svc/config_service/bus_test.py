@@ -6,15 +6,15 @@ from dataclasses import dataclass
 import pytest
 
 from config_service import main
-from config_service.bus import MessageBus
 from config_service.access.scope import EVERYTHING
 from config_service.access.tokens import Caller
+from config_service.bus import MessageBus
 from config_service.messages import Command, Delivery, Get, Query
-from config_service.telemetry.ignored import ignored_metrics
-from config_service.read_model import ReadModel
+from config_service.read_model.model import ReadModel
 from config_service.reads import Read
 from config_service.representation import Representation
 from config_service.settings import Settings
+from config_service.telemetry.ignored import ignored_metrics
 
 
 class RecordingDatabase:

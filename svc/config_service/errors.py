@@ -1,6 +1,6 @@
 """What can go wrong, in the service's own terms: plain exceptions raised by handlers.
 
-Each is rendered as problem+json by `problems.py`, the one place that maps them to HTTP.
+Each is rendered as problem+json by `http/problems.py`, the one place that maps them to HTTP.
 """
 
 from collections.abc import Sequence
@@ -41,6 +41,28 @@ class InvalidValue(DomainError):
     def __init__(self, detail: str, *, loc: Sequence[str | int] = ("body",)):
         super().__init__(detail)
         self.loc = tuple(loc)
+
+
+# The words of the domain errors raised in more than one place (and shown in the OpenAPI
+# examples, so the documentation quotes what the service says).
+def missing(kind: str, resource_id: str) -> NotFound:
+    """The 404 of an id that does not exist; an id out of the caller's scope gets the same."""
+    return NotFound(f"No {kind} has id {resource_id}.")
+
+
+def application_name_taken(name: str) -> AlreadyExists:
+    return AlreadyExists(f"An application named {name!r} already exists.")
+
+
+def configuration_name_taken(name: str) -> AlreadyExists:
+    return AlreadyExists(f"This application already has a configuration named {name!r}.")
+
+
+def revision_removed(configuration_id: str, revision: int) -> Gone:
+    return Gone(
+        f"Revision {revision} of configuration {configuration_id} was removed: only the "
+        "newest REVISIONS_KEEP revisions are kept."
+    )
 
 
 UnavailableReason = Literal[

@@ -7,13 +7,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from config_service.dependencies import bus_of
 from config_service.bus import HandlerTable
-from config_service.database import Cursor
+from config_service.http.dependencies import bus_of
+from config_service.http.openapi_parts import problem_responses
+from config_service.http.problems import problem
 from config_service.messages import NO_DELIVERY, Delivery, Query
-from config_service.migrations import Migration, MigrationError, discover, pending
-from config_service.openapi_parts import problem_responses
-from config_service.problems import problem
+from config_service.store.database import Cursor
+from config_service.store.migrations import Migration, MigrationError, discover, pending
 
 router = APIRouter(prefix="/health", tags=["health"])
 

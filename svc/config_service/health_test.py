@@ -1,7 +1,7 @@
 from fastapi.testclient import TestClient
 
 from config_service.main import create_app
-from config_service.migrations import apply_migrations, discover
+from config_service.store.migrations import apply_migrations, discover
 from conftest import make_settings
 
 

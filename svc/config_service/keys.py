@@ -4,7 +4,7 @@ which of them each change touches: the one place for both.
 Migration 0004's triggers write the same names in SQL (`'application:' || id`) and NOTIFY
 them on every commit; keys_test.py commits each command and checks that what the triggers
 announce is what these rules say. (Migrations 0003-0005 cite `revalidation.py` and
-`read_model.py` for these names: applied files keep their checksums, so their comments stay.)
+`read_model/model.py` for these names: applied files keep their checksums, so their comments stay.)
 """
 
 APPLICATION = "application"

@@ -22,22 +22,22 @@ from config_service.configurations import commands as configuration_commands
 from config_service.configurations import history as configuration_history
 from config_service.configurations import queries as configuration_queries
 from config_service.configurations.router import router as configurations_router
-from config_service.database import open_database
-from config_service.docs import install_docs
-from config_service.head import HeadMiddleware
-from config_service.json_bodies import JsonBodyMiddleware
-from config_service.listener import open_listener
+from config_service.http.bearer import AccessMiddleware
+from config_service.http.docs import install_docs
+from config_service.http.head import HeadMiddleware
+from config_service.http.json_bodies import JsonBodyMiddleware
+from config_service.http.openapi import install_openapi
+from config_service.http.problems import install_problem_handlers
+from config_service.http.query_parameters import QueryParameterMiddleware
+from config_service.http.request_log import RequestLogMiddleware
+from config_service.read_model.listener import open_listener
+from config_service.read_model.model import ReadModel
+from config_service.settings import SVC_DIR, Settings, get_settings
+from config_service.store.database import open_database
+from config_service.store.readiness import schema_ready
 from config_service.telemetry.catalogue import service_registry
 from config_service.telemetry.ignored import ignored_metrics
 from config_service.telemetry.route import router as monitoring_router
-from config_service.openapi import install_openapi
-from config_service.problems import install_problem_handlers
-from config_service.query_parameters import QueryParameterMiddleware
-from config_service.read_model import ReadModel
-from config_service.request_log import RequestLogMiddleware
-from config_service.schema import schema_ready
-from config_service.security import AccessMiddleware
-from config_service.settings import SVC_DIR, Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +79,9 @@ def create_app(
 ) -> FastAPI:
     """A ready-to-serve app; `uvicorn --factory config_service.main:create_app` calls it.
 
-    Workers of one service share `metrics_directory`, each as its `worker` number (supervisor.py);
+    Workers of one service share `metrics_directory`, each as its `worker` number (process/supervisor.py);
     without one, a scrape sees this process only. With `migrate`, the app creates and migrates
-    its database itself, now or once PostgreSQL answers, and answers 503 until then (schema.py).
+    its database itself, now or once PostgreSQL answers, and answers 503 until then (store/readiness.py).
     """
     settings = settings or get_settings()
     tokens = TokenSource(
@@ -116,7 +116,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # install_docs serves /docs and /redoc from the configured asset URLs
         redoc_url=None,
-        # A trailing slash is a 404 naming the path without it (problems.py), not a bodiless
+        # A trailing slash is a 404 naming the path without it (http/problems.py), not a bodiless
         # 307 that only `curl -L` would follow.
         redirect_slashes=False,
     )
@@ -139,9 +139,9 @@ def create_app(
         retry_after=settings.retry_after,
         metrics=metrics,
     )
-    app.state.settings = settings  # for the checks that need them (dependencies.py)
-    app.state.metrics = metrics  # for what routers count (dependencies.py)
-    # The server ends held requests with this when it starts to shut down (serving.py).
+    app.state.settings = settings  # for the checks that need them (http/dependencies.py)
+    app.state.metrics = metrics  # for what routers count (http/dependencies.py)
+    # The server ends held requests with this when it starts to shut down (process/serving.py).
     app.state.read_model = read_model
     install_problem_handlers(app, metrics)
     # Added innermost first: a request meets the request log, then tokens, then body checks.

@@ -2,7 +2,7 @@ import psycopg2
 from fastapi.testclient import TestClient
 
 from config_service.main import VERSION, create_app
-from config_service.migrations import apply_migrations
+from config_service.store.migrations import apply_migrations
 from conftest import make_settings
 from test.random_refs import random_name
 from test.waiting import until

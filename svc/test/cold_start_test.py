@@ -7,7 +7,7 @@ import uuid
 import httpx
 import psycopg2
 
-from config_service.migrations import discover
+from config_service.store.migrations import discover
 from test import postgres
 from test.live_server import ServerProcess
 from test.proxy import TcpProxy

@@ -14,7 +14,7 @@ import httpx
 import psycopg2
 import pytest
 
-from config_service.migrations import discover
+from config_service.store.migrations import discover
 from test import postgres
 from test.fleet import Fleet, create_configuration, postgres_connections, watch_rounds
 from test.waiting import until

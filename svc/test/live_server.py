@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from config_service.serving import listening_socket
+from config_service.process.serving import listening_socket
 from config_service.settings import SVC_DIR
 
 
@@ -52,7 +52,7 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """`python -m config_service.server` (what `make run` starts) on a free port.
+    """`python -m config_service.process.server` (what `make run` starts) on a free port.
 
     Ready once /health/ready answers 200 and every worker has started (with several, the
     first one ready is not all of them); stopped with SIGTERM on exit, its output kept in
@@ -82,7 +82,7 @@ class ServerProcess:
     def start(self) -> "ServerProcess":
         """Start the process without waiting for it to be ready (stop it with `stop`)."""
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "config_service.server"],
+            [sys.executable, "-m", "config_service.process.server"],
             cwd=SVC_DIR,
             env=self.environment,
             stdout=self._log,

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from config_service.main import create_app
-from config_service.migrations import apply_migrations
 from config_service.settings import SVC_DIR
+from config_service.store.migrations import apply_migrations
 from conftest import make_settings
 from test.live_server import LiveServer
 from test.prometheus import held_requests

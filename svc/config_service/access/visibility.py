@@ -8,13 +8,8 @@ id nobody has (`missing`).
 """
 
 from config_service.access.tokens import Caller
-from config_service.errors import NotFound, OutOfScope
+from config_service.errors import NotFound, OutOfScope, missing
 from config_service.representation import Representation
-
-
-def missing(kind: str, resource_id: str) -> NotFound:
-    """The 404 of an id that does not exist; an id out of the caller's scope gets the same."""
-    return NotFound(f"No {kind} has id {resource_id}.")
 
 
 def missing_key(key: str) -> NotFound:

@@ -2,8 +2,8 @@ import pytest
 
 from config_service.access.scope import ApplicationScope
 from config_service.access.tokens import ANONYMOUS, Caller
-from config_service.access.visibility import check_may_name, check_visible, missing
-from config_service.errors import NotFound, OutOfScope
+from config_service.access.visibility import check_may_name, check_visible
+from config_service.errors import NotFound, OutOfScope, missing
 from config_service.representation import Representation
 
 TEAM = Caller("team", "write", ApplicationScope.of(["payments-*"]))

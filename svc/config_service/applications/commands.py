@@ -10,13 +10,13 @@ import psycopg2.errors
 from ulid import ULID
 
 from config_service import keys
+from config_service.access.visibility import check_may_name
 from config_service.applications.queries import find_application, no_application
 from config_service.bus import HandlerTable
-from config_service.database import Cursor
-from config_service.access.visibility import check_may_name
-from config_service.errors import AlreadyExists
+from config_service.errors import application_name_taken
 from config_service.messages import NO_DELIVERY, Command, Delivery
 from config_service.representation import Representation
+from config_service.store.database import Cursor
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +36,6 @@ class UpdateApplication(Command[Representation]):
         return keys.application_updated(self.id)
 
 
-def name_taken(name: str) -> AlreadyExists:
-    return AlreadyExists(f"An application named {name!r} already exists.")
-
-
 def create_application(
     cursor: Cursor, command: CreateApplication, delivery: Delivery = NO_DELIVERY
 ) -> Representation:
@@ -52,7 +48,7 @@ def create_application(
             {"id": application_id, "name": command.name, "comments": command.comments},
         )
     except psycopg2.errors.UniqueViolation as error:
-        raise name_taken(command.name) from error
+        raise application_name_taken(command.name) from error
     return find_application(cursor, application_id)
 
 
@@ -76,7 +72,7 @@ def update_application(
             {"id": command.id, "name": command.name, "comments": command.comments},
         )
     except psycopg2.errors.UniqueViolation as error:
-        raise name_taken(command.name) from error
+        raise application_name_taken(command.name) from error
     return find_application(cursor, command.id)
 
 

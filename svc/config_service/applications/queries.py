@@ -6,13 +6,12 @@ PostgreSQL renders the JSON (`row_to_json`), so the bytes it returns are the res
 from dataclasses import dataclass
 
 from config_service import keys
-from config_service.bus import HandlerTable
-from config_service.database import Cursor
 from config_service.access.scope import SCOPE_CONDITION
-from config_service.access.visibility import missing
-from config_service.errors import NotFound
+from config_service.bus import HandlerTable
+from config_service.errors import NotFound, missing
 from config_service.messages import NO_DELIVERY, Delivery, Get, Query
 from config_service.representation import Representation
+from config_service.store.database import Cursor
 
 # The columns of an application's representation; `a` is the applications row. The ids come
 # from the index on configurations (application_id, id). A constant fragment, never values.

@@ -11,15 +11,15 @@ from config_service.applications.models import (
     ApplicationUpdate,
 )
 from config_service.applications.queries import GetApplication, ListApplications
-from config_service.dependencies import (
+from config_service.fields import APPLICATION_ID_EXAMPLE, Name, Ulid
+from config_service.http.dependencies import (
     PathId,
     RequestRoute,
     bus_of,
     check_body_id,
     if_match_header,
 )
-from config_service.fields import APPLICATION_ID_EXAMPLE, Name, Ulid
-from config_service.openapi_parts import (
+from config_service.http.openapi_parts import (
     CACHE_CONTROL,
     READ_PARAMETERS,
     READ_PROBLEMS,
@@ -29,7 +29,7 @@ from config_service.openapi_parts import (
     problem_responses,
     read_responses,
 )
-from config_service.responses import JSON, answer_get, delivery_of, representation_response
+from config_service.http.responses import JSON, answer_get, delivery_of, representation_response
 
 router = APIRouter(prefix="/applications", tags=["applications"], route_class=RequestRoute)
 

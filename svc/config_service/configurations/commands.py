@@ -23,10 +23,10 @@ from config_service import keys
 from config_service.bus import HandlerTable
 from config_service.configurations.queries import no_configuration
 from config_service.configurations.revisions import Written, author_parameters
-from config_service.database import Cursor
-from config_service.errors import AlreadyExists, InvalidValue
+from config_service.errors import InvalidValue, configuration_name_taken
 from config_service.messages import NO_DELIVERY, Command, Delivery
 from config_service.representation import Representation
+from config_service.store.database import Cursor
 
 
 def _new_id() -> str:
@@ -85,10 +85,6 @@ PUT = """
 """
 
 
-def _name_taken(name: str) -> AlreadyExists:
-    return AlreadyExists(f"This application already has a configuration named {name!r}.")
-
-
 def create_configuration(
     cursor: Cursor, command: CreateConfiguration, delivery: Delivery = NO_DELIVERY
 ) -> Written:
@@ -108,7 +104,7 @@ def create_configuration(
             },
         )
     except psycopg2.errors.UniqueViolation as error:
-        raise _name_taken(command.name) from error
+        raise configuration_name_taken(command.name) from error
     row = cursor.fetchone()
     if row is None:  # no such application, or out of scope: the same answer
         raise InvalidValue(
@@ -144,7 +140,7 @@ def update_configuration(
             },
         )
     except psycopg2.errors.UniqueViolation as error:
-        raise _name_taken(command.name) from error
+        raise configuration_name_taken(command.name) from error
     written = cursor.fetchone()
     if written is None:  # no such configuration, or out of scope: the same answer
         raise no_configuration(command.id)

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC
 
 from config_service.bus import HandlerTable
-from config_service.database import Cursor
 from config_service.configurations.queries import no_configuration
-from config_service.errors import Gone, NotFound
-from config_service.messages import NO_DELIVERY, Delivery, Get, Query
+from config_service.errors import NotFound, revision_removed
 from config_service.keys import key_of
+from config_service.messages import NO_DELIVERY, Delivery, Get, Query
 from config_service.representation import Representation, etag_of
+from config_service.store.database import Cursor
 
 SELECT_REVISION = """
     SELECT configuration.id, revision.body,
@@ -75,13 +75,6 @@ class ListRevisions(Query[RevisionPage]):
     id: str
     limit: int
     before: int | None = None
-
-
-def revision_removed(configuration_id: str, revision: int) -> Gone:
-    return Gone(
-        f"Revision {revision} of configuration {configuration_id} was removed: only the "
-        "newest REVISIONS_KEEP revisions are kept."
-    )
 
 
 def get_revision(

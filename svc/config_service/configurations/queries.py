@@ -8,11 +8,10 @@ from dataclasses import dataclass
 
 from config_service import keys
 from config_service.bus import HandlerTable
-from config_service.database import Cursor
-from config_service.access.visibility import missing
-from config_service.errors import NotFound
+from config_service.errors import NotFound, missing
 from config_service.messages import NO_DELIVERY, Delivery, Get
 from config_service.representation import Representation
+from config_service.store.database import Cursor
 
 # The representation, its revision number and its application's name (which decides scope)
 # in one statement, so they always agree; a function, so that its plan is kept (0008).

@@ -13,8 +13,8 @@ import pytest
 from config_service.configurations.commands import UpdateConfiguration, update_configuration
 from config_service.configurations.revisions import author_parameters
 from config_service.messages import NO_DELIVERY
-from config_service.migrations import MIGRATIONS_DIR, apply_migrations
 from config_service.representation import etag_of
+from config_service.store.migrations import MIGRATIONS_DIR, apply_migrations
 from test.revisions import (
     by,
     create,

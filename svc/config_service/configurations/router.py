@@ -22,7 +22,8 @@ from config_service.configurations.versions import (
     resource_path,
     revision_header,
 )
-from config_service.dependencies import (
+from config_service.fields import CONFIGURATION_ID_EXAMPLE
+from config_service.http.dependencies import (
     PathId,
     RequestRoute,
     bus_of,
@@ -32,8 +33,7 @@ from config_service.dependencies import (
     metrics_of,
     settings_of,
 )
-from config_service.fields import CONFIGURATION_ID_EXAMPLE
-from config_service.openapi_parts import (
+from config_service.http.openapi_parts import (
     READ_PARAMETERS,
     READ_PROBLEMS,
     WRITE_PROBLEMS,
@@ -42,7 +42,7 @@ from config_service.openapi_parts import (
     problem_responses,
     read_responses,
 )
-from config_service.responses import answer_get, delivery_of, representation_response
+from config_service.http.responses import answer_get, delivery_of, representation_response
 
 router = APIRouter(prefix="/configurations", tags=["configurations"], route_class=RequestRoute)
 

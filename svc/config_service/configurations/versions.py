@@ -14,9 +14,9 @@ from config_service.configurations.history import GetRevision, ListRevisions
 from config_service.configurations.queries import GetConfiguration
 from config_service.configurations.revisions import Written
 from config_service.errors import InvalidValue, NotFound
-from config_service.openapi_parts import header
+from config_service.http.openapi_parts import header
+from config_service.http.responses import JSON, delivery_of, read_conditions, read_response
 from config_service.representation import Representation, etag_of, none_match
-from config_service.responses import JSON, delivery_of, read_conditions, read_response
 from config_service.telemetry.catalogue import ServiceMetrics
 
 # A year: the longest max-age RFC 9111 suggests; a revision never changes.

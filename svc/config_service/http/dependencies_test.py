@@ -4,16 +4,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from config_service.errors import InvalidValue
+from config_service.fields import CONFIGURATION_ID_EXAMPLE
 from config_service.http.dependencies import (
+    PathId,
     RequestRoute,
     check_body_id,
     check_config_depth,
     if_match_header,
-    PathId,
     settings_of,
 )
-from config_service.errors import InvalidValue
-from config_service.fields import CONFIGURATION_ID_EXAMPLE
 from conftest import make_settings
 
 ThingId = PathId("thing", CONFIGURATION_ID_EXAMPLE)

@@ -2,9 +2,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from config_service.http.docs import install_docs
 from config_service.access.reload import TokenSource
 from config_service.http.bearer import AccessMiddleware
+from config_service.http.docs import install_docs
 from conftest import make_settings
 
 # Each has a character that must be escaped in HTML: a URL from settings must not end the

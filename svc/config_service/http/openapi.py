@@ -7,12 +7,12 @@ sends `None`)."""
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 
 from config_service.fields import ULID_JSON_SCHEMA
-from config_service.http.openapi_parts import Problem, header, problem_responses
 from config_service.http.bearer import GUARDED_PREFIXES
+from config_service.http.openapi_parts import Problem, header, problem_responses
 
 TAGS = [
     {"name": "applications", "description": "Applications: a unique name and comments."},

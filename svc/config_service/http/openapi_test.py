@@ -4,8 +4,8 @@ import pytest
 
 from config_service.applications import models as application_models
 from config_service.configurations import models as configuration_models
-from config_service.main import VERSION, create_app
 from config_service.http.openapi_parts import Problem
+from config_service.main import VERSION, create_app
 from conftest import make_settings
 
 WRITES = {"401", "403", "400", "413", "415", "422", "503"}

@@ -23,9 +23,9 @@ from config_service.errors import (
     OutOfScope,
     PreconditionFailed,
 )
-from config_service.telemetry.catalogue import ServiceMetrics
 from config_service.http.request_ids import request_id_of
 from config_service.http.responses import varies
+from config_service.telemetry.catalogue import ServiceMetrics
 
 PROBLEM_JSON = "application/problem+json"
 INVALID_REQUEST = "Invalid request"

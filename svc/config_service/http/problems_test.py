@@ -13,9 +13,9 @@ from config_service.errors import (
     NotFound,
     PreconditionFailed,
 )
-from config_service.telemetry.ignored import ignored_metrics
 from config_service.http.openapi_parts import problem_responses
 from config_service.http.problems import STATUS_OF, install_problem_handlers, problem
+from config_service.telemetry.ignored import ignored_metrics
 
 
 class Body(BaseModel):

@@ -1,9 +1,9 @@
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from config_service.telemetry.ignored import ignored_metrics
 from config_service.http.problems import install_problem_handlers
 from config_service.http.query_parameters import QueryParameterMiddleware
+from config_service.telemetry.ignored import ignored_metrics
 
 
 def client() -> TestClient:

@@ -7,11 +7,10 @@ from typing import ClassVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-
-from config_service.telemetry.logs import records_differ_by_more_than_time
 from config_service.http.problems import problem
 from config_service.http.request_ids import assign_request_id, incoming_request_id
 from config_service.telemetry.catalogue import UNMATCHED_ROUTE, ServiceMetrics, http_labels
+from config_service.telemetry.logs import records_differ_by_more_than_time
 
 log = logging.getLogger("config_service.requests")
 

@@ -5,10 +5,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from config_service.telemetry.ignored import ignored_metrics
 from config_service.http.problems import install_problem_handlers
-from config_service.telemetry.logs import records_differ_by_more_than_time, skip_what_no_line_shows
 from config_service.http.request_log import RequestLogMiddleware, RequestRecord
+from config_service.telemetry.ignored import ignored_metrics
+from config_service.telemetry.logs import records_differ_by_more_than_time, skip_what_no_line_shows
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from starlette.types import Scope
 
 from config_service.access.tokens import caller_of
 from config_service.bus import MessageBus
-from config_service.messages import Delivery, Get
 from config_service.http.request_ids import request_id_of
+from config_service.messages import Delivery, Get
 from config_service.reads import Held, Read, ReadConditions
 from config_service.representation import Representation
 

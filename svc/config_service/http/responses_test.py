@@ -1,8 +1,8 @@
 import pytest
 
+from config_service.errors import InvalidValue
 from config_service.http.dependencies import check_body_id
 from config_service.http.responses import read_conditions
-from config_service.errors import InvalidValue
 from config_service.reads import ReadConditions
 
 

@@ -6,9 +6,9 @@ import logging
 import psycopg2
 import psycopg2.extensions
 
+from config_service.settings import Settings
 from config_service.store.migrations import MigrationError, apply_migrations, ensure_database
 from config_service.store.readiness import migration_dsn
-from config_service.settings import Settings
 
 # The server's log, whichever of its modules writes (process/server.py, serving, preflight, supervisor).
 log = logging.getLogger("config_service.process.server")

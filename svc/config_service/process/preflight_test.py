@@ -1,8 +1,8 @@
 import psycopg2
 import pytest
 
-from config_service.store.migrations import apply_migrations
 from config_service.process.preflight import connection_budget_problem, prepare
+from config_service.store.migrations import apply_migrations
 from conftest import make_settings
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:9/none"

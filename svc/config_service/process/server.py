@@ -10,11 +10,11 @@ import sys
 
 from pydantic import ValidationError
 
-from config_service.telemetry.logs import configure_logging
 from config_service.process.preflight import prepare
 from config_service.process.serving import listening_socket, raise_open_files_limit, serve_app
-from config_service.settings import Settings, get_settings
 from config_service.process.supervisor import supervise
+from config_service.settings import Settings, get_settings
+from config_service.telemetry.logs import configure_logging
 
 # Named, not __name__: run with `python -m`, this module is __main__.
 log = logging.getLogger("config_service.process.server")

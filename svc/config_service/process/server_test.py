@@ -13,7 +13,11 @@ import httpx
 
 from config_service.process import server
 from config_service.process.preflight import connection_budget_problem, prepare
-from config_service.process.serving import FILES_BESIDES_WAITERS, listening_socket, raise_open_files_limit
+from config_service.process.serving import (
+    FILES_BESIDES_WAITERS,
+    listening_socket,
+    raise_open_files_limit,
+)
 from config_service.settings import SVC_DIR, get_settings
 from conftest import make_settings
 from test import postgres
@@ -113,7 +117,9 @@ def test_several_workers_serve_restart_when_killed_and_stop_together(database_ur
         statuses = {httpx.get(f"{server.url}/health/live").status_code for _ in range(20)}
         exit_code = server.stop()
     assert statuses == {200}
-    assert "exited with code -9 after" in server.output and "restarting it in 0.2 s" in server.output
+    assert (
+        "exited with code -9 after" in server.output and "restarting it in 0.2 s" in server.output
+    )
     assert exit_code == 0
 
 

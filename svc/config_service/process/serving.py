@@ -10,9 +10,9 @@ from pathlib import Path
 
 import uvicorn
 
-from config_service.telemetry.logs import logging_config, skip_what_no_line_shows
 from config_service.main import create_app
 from config_service.settings import Settings, get_settings
+from config_service.telemetry.logs import logging_config, skip_what_no_line_shows
 
 # The server's log, whichever of its modules writes (process/server.py, serving, preflight, supervisor).
 log = logging.getLogger("config_service.process.server")

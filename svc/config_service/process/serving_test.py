@@ -3,7 +3,11 @@ import socket
 
 import pytest
 
-from config_service.process.serving import FILES_BESIDES_WAITERS, listening_socket, raise_open_files_limit
+from config_service.process.serving import (
+    FILES_BESIDES_WAITERS,
+    listening_socket,
+    raise_open_files_limit,
+)
 from conftest import make_settings
 
 

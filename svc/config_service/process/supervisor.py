@@ -3,8 +3,8 @@ and restart any that dies, after a wait that grows while it keeps dying (process
 
 import logging
 import multiprocessing
-import shutil
 import os
+import shutil
 import signal
 import tempfile
 import time

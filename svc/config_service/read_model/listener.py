@@ -20,11 +20,11 @@ from contextlib import asynccontextmanager
 import psycopg2
 import psycopg2.extensions
 
-from config_service.store.deadlines import GRACE, shut_down
-from config_service.store.database import connect_kwargs
-from config_service.telemetry.catalogue import ServiceMetrics
 from config_service.read_model.model import ReadModel
 from config_service.settings import Settings
+from config_service.store.database import connect_kwargs
+from config_service.store.deadlines import GRACE, shut_down
+from config_service.telemetry.catalogue import ServiceMetrics
 
 log = logging.getLogger(__name__)
 

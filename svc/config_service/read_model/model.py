@@ -13,9 +13,9 @@ from config_service.access.visibility import check_visible
 from config_service.keys import EVERYTHING
 from config_service.messages import Delivery
 from config_service.read_model.cache import ReadCache
+from config_service.read_model.watches import Watches
 from config_service.reads import Load, Read
 from config_service.telemetry.catalogue import ServiceMetrics
-from config_service.read_model.watches import Watches
 
 
 class ReadModel:

@@ -18,8 +18,8 @@ from config_service.messages import Delivery
 from config_service.read_model.cache import ENTRY_OVERHEAD
 from config_service.read_model.model import ReadModel
 from config_service.reads import Held, ReadConditions
-from config_service.telemetry.ignored import ignored_metrics
 from config_service.representation import Representation
+from config_service.telemetry.ignored import ignored_metrics
 
 
 class Store:

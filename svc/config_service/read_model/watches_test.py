@@ -7,10 +7,10 @@ import asyncio
 
 from config_service.messages import Delivery
 from config_service.read_model.cache import ReadCache
+from config_service.read_model.watches import Watches
 from config_service.reads import ReadConditions
 from config_service.representation import Representation
 from config_service.telemetry.ignored import ignored_metrics
-from config_service.read_model.watches import Watches
 
 KEY = "thing:a"
 

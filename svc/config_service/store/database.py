@@ -20,6 +20,8 @@ import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.extras
 
+from config_service.errors import DatabaseUnavailable, InvalidValue, UnavailableReason
+from config_service.settings import Settings
 from config_service.store.deadlines import GRACE, CallWatchdog
 
 # connect_kwargs and TimedCursor are imported from here by other modules.
@@ -30,9 +32,7 @@ from config_service.store.pool import (  # noqa: F401
     connect_kwargs,
     timed_cursor,
 )
-from config_service.errors import DatabaseUnavailable, InvalidValue, UnavailableReason
 from config_service.telemetry.catalogue import ServiceMetrics
-from config_service.settings import Settings
 
 log = logging.getLogger(__name__)
 

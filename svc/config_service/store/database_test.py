@@ -4,12 +4,12 @@ import psycopg2
 import psycopg2.extensions
 import pytest
 
+from config_service.errors import DatabaseUnavailable, InvalidValue
 from config_service.store.database import (
     Database,
     build_database,
     open_database,
 )
-from config_service.errors import DatabaseUnavailable, InvalidValue
 from config_service.telemetry.catalogue import service_registry
 from conftest import make_settings
 from test import postgres

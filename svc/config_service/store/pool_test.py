@@ -1,8 +1,8 @@
 import psycopg2
 import pytest
 
-from config_service.store.pool import ConnectionPool
 from config_service.store.database import connect_kwargs
+from config_service.store.pool import ConnectionPool
 from config_service.telemetry.ignored import ignored_metrics
 from conftest import make_settings
 

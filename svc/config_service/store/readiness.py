@@ -15,9 +15,14 @@ from contextlib import asynccontextmanager
 import psycopg2
 import psycopg2.extensions
 
-from config_service.store.database import Database
-from config_service.store.migrations import Migration, MigrationError, apply_migrations, ensure_database
 from config_service.settings import Settings
+from config_service.store.database import Database
+from config_service.store.migrations import (
+    Migration,
+    MigrationError,
+    apply_migrations,
+    ensure_database,
+)
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ import uuid
 
 import pytest
 
-from config_service.store.database import build_database
 from config_service.errors import DatabaseUnavailable
-from config_service.telemetry.ignored import ignored_metrics
+from config_service.store.database import build_database
 from config_service.store.migrations import apply_migrations, discover
 from config_service.store.readiness import NOT_REACHED, migration_dsn, schema_ready
+from config_service.telemetry.ignored import ignored_metrics
 from conftest import make_settings
 from test import postgres
 from test.proxy import TcpProxy

@@ -18,7 +18,6 @@ from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore
 
 from config_service.settings import Settings
 
-
 _ENCODER = json.JSONEncoder(default=str)  # one, not one per line as json.dumps(default=) makes
 
 

@@ -1,7 +1,7 @@
 """GET /metrics: the whole service's Prometheus metrics, whichever worker answers the scrape.
 
 Outside /api/v1 like the health checks, but guarded by the read tokens when tokens are set
-(security.py), and logged at debug only (request_log.py).
+(http/bearer.py), and logged at debug only (http/request_log.py).
 """
 
 from fastapi import APIRouter, Request, Response

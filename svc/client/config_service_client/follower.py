@@ -276,6 +276,8 @@ class Follower:
                 log.exception("a configuration change callback failed")
 
     def _retry(self, error: ServiceError) -> float:
+        if self._stopping.is_set():
+            return 0  # stopped while the request was out: its failure is nobody's concern
         delay = self._backoff.next_delay(error.retry_after)
         self.problem = str(error)
         self._failures += 1

@@ -29,6 +29,8 @@ from config_service.http.dependencies import (
     bus_of,
     check_body_id,
     check_config_depth,
+    check_if_match,
+    check_representation_size,
     if_match_header,
     metrics_of,
     settings_of,
@@ -104,6 +106,7 @@ async def get_configuration(request: Request) -> Response:
 async def create_configuration(body: ConfigurationCreate, request: Request) -> Response:
     """Creates a configuration; its name must be new within its application."""
     check_config_depth(body.config, settings_of(request))
+    check_representation_size(body.representation_size(), settings_of(request))
     written = await bus_of(request).dispatch(
         CreateConfiguration(
             application_id=body.application_id,
@@ -141,7 +144,9 @@ async def update_configuration(
     """Replaces name, comments and config; send If-Match with the ETag you read. The body a
     GET returned may be sent back edited; the configuration stays in its application."""
     check_config_depth(body.config, settings_of(request))
+    check_representation_size(body.representation_size(), settings_of(request))
     check_body_id(body.id, id)
+    check_if_match(if_match)
     written = await bus_of(request).dispatch(
         UpdateConfiguration(
             id=id,

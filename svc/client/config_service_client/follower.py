@@ -174,7 +174,7 @@ class Follower:
 
     def _round(self, http: httpx.Client) -> float:
         """One request and what follows from its answer: seconds to wait before the next."""
-        sent = self.etag
+        sent, cut = self.etag, False
         try:
             if self.id is None:
                 found = find_configuration(http, self.target.application, self.target.configuration)
@@ -185,6 +185,7 @@ class Follower:
                 extensions={"trace": self._traced} if sent else {},
             )
         except httpx.TransportError as error:
+            cut = True
             return self._retry(unreachable(self.base_url, error))
         except FatalError as error:
             return self._end(error)
@@ -193,7 +194,7 @@ class Follower:
         except Exception as error:  # noqa: BLE001 - nothing may end the follow but a fatal answer
             return self._retry(ServiceError(f"unexpected: {describe(error)}"))
         finally:
-            self._hold_ended()
+            self._hold_ended(cut)
         if self._stopping.is_set():
             return 0
         if response.status_code == 200 and sent and response.headers.get("ETag") == sent:
@@ -223,12 +224,14 @@ class Follower:
             with self._state:
                 self._held_since = clock()
 
-    def _hold_ended(self) -> None:
-        """However the request ended, it confirmed the version while it was held."""
+    def _hold_ended(self, cut: bool) -> None:
+        """A held request cut before its answer confirmed the version until then; one that
+        was answered leaves it to the answer (a 503 confirms nothing, a 304 with `Age` only
+        as of then)."""
         with self._state:
-            if self._held_since is not None:
+            if self._held_since is not None and cut:
                 self._confirmed_at = self._confirmed_until(clock())
-                self._held_since = None
+            self._held_since = None
 
     def _received(self, response: httpx.Response) -> float:
         body = response.json()

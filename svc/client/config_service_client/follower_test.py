@@ -191,6 +191,39 @@ def test_staleness_is_zero_while_a_request_is_held_and_rises_past_its_wait(scrip
     assert follower.staleness == 20
 
 
+@pytest.mark.parametrize(
+    ("answer", "staleness"),
+    [
+        (httpx.Response(503, json={"detail": "PostgreSQL is unreachable"}), 40),
+        (httpx.Response(304, headers={"Age": "12", "Preference-Applied": "wait=30"}), 32),
+    ],
+    ids=["503", "304 with Age"],
+)
+def test_a_held_request_that_is_answered_leaves_it_to_the_answer(
+    script, fake_clock, answer, staleness
+):
+    """The hold said "current" while it lasted; the answer says how current it really was."""
+    answers, _ = script
+    holding, release = threading.Event(), threading.Event()
+
+    def held_then_answered(request: httpx.Request) -> httpx.Response:
+        request.extensions["trace"]("http11.receive_response_headers.started", {})
+        holding.set()
+        assert release.wait(TIMEOUT)
+        return answer
+
+    answers += [version({"a": 1}, '"e1"', "1"), held_then_answered]
+    follower = followed()
+    follower.start()
+    assert holding.wait(TIMEOUT)
+    fake_clock[0] += 20
+    assert follower.staleness == 0
+    release.set()
+    follower.join(TIMEOUT)
+    fake_clock[0] += 20  # 40 s after the first answer; answered 20 s after it
+    assert follower.staleness == staleness
+
+
 def test_a_request_that_fails_before_it_is_held_confirms_nothing(script, fake_clock):
     answers, _ = script
 

@@ -5,13 +5,14 @@
 from typing import Any
 
 from config_service.configurations.json_schema_applicators import BUILDERS
-from config_service.configurations.json_schema_keywords import Subschemas, accept, fail, refuse
+from config_service.configurations.json_schema_keywords import Subschemas, accept, refuse
 from config_service.configurations.json_schema_patterns import Pattern
 from config_service.configurations.json_schema_types import (
     Check,
     OutOfBudget,
     Path,
     Run,
+    Unanswerable,
     UnsupportedSchema,
     Violation,
 )
@@ -19,10 +20,10 @@ from config_service.configurations.json_schema_walk import Tokens, Walk, walk_sc
 
 __all__ = ["UnsupportedSchema", "Validator", "Violation", "compile_schema"]
 
-# A document nested deeper is not descended into ("$depth"): validation recurses per level and
-# Python's stack holds about 1,000 frames.
+# A validation that reaches a value nested deeper stops there ("$depth"): it recurses per level
+# and Python's stack holds about 1,000 frames.
 MAX_DOCUMENT_DEPTH = 128
-TOO_DEEP = f"is nested deeper than {MAX_DOCUMENT_DEPTH} levels"
+TOO_DEEP = f"is nested deeper than {MAX_DOCUMENT_DEPTH} levels: validation stopped here"
 # Steps of about a microsecond (a subschema applied to a value, a share of a search): a validation
 # that needs more stops with "$budget" instead of running for seconds.
 MAX_STEPS = 200_000
@@ -52,7 +53,8 @@ class Validator:
     def validate(self, document: object, limit: int = 50) -> list[Violation]:
         """The ways `document` breaks the schema ([] if none): at most `limit`, in document
         order (members and items as they stand in it), then by keyword. A validation that would
-        take more than MAX_STEPS steps ends with a "$budget" violation, last."""
+        take more than MAX_STEPS steps, or meet a value it cannot check (json_schema_types.
+        Unanswerable), stops there and ends with a violation saying so, last."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
         run = Run(MAX_STEPS)
@@ -63,6 +65,8 @@ class Validator:
         except OutOfBudget:
             message = f"validation stopped after {MAX_STEPS} steps: too costly to check"
             stopped = Violation((), "$budget", message)
+        except Unanswerable as stop:
+            stopped = stop.violation
         except RecursionError:  # past MAX_DOCUMENT_DEPTH's guard: many in-place links per level
             stopped = Violation((), "$depth", "validation stopped: nested too deeply to check")
         found = _in_document_order(document, run.violations)
@@ -111,7 +115,7 @@ def node(schema: dict, subschemas: Subschemas) -> Check:
         if run.steps < 0:
             raise OutOfBudget
         if len(path) > MAX_DOCUMENT_DEPTH:
-            return fail(run, report, path, "$depth", TOO_DEEP)
+            raise Unanswerable(Violation(path, "$depth", TOO_DEEP))
         passed = True
         for keyword in applies_to_all:
             if not keyword(value, path, run, report):

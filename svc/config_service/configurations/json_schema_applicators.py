@@ -11,6 +11,7 @@ from config_service.configurations.json_schema_keywords import (
     counted,
     fail,
     search,
+    unanswered,
 )
 from config_service.configurations.json_schema_patterns import MAX_PATTERN_SUBJECT_LENGTH
 from config_service.configurations.json_schema_types import (
@@ -97,7 +98,7 @@ def _named_and_other_members(named: dict[str, Check], other: Check) -> Check:
 
 
 def _fail_long_name(value: Any, path: Path, run: Run, report: bool) -> bool:
-    return fail(run, report, path, "patternProperties", NAME_TOO_LONG)
+    return unanswered(run, report, path, "patternProperties", NAME_TOO_LONG)
 
 
 def build_property_names(schema: dict, subschemas: Subschemas) -> Built:

@@ -14,6 +14,7 @@ from config_service.configurations.json_schema_types import (
     OutOfBudget,
     Path,
     Run,
+    Unanswerable,
     Violation,
 )
 
@@ -24,14 +25,9 @@ LINEAR_CHARACTERS_PER_STEP = 30
 # A violation reported (its message built, later sorted) costs as much as a few steps.
 VIOLATION_STEPS = 4
 PYTHON_TYPES = {
-    "null": (type(None),),
-    "boolean": (bool,),
-    "object": (dict,),
-    "array": (list,),
-    "string": (str,),
-    "number": (int, float),
-    "integer": (int,),
-}
+    "null": (type(None),), "boolean": (bool,), "object": (dict,), "array": (list,),
+    "string": (str,), "number": (int, float), "integer": (int,),
+}  # fmt: skip
 NUMBERS = (int, float)
 COMPARISONS = {
     "minimum": (operator.ge, ">="),
@@ -84,6 +80,14 @@ def fail(run: Run, report: bool, path: Path, keyword: str, message: str) -> bool
         run.steps -= VIOLATION_STEPS
         run.violations.append(Violation(path, keyword, message))
     return False
+
+
+def unanswered(run: Run, report: bool, path: Path, keyword: str, message: str) -> bool:
+    """A value that cannot be checked: reported as a violation where failures are reported,
+    else the end of the validation (see Unanswerable)."""
+    if not report:
+        raise Unanswerable(Violation(path, keyword, message))
+    return fail(run, report, path, keyword, message)
 
 
 def canonical(value: Any, run: Run | None = None) -> object:
@@ -240,7 +244,7 @@ def build_pattern(schema: dict, subschemas: Subschemas) -> Built:
 
     def check(value: Any, path: Path, run: Run, report: bool) -> bool:
         if len(value) > MAX_PATTERN_SUBJECT_LENGTH:
-            return fail(run, report, path, "pattern", TOO_LONG)
+            return unanswered(run, report, path, "pattern", TOO_LONG)
         return search(pattern, value, run) or fail(run, report, path, "pattern", message)
 
     return [((str,), check)]

@@ -329,14 +329,20 @@ def test_a_chain_of_references_longer_than_the_bound_is_refused():
     assert [each.keyword for each in found] == ["$depth"]
 
 
-def test_a_document_nested_past_the_bound_is_not_descended_into():
-    schema = {"items": {"$ref": "#"}}
-    document: list = []
+def test_a_validation_stops_at_a_value_nested_past_the_bound():
+    document: list = ["not a number"]
     for _ in range(MAX_DOCUMENT_DEPTH + 10):
         document = [document]
-    found = violations(schema, document)
+    found = violations({"items": {"$ref": "#"}, "type": "array"}, document)
     deepest = MAX_DOCUMENT_DEPTH + 1
     assert [(len(each.path), each.keyword) for each in found] == [(deepest, "$depth")]
+    # No answer about the deep value, so that `not` cannot make a pass of it (the nested arrays
+    # all match {"items": …}: `not` would fail, were the document shallower).
+    found = violations({"not": {"items": {"$ref": "#/not"}}}, document)
+    assert [(len(each.path), each.keyword) for each in found] == [(deepest, "$depth")]
+    assert [each.keyword for each in violations({"not": {"items": {"$ref": "#/not"}}}, [[1]])] == [
+        "not"
+    ]
 
 
 def test_a_recursion_error_ends_the_validation_with_a_violation():
@@ -374,3 +380,18 @@ def test_strings_too_long_for_a_pattern_are_not_searched():
     assert violations({"pattern": "^a"}, too_long[1:]) == []
     found = violations({"patternProperties": {"^a": {}}}, {too_long: 1})
     assert [(each.path, each.keyword) for each in found] == [((too_long,), "patternProperties")]
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"not": {"pattern": "^a"}},
+        {"anyOf": [{"pattern": "^a"}, {"type": "integer"}]},
+        {"if": {"pattern": "^a"}, "then": {"minLength": 1}},
+    ],
+)
+def test_a_string_too_long_for_a_pattern_under_not_or_anyof_stops_the_validation(schema):
+    # `not` would turn "too long to check" into a pass: the validation stops instead
+    too_long = "b" * (MAX_PATTERN_SUBJECT_LENGTH + 1)
+    found = violations({"items": schema, "minItems": 3}, [too_long, 1])
+    assert [(each.path, each.keyword) for each in found] == [((), "minItems"), ((0,), "pattern")]

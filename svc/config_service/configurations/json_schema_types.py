@@ -31,6 +31,16 @@ class OutOfBudget(Exception):
     """A validation used up its steps (json_schema.MAX_STEPS) and stops where it stands."""
 
 
+class Unanswerable(Exception):
+    """A validation met a value it cannot check (nested too deeply, a string too long for a
+    pattern) where it could not simply report it: under `not`, `anyOf` and the like, a failure
+    could turn into a pass. It stops there, with `violation` saying why."""
+
+    def __init__(self, violation: Violation):
+        super().__init__(violation)
+        self.violation = violation
+
+
 class Run:
     """One validation's state: the violations found so far and the steps it may still take."""
 

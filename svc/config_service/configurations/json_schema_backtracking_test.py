@@ -100,7 +100,7 @@ def test_other_patterns_are_graded_linear_or_quadratic(pattern, degree):
     ],
 )
 def test_the_worst_accepted_patterns_stay_fast_at_the_longest_string_searched(pattern, text):
-    # about 7 ms on a quiet machine; the bound leaves room for a loaded one
+    # milliseconds on a quiet machine; the bound leaves room for a loaded one
     subject = (text * MAX_PATTERN_SUBJECT_LENGTH)[: MAX_PATTERN_SUBJECT_LENGTH - 1] + "!"
     regex = compile_pattern(pattern).regex
     started = time.perf_counter()

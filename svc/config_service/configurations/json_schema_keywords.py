@@ -18,8 +18,8 @@ from config_service.configurations.json_schema_types import (
     Violation,
 )
 
-# A search costs steps of the budget as its worst case would: about 7 ns per character squared
-# when quadratic, 30 ns per character when linear, against about 1 us per step.
+# A search costs steps of the budget as its worst case would (docs/schemas.md): by characters
+# squared when graded quadratic, by characters when linear.
 QUADRATIC_CHARACTERS_PER_STEP = 150
 LINEAR_CHARACTERS_PER_STEP = 30
 # A violation reported (its message built, later sorted) costs as much as a few steps.

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from threading import Lock
 
 from config_service.bus import NeedsTransaction
-from config_service.configurations.json_schema import (
+from config_service.json_schema.validator import (
     UnsupportedSchema,
     Validator,
     Violation,

@@ -121,8 +121,7 @@ class Database:
     async def rehearse[**P, T](
         self, work: Callable[Concatenate[Cursor, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run `work(cursor, ...)` in a transaction that is rolled back when it returns: a
-        write's whole effect and answer, with nothing committed (?dry_run)."""
+        """Run `work(cursor, ...)` in a transaction rolled back when it returns (?dry_run)."""
         return await self._run(work, args, kwargs, write=True, autocommit=False, commit=False)
 
     async def _run[T](
@@ -144,9 +143,7 @@ class Database:
         # The call's deadline counts from now: the wait for a connection is part of it.
         asked = time.monotonic()
         call = lambda cursor: work(cursor, *args, **kwargs)  # noqa: E731
-        future = self._executor.submit(
-            self._run_with_one_retry, call, write, autocommit, commit, asked
-        )
+        future = self._executor.submit(self._run_retried, call, write, autocommit, commit, asked)
         # Counted down in whichever thread ends it: done, failed, or cancelled before it ran.
         future.add_done_callback(self._call_done)
         return await asyncio.wrap_future(future)
@@ -159,7 +156,7 @@ class Database:
         detail = "Every database connection of this worker is busy."
         return self._unavailable(detail, "pool_exhausted")
 
-    def _run_with_one_retry[T](
+    def _run_retried[T](
         self, work: Callable[[Cursor], T], write: bool, autocommit: bool, commit: bool, asked: float
     ) -> T:
         if time.monotonic() - asked > self._wait:
@@ -192,17 +189,12 @@ class Database:
             raise self._unavailable("The database cannot be reached.") from error
 
     def _run_on_a_connection[T](
-        self,
-        work: Callable[[Cursor], T],
-        write: bool,
-        autocommit: bool,
-        commit: bool,
-        deadline: float,
+        self, work: Callable[[Cursor], T], write: bool, autocommit: bool, commit: bool, end: float
     ) -> T:
-        connection = self._connection(deadline)
+        connection = self._connection(end)
         watchdog = self._watchdog
         if watchdog is not None:
-            watchdog.calls[connection] = deadline
+            watchdog.calls[connection] = end
         # A write in autocommit commits as its statement ends: from the start, like COMMIT.
         committing = write and autocommit
         try:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from config_service.configurations.json_schema import (
+from config_service.json_schema.validator import (
     MAX_DOCUMENT_DEPTH,
     MAX_STEPS,
     UnsupportedSchema,
@@ -12,8 +12,8 @@ from config_service.configurations.json_schema import (
     Violation,
     compile_schema,
 )
-from config_service.configurations.json_schema_patterns import MAX_PATTERN_SUBJECT_LENGTH
-from config_service.configurations.json_schema_walk import (
+from config_service.json_schema.patterns import MAX_PATTERN_SUBJECT_LENGTH
+from config_service.json_schema.walk import (
     MAX_ENUM_VALUES,
     MAX_IN_PLACE_CHAIN,
     MAX_SCHEMA_DEPTH,

@@ -1,6 +1,6 @@
 import pytest
 
-from config_service.configurations.json_schema_patterns import (
+from config_service.json_schema.patterns import (
     MAX_GROUP_NESTING,
     PatternError,
     compile_pattern,

@@ -3,7 +3,7 @@ oneOf, not, if, $ref), each built once into a closure over its subschemas' check
 
 from typing import Any
 
-from config_service.configurations.json_schema_keywords import (
+from config_service.json_schema.keywords import (
     MISSING,
     VALUE_BUILDERS,
     Built,
@@ -13,8 +13,8 @@ from config_service.configurations.json_schema_keywords import (
     search,
     unanswered,
 )
-from config_service.configurations.json_schema_patterns import MAX_PATTERN_SUBJECT_LENGTH
-from config_service.configurations.json_schema_types import (
+from config_service.json_schema.patterns import MAX_PATTERN_SUBJECT_LENGTH
+from config_service.json_schema.violations import (
     Check,
     Path,
     Run,

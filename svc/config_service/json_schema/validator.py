@@ -4,10 +4,10 @@
 
 from typing import Any
 
-from config_service.configurations.json_schema_applicators import BUILDERS
-from config_service.configurations.json_schema_keywords import Subschemas, accept, refuse
-from config_service.configurations.json_schema_patterns import Pattern
-from config_service.configurations.json_schema_types import (
+from config_service.json_schema.applicators import BUILDERS
+from config_service.json_schema.keywords import Subschemas, accept, refuse
+from config_service.json_schema.patterns import Pattern
+from config_service.json_schema.violations import (
     Check,
     OutOfBudget,
     Path,
@@ -16,7 +16,7 @@ from config_service.configurations.json_schema_types import (
     UnsupportedSchema,
     Violation,
 )
-from config_service.configurations.json_schema_walk import Tokens, Walk, walk_schema
+from config_service.json_schema.walk import Tokens, Walk, walk_schema
 
 __all__ = ["UnsupportedSchema", "Validator", "Violation", "compile_schema"]
 
@@ -53,7 +53,7 @@ class Validator:
     def validate(self, document: object, limit: int = 50) -> list[Violation]:
         """The ways `document` breaks the schema ([] if none): at most `limit`, in document
         order (members and items as they stand in it), then by keyword. A validation that would
-        take more than MAX_STEPS steps, or meet a value it cannot check (json_schema_types.
+        take more than MAX_STEPS steps, or meet a value it cannot check (violations.py
         Unanswerable), stops there and ends with a violation saying so, last."""
         if limit < 1:
             raise ValueError("limit must be at least 1")

@@ -3,7 +3,7 @@ could take exponential time is refused, and the rest is graded linear or quadrat
 of the string searched. Conservative: some harmless patterns are refused with the rest.
 
 Leans on re._parser, CPython 3.13's private parser of re (a tree of (opcode, argument) pairs and
-SubPattern.getwidth()); json_schema_patterns_test fails if the shapes used here change."""
+SubPattern.getwidth()); patterns_test.py fails if the shapes used here change."""
 
 import re
 import re._parser as parser  # private API of CPython 3.13: see the module docstring

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from config_service.configurations.json_schema_backtracking import (
+from config_service.json_schema.backtracking import (
     MAX_CODE_POINT,
     Ranges,
     backtracking_degree,

@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from config_service.configurations.json_schema_backtracking import backtracking_degree, complement
-from config_service.configurations.json_schema_patterns import (
+from config_service.json_schema.backtracking import backtracking_degree, complement
+from config_service.json_schema.patterns import (
     MAX_PATTERN_SUBJECT_LENGTH,
     PatternError,
     compile_pattern,
@@ -13,7 +13,7 @@ from config_service.configurations.json_schema_patterns import (
 
 
 def test_re_parser_still_has_the_shapes_the_check_reads():
-    # json_schema_backtracking leans on CPython 3.13's private re._parser: if this fails, read
+    # backtracking.py leans on CPython 3.13's private re._parser: if this fails, read
     # the new shapes and adapt the module before trusting its verdicts.
     repeat, = parser.parse(r"(?:-[a-z]+)*", re.ASCII)
     assert repeat[0] is parser.MAX_REPEAT

@@ -8,13 +8,13 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urljoin
 
-from config_service.configurations.json_schema_keywords import PYTHON_TYPES, shown
-from config_service.configurations.json_schema_patterns import (
+from config_service.json_schema.keywords import PYTHON_TYPES, shown
+from config_service.json_schema.patterns import (
     Pattern,
     PatternError,
     compile_pattern,
 )
-from config_service.configurations.json_schema_types import (
+from config_service.json_schema.violations import (
     Path,
     UnsupportedSchema,
     Violation,

@@ -1,6 +1,6 @@
 """The keywords that test a value itself (type, enum, const, bounds, lengths, pattern, required,
 uniqueItems…), each built once into a closure, and what every keyword shares: failing, JSON
-equality, searching within the budget. Keyword values arrive checked by json_schema_walk."""
+equality, searching within the budget. Keyword values arrive checked by walk.py."""
 
 import json
 import math
@@ -8,8 +8,8 @@ import operator
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from config_service.configurations.json_schema_patterns import MAX_PATTERN_SUBJECT_LENGTH, Pattern
-from config_service.configurations.json_schema_types import (
+from config_service.json_schema.patterns import MAX_PATTERN_SUBJECT_LENGTH, Pattern
+from config_service.json_schema.violations import (
     Check,
     OutOfBudget,
     Path,

@@ -3,7 +3,9 @@
 Query handlers have PostgreSQL render a resource as JSON text (`row_to_json`), so a read
 never parses or re-serialises the stored config. The ETag is a hash of those exact bytes:
 whatever changes the representation (a configuration added to an application included)
-changes the tag.
+changes the tag. A configuration's `describedby` link (its schema) is part of what it is: it is
+hashed with the bytes, so attaching a schema changes the tag as a change of the body does
+(and a configuration without one keeps the tag of its bytes alone).
 """
 
 import hashlib
@@ -41,9 +43,12 @@ def check_entity_tags(header: str, value: str) -> None:
         )
 
 
-def etag_of(body: bytes) -> str:
-    """A strong ETag for these exact bytes."""
-    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+def etag_of(body: bytes, described_by: str | None = None) -> str:
+    """A strong ETag for these exact bytes (and the schema link, when there is one)."""
+    digest = hashlib.blake2b(body, digest_size=16)
+    if described_by is not None:
+        digest.update(b"\n" + described_by.encode())
+    return '"' + digest.hexdigest() + '"'
 
 
 # A float whose repr has an exponent (json.dumps writes repr): numeric spells it out.
@@ -97,17 +102,23 @@ class Representation:
     application_name: str = ""
     # A configuration's revision number (applications have none); not part of the ETag.
     revision: int | None = field(default=None, kw_only=True)
+    # A configuration's schema, as stored: `{id}` or `{id}?revision=N` (schema_links.py).
+    described_by: str | None = field(default=None, kw_only=True)
     etag: str = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "etag", etag_of(self.body))
+        object.__setattr__(self, "etag", etag_of(self.body, self.described_by))
 
     @classmethod
     def from_row(cls, row: dict) -> "Representation":
         """From a row with `id`, `body` (the JSON text) and `application_name` columns, and
-        maybe `revision`."""
+        maybe `revision` and `described_by`."""
         return cls(
-            row["id"], row["body"].encode(), row["application_name"], revision=row.get("revision")
+            row["id"],
+            row["body"].encode(),
+            row["application_name"],
+            revision=row.get("revision"),
+            described_by=row.get("described_by"),
         )
 
     def check_if_match(self, if_match: str) -> None:

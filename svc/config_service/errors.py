@@ -42,6 +42,10 @@ class PreconditionFailed(DomainError):
     """If-Match names a version that is no longer current."""
 
 
+class TooLarge(DomainError):
+    """What would be stored is larger than the service answers or accepts (MAX_BODY_BYTES)."""
+
+
 class InvalidValue(DomainError):
     """A value that passed the schema but cannot be stored or is not allowed here."""
 

@@ -92,6 +92,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.auth_enabled:
             log.warning("no API_TOKENS_FILE nor API_*_TOKENS: the API is open to anyone")
+        else:
+            log.info(tokens.in_force())
         async with (
             tokens.reloading(),
             open_database(settings, metrics) as database,

@@ -54,6 +54,16 @@ class TokenSource:
         # At start-up an invalid file raises: the service does not start without its tokens.
         self.table: TokenTable = TokenTable.of([*self._file_tokens(), *self._environment])
 
+    def in_force(self) -> str:
+        """How many tokens are in force and where they came from (names and secrets stay out)."""
+        from_environment = len(self._environment)
+        sources = []
+        if self.path is not None:
+            sources.append(f"{len(self.table) - from_environment} from API_TOKENS_FILE {self.path}")
+        if from_environment:
+            sources.append(f"{from_environment} from API_READ_TOKENS/API_WRITE_TOKENS")
+        return f"{len(self.table)} token(s) in force: {', '.join(sources)}"
+
     def _file_tokens(self) -> list[Token]:
         return read_tokens_file(self.path) if self.path is not None else []
 

@@ -17,6 +17,7 @@ from config_service.http.dependencies import (
     RequestRoute,
     bus_of,
     check_body_id,
+    check_if_match,
     dry_run_of,
     if_match_header,
 )
@@ -86,6 +87,7 @@ async def update_application(
     """Replaces name and comments; send If-Match with the ETag you read to avoid lost updates.
     The body a GET returned may be sent back edited."""
     check_body_id(body.id, id)
+    check_if_match(if_match)
     application = await bus_of(request).dispatch(
         UpdateApplication(id=id, name=body.name, comments=body.comments, if_match=if_match),
         delivery_of(request, dry_run=dry_run_of(request)),

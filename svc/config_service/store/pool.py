@@ -124,6 +124,11 @@ def timed_cursor(statement_timeout: float) -> type[TimedCursor]:
     return type("TimedCursor", (TimedCursor,), {"set_timeout": setting})
 
 
+def connect_timeout(settings: Settings) -> int:
+    """DB_CONNECT_TIMEOUT as libpq takes it: whole seconds, at least 1."""
+    return max(1, round(settings.db_connect_timeout))
+
+
 def connect_kwargs(settings: Settings) -> dict[str, Any]:
     """Connection parameters for the pooled road (DATABASE_URL) that bound waits on it.
 
@@ -135,7 +140,7 @@ def connect_kwargs(settings: Settings) -> dict[str, Any]:
     # No startup `options`: PgBouncer refuses them, and they would be session state.
     return {
         "dsn": settings.dsn,
-        "connect_timeout": max(1, round(settings.db_connect_timeout)),
+        "connect_timeout": connect_timeout(settings),
         "tcp_user_timeout": int(
             (settings.db_connect_timeout + settings.db_statement_timeout) * 1000
         ),

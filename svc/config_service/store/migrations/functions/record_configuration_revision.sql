@@ -1,0 +1,49 @@
+-- Trigger function (AFTER INSERT ON configurations, and AFTER UPDATE when the representation
+-- changed: migration 0007 made the triggers and the configuration_revisions table): record
+-- the change as the configuration's next revision.
+--
+-- What a revision is. The representation exactly as a GET returned it while it was current
+-- (configuration_representation.sql: `body`, so its ETag, a hash of those bytes, is the one it
+-- had then), numbered 1 at creation and then +1 per change, with when, who and which request.
+-- It runs in the changing transaction, whoever changes the row (this API, psql, a
+-- migration), so a revision exists exactly when its change committed.
+--
+-- Numbering without gaps or duplicates. The number is max + 1 over the configuration's
+-- revisions. Two writers of one configuration cannot both compute it at once: an UPDATE holds
+-- the row's lock until it commits, so the second waits, and (READ COMMITTED) each statement
+-- here takes a new snapshot, which sees the first one's revision. (Under REPEATABLE READ or
+-- SERIALIZABLE the second writer fails with a serialization error instead.) The primary key
+-- would refuse a duplicate all the same. A new configuration starts at 1.
+--
+-- Who. The write functions set two transaction-local settings (set_configuration_author.sql):
+-- `config_service.changed_by` (the token's name; empty without tokens) and
+-- `config_service.request_id` (every API request has one). A change made with neither set
+-- (psql, a migration) is recorded as `db:<role>`: token names are letters, digits, `.`, `_`
+-- and `-` only (access/tokens.py), so a `:` can never be mistaken for one. (A setting once
+-- used in a session reads as '' afterwards, hence NULLIF.)
+--
+-- When. clock_timestamp() at the change, not now() (the transaction's start): a writer that
+-- waited for the row lock then gets a later time than the revision it waited for.
+--
+-- Retention. REVISIONS_KEEP per configuration is applied by the API's PUT in the same
+-- transaction (configuration_put.sql); a change made in psql removes nothing. (0007's comment
+-- names configurations/revisions.py for it: applied files cannot change.)
+CREATE OR REPLACE FUNCTION record_configuration_revision() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    api_request_id text := NULLIF(current_setting('config_service.request_id', true), '');
+BEGIN
+    INSERT INTO configuration_revisions
+        (configuration_id, revision, body, changed_at, changed_by, request_id)
+    SELECT NEW.id,
+           COALESCE(max(revision), 0) + 1,
+           configuration_representation(NEW),
+           clock_timestamp(),
+           CASE WHEN api_request_id IS NULL THEN 'db:' || current_user
+                ELSE NULLIF(current_setting('config_service.changed_by', true), '') END,
+           api_request_id
+    FROM configuration_revisions
+    WHERE configuration_id = NEW.id;
+    RETURN NULL;
+END
+$$;

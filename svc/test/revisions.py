@@ -1,6 +1,9 @@
 """Revisions in tests: commit each step on its own connection, as requests do, and read back
 what PostgreSQL recorded."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import psycopg2
 import psycopg2.extras
 from config_service.configurations.commands import (
@@ -13,6 +16,7 @@ from config_service.configurations.queries import find_configuration
 from config_service.access.scope import EVERYTHING
 from config_service.access.tokens import Caller
 from config_service.messages import NO_DELIVERY, Delivery
+from config_service.store.retention import record_revisions_keep
 from ulid import ULID
 
 from test.random_refs import random_name
@@ -86,7 +90,7 @@ def create(database_url, application_id, config=None, author=NO_DELIVERY, name=N
     return committed(database_url, lambda cursor: create_configuration(cursor, command, author))
 
 
-def put(database_url, configuration_id, config, author=NO_DELIVERY, keep=0, **fields):
+def put(database_url, configuration_id, config, author=NO_DELIVERY, **fields):
     """UpdateConfiguration's handler (name "cfg" unless given), committed; returns its Written."""
     command = UpdateConfiguration(
         id=configuration_id,
@@ -95,7 +99,16 @@ def put(database_url, configuration_id, config, author=NO_DELIVERY, keep=0, **fi
         config=config,
         **fields,
     )
-    return committed(
-        database_url,
-        lambda cursor: update_configuration(cursor, command, author, revisions_keep=keep),
-    )
+    return committed(database_url, lambda cursor: update_configuration(cursor, command, author))
+
+
+@contextmanager
+def keeping(database_url: str, keep: int) -> Iterator[None]:
+    """REVISIONS_KEEP = `keep` in the database for the block, as the service records it when
+    it migrates; the number before is put back after."""
+    before = record_revisions_keep(database_url, keep)
+    try:
+        yield
+    finally:
+        if before is not None:
+            record_revisions_keep(database_url, before)

@@ -2,17 +2,18 @@
 
 Each handler runs inside one transaction (the bus opens it). The database's constraints
 decide uniqueness and whether the application exists, so concurrent writers cannot race.
-PostgreSQL records each change's revision in the same transaction (migration 0007). The SQL
-of a write is a function (migrations 0009 and 0010: planned once per connection, not per
-call), told who writes and how many revisions to keep.
+PostgreSQL records each change's revision in the same transaction, and applies REVISIONS_KEEP
+(store/migrations/functions/record_configuration_revision.sql). The SQL of a write is a
+function, planned once per connection, not per call, and told who writes: each is read in one
+file, store/migrations/functions/configuration_{create,lock,put}.sql.
 
 A POST, and a PUT without If-Match, is one call that has the effect of one even when sent
-twice (`idempotent`), so it runs in autocommit: one round trip (0010 says how). A PUT with
-If-Match first locks and reads the configuration, to compare the ETag here, in a transaction.
+twice (`idempotent`), so it runs in autocommit: one round trip (configuration_create.sql says
+how). A PUT with If-Match first locks and reads the configuration, to compare the ETag here,
+in a transaction.
 """
 
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import psycopg2.errors
@@ -39,7 +40,7 @@ class CreateConfiguration(Command[Written]):
     name: str
     comments: str
     config: dict[str, Any]
-    # Chosen once per request, so that sent again it finds itself created (0010).
+    # Chosen once per request, so that sent again it finds itself created.
     id: str = field(default_factory=_new_id)
 
     def touches(self) -> tuple[str, ...]:
@@ -66,7 +67,9 @@ class UpdateConfiguration(Command[Written]):
         return self.if_match is None  # with If-Match, a read and a check come first
 
 
-# The write functions of migrations 0009 and 0010, which keep their plans and say what each does.
+# The write functions (store/migrations/functions/), which keep their plans and say what each
+# does. configuration_put's `keep` is NULL: the trigger applies REVISIONS_KEEP, as the database
+# holds it, to every writer (store/retention.py).
 CREATE = """
     SELECT id, body, revision, application_name
     FROM configuration_create(%(id)s, %(application_id)s, %(name)s, %(comments)s, %(config)s,
@@ -80,7 +83,7 @@ LOCK = """
 PUT = """
     SELECT id, body, revision, application_name, application_id, recorded, removed
     FROM configuration_put(%(id)s, %(name)s, %(comments)s, %(config)s, %(application_id)s,
-                           %(keep)s, %(changed_by)s, %(request_id)s,
+                           NULL, %(changed_by)s, %(request_id)s,
                            %(everything)s, %(exact)s::text[], %(prefixes)s::text[])
 """
 
@@ -114,15 +117,10 @@ def create_configuration(
 
 
 def update_configuration(
-    cursor: Cursor,
-    command: UpdateConfiguration,
-    delivery: Delivery = NO_DELIVERY,
-    *,
-    revisions_keep: int,
+    cursor: Cursor, command: UpdateConfiguration, delivery: Delivery = NO_DELIVERY
 ) -> Written:
     """Replace a configuration's name, comments and config, if If-Match names its version
-    and its application is in the caller's scope; keep its newest `revisions_keep` revisions
-    (0: all)."""
+    and its application is in the caller's scope."""
     if command.if_match is not None:
         _check_if_match(cursor, command, delivery)
     try:
@@ -134,7 +132,6 @@ def update_configuration(
                 "comments": command.comments,
                 "config": Json(command.config),
                 "application_id": command.application_id,
-                "keep": revisions_keep,
                 **author_parameters(delivery),
                 **delivery.caller.scope.sql_parameters(),
             },
@@ -171,9 +168,7 @@ def _stays_in(application_id: str) -> InvalidValue:
     )
 
 
-def command_handlers(revisions_keep: int) -> HandlerTable:
-    """The handler table, with REVISIONS_KEEP."""
-    return {
-        CreateConfiguration: create_configuration,
-        UpdateConfiguration: partial(update_configuration, revisions_keep=revisions_keep),
-    }
+COMMAND_HANDLERS: HandlerTable = {
+    CreateConfiguration: create_configuration,
+    UpdateConfiguration: update_configuration,
+}

@@ -1,5 +1,5 @@
 """Migrating the database: create it if missing, apply the migration files
-(store/migration_files.py says which kinds there are).
+(store/migration_files.py says which kinds there are), record REVISIONS_KEEP.
 
 Run with `python -m config_service.store.migrations` (`make migrate`); `make run` does the same
 before it serves (process/preflight.py), and a worker that started while PostgreSQL was
@@ -39,6 +39,7 @@ from config_service.store.migration_files import (
     discover,
 )
 from config_service.store.pool import connect_timeout
+from config_service.store.retention import record_revisions_keep
 
 # Any fixed number works; every instance of the service must use the same one.
 ADVISORY_LOCK_KEY = 0x6366_6773_7663  # "cfgsvc"
@@ -209,6 +210,8 @@ class Migrated:
     road: str  # the setting that named it
     applied: list[Migration]
     replaced: list[Migration]  # bodies of this build a newer build has replaced
+    revisions_keep_before: int | None  # when REVISIONS_KEEP changed
+    revisions_keep: int
 
     def lines(self) -> list[tuple[int, str]]:
         """(logging level, line) pairs."""
@@ -226,11 +229,19 @@ class Migrated:
             )
             for migration in self.replaced
         ]
+        if self.revisions_keep_before is not None:
+            lines.append(
+                (
+                    logging.INFO,
+                    f"REVISIONS_KEEP is now {self.revisions_keep} for every writer of this"
+                    f" database (it was {self.revisions_keep_before})",
+                )
+            )
         return lines
 
 
 def migrate(settings: Settings) -> Migrated:
-    """Create the database if missing, apply what is pending."""
+    """Create the database if missing, apply what is pending, record REVISIONS_KEEP."""
     dsn = migration_dsn(settings)
     created = ensure_database(dsn)
     applied_now = apply_migrations(dsn)
@@ -239,6 +250,8 @@ def migrate(settings: Settings) -> Migrated:
         road="DATABASE_LISTEN_URL" if settings.listens_elsewhere else "DATABASE_URL",
         applied=applied_now,
         replaced=replaced_bodies(dsn),
+        revisions_keep_before=record_revisions_keep(dsn, settings.revisions_keep),
+        revisions_keep=settings.revisions_keep,
     )
 
 

@@ -298,15 +298,22 @@ def test_migrate_creates_the_database_once_and_says_what_it_applied(database_url
     name = f"config_service_test_migrate_{threading.get_ident()}"
     dsn = postgres.dsn_for(name)
     try:
-        first = migrate(make_settings(dsn))
-        again = migrate(make_settings(dsn))
+        first = migrate(make_settings(dsn, revisions_keep=7))
+        again = migrate(make_settings(dsn, revisions_keep=7))
+        changed = migrate(make_settings(dsn, revisions_keep=3))
+        kept = query(dsn, "SELECT keep FROM revision_retention")
     finally:
         postgres.drop_database(dsn)
     said = [line for _, line in first.lines()]
     assert said[0] == f"created the database {name} (DATABASE_URL)"
     assert "applied migration 0001_create_applications" in said
-    assert said[-1] == "applied migration functions/set_configuration_author"
+    assert said[-2] == "applied migration functions/set_configuration_author"
+    assert said[-1] == "REVISIONS_KEEP is now 7 for every writer of this database (it was 0)"
     assert again.lines() == []
+    assert [line for _, line in changed.lines()] == [
+        "REVISIONS_KEEP is now 3 for every writer of this database (it was 7)"
+    ]
+    assert kept == [{"keep": 3}]
 
 
 def test_main_creates_migrates_and_reports(monkeypatch, capsys):

@@ -8,10 +8,13 @@
 -- has no `body`, and the configuration's `application_id`, for the service's 422); updates
 -- only when the representation changes (a PUT that changes nothing records no revision, sends
 -- no notification, keeps its ETag; config compared as text, as it is rendered: jsonb calls 1
--- and 1.0 equal); trims to REVISIONS_KEEP (`keep`; 0 keeps all) on every PUT, so one after
--- changes made in psql trims them, never removing the current revision; and returns the
--- result. Whether the UPDATE changed the row is FOUND; the revision is the trigger's
--- (record_configuration_revision.sql).
+-- and 1.0 equal); and returns the result. Whether the UPDATE changed the row is FOUND.
+--
+-- The revision and its retention are the trigger's (record_configuration_revision.sql), as for
+-- any writer; `removed` is what the trigger says it deleted. `keep` is read no more: retention
+-- follows REVISIONS_KEEP as the database holds it (migration 0013). The parameter stays so
+-- that instances of the release before, which pass it, go on calling this function during a
+-- rolling upgrade (docs/operations.md); the service passes NULL.
 CREATE OR REPLACE FUNCTION configuration_put(
     wanted text, new_name text, new_comments text, new_config jsonb, sent_application text,
     keep integer, author text, request text, everything boolean, exact text[], prefixes text[]
@@ -23,7 +26,6 @@ DECLARE
     owner text;
     owner_name text;
     changed boolean;
-    trimmed integer := 0;
 BEGIN
     PERFORM set_configuration_author(author, request);
     SELECT configuration.application_id, application.name INTO owner, owner_name
@@ -40,25 +42,17 @@ BEGIN
         RETURN;
     END IF;
 
+    PERFORM set_config('config_service.revisions_removed', '0', true);
     UPDATE configurations configuration
     SET name = new_name, comments = new_comments, config = new_config
     WHERE configuration.id = wanted
       AND (configuration.name, configuration.comments, configuration.config::text)
           IS DISTINCT FROM (new_name, new_comments, new_config::text);
-    changed := FOUND;  -- and then the trigger has recorded the revision
-
-    IF keep > 0 THEN
-        DELETE FROM configuration_revisions kept
-        WHERE kept.configuration_id = wanted
-          AND kept.revision <= (SELECT max(newest.revision) - keep
-                                FROM configuration_revisions newest
-                                WHERE newest.configuration_id = wanted);
-        GET DIAGNOSTICS trimmed = ROW_COUNT;
-    END IF;
+    changed := FOUND;  -- and then the trigger has recorded the revision, and trimmed
 
     RETURN QUERY
     SELECT written.id, written.body, written.revision, written.application_name, owner,
-           changed, trimmed
+           changed, current_setting('config_service.revisions_removed')::integer
     FROM configuration_read(wanted) written;
 END
 $$;

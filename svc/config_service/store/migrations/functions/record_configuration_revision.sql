@@ -1,6 +1,6 @@
 -- Trigger function (AFTER INSERT ON configurations, and AFTER UPDATE when the representation
 -- changed: migration 0007 made the triggers and the configuration_revisions table): record
--- the change as the configuration's next revision.
+-- the change as the configuration's next revision, then apply REVISIONS_KEEP to it.
 --
 -- What a revision is. The representation exactly as a GET returned it while it was current
 -- (configuration_representation.sql: `body`, so its ETag, a hash of those bytes, is the one it
@@ -25,13 +25,22 @@
 -- When. clock_timestamp() at the change, not now() (the transaction's start): a writer that
 -- waited for the row lock then gets a later time than the revision it waited for.
 --
--- Retention. REVISIONS_KEEP per configuration is applied by the API's PUT in the same
--- transaction (configuration_put.sql); a change made in psql removes nothing. (0007's comment
--- names configurations/revisions.py for it: applied files cannot change.)
+-- Retention, for every writer (migration 0013; before it, only the API's PUT trimmed, so
+-- changes made in psql, or racing the API's, could leave more; 0007's own comment still
+-- says so, as applied files cannot change). revision_retention holds REVISIONS_KEEP, written
+-- by the service when it migrates (store/retention.py); 0 keeps all. The revisions older than
+-- the newest REVISIONS_KEEP are deleted, never the one just recorded. Race-free for the same
+-- reason as the numbering: this runs under the changed row's lock, which every other writer
+-- of the configuration waits for. How many were deleted is left in the transaction-local
+-- setting `config_service.revisions_removed`, for configuration_put.sql to return (and the
+-- service to count).
 CREATE OR REPLACE FUNCTION record_configuration_revision() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     api_request_id text := NULLIF(current_setting('config_service.request_id', true), '');
+    recorded integer;
+    keep_newest integer;
+    removed integer := 0;
 BEGIN
     INSERT INTO configuration_revisions
         (configuration_id, revision, body, changed_at, changed_by, request_id)
@@ -43,7 +52,16 @@ BEGIN
                 ELSE NULLIF(current_setting('config_service.changed_by', true), '') END,
            api_request_id
     FROM configuration_revisions
-    WHERE configuration_id = NEW.id;
+    WHERE configuration_id = NEW.id
+    RETURNING revision INTO recorded;
+
+    SELECT retention.keep INTO keep_newest FROM revision_retention retention;
+    IF keep_newest > 0 THEN
+        DELETE FROM configuration_revisions older
+        WHERE older.configuration_id = NEW.id AND older.revision <= recorded - keep_newest;
+        GET DIAGNOSTICS removed = ROW_COUNT;
+    END IF;
+    PERFORM set_config('config_service.revisions_removed', removed::text, true);
     RETURN NULL;
 END
 $$;

@@ -1,4 +1,5 @@
-"""Throwaway PostgreSQL databases for the test run, on the server TEST_DATABASE_URL names."""
+"""Throwaway PostgreSQL databases for the test run, on the server TEST_DATABASE_URL names, and
+statements run on a database as psql runs them."""
 
 import os
 import uuid
@@ -28,12 +29,26 @@ def unreachable_reason() -> str | None:
     return None
 
 
-def _admin(statement: sql.Composable) -> None:
-    connection = psycopg2.connect(ADMIN_DSN)
+def execute(
+    dsn: str,
+    statement: str | sql.Composable,
+    parameters: dict | tuple | None = None,
+    *,
+    silently: bool = False,
+) -> int:
+    """Run one statement on a connection of its own, committed as psql commits it (autocommit:
+    CREATE DATABASE too); the rows it touched. `silently`: with triggers off
+    (session_replication_role = replica), so the change sends no NOTIFY."""
+    connection = psycopg2.connect(dsn)
     try:
         connection.autocommit = True
         with connection.cursor() as cursor:
-            cursor.execute(statement)
+            if silently:  # in the statement's own transaction: `SET LOCAL …; statement`
+                statement = sql.SQL("SET LOCAL session_replication_role = replica; {}").format(
+                    statement if isinstance(statement, sql.Composable) else sql.SQL(statement)
+                )
+            cursor.execute(statement, parameters)
+            return cursor.rowcount
     finally:
         connection.close()
 
@@ -41,7 +56,7 @@ def _admin(statement: sql.Composable) -> None:
 def create_database(prefix: str = "config_service_test") -> str:
     """Create an empty database with a unique name; returns its DSN."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    _admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    execute(ADMIN_DSN, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return dsn_for(name)
 
 
@@ -64,7 +79,9 @@ def database_exists(name: str) -> bool:
 def drop_database(dsn: str) -> None:
     """Drop the database `dsn` names, closing whatever still uses it."""
     name = psycopg2.extensions.parse_dsn(dsn)["dbname"]
-    _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    execute(
+        ADMIN_DSN, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    )
 
 
 def terminate_connections(dsn: str, application_name: str) -> int:

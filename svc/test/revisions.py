@@ -17,7 +17,6 @@ from config_service.access.scope import EVERYTHING
 from config_service.access.tokens import Caller
 from config_service.messages import NO_DELIVERY, Delivery
 from config_service.store.retention import record_revisions_keep
-from ulid import ULID
 
 from test.random_refs import random_name
 
@@ -41,11 +40,6 @@ def committed(database_url: str, work):
         connection.close()
 
 
-def execute(database_url: str, statement: str, params=()) -> None:
-    """One statement committed, as typed in psql."""
-    committed(database_url, lambda cursor: cursor.execute(statement, params))
-
-
 def rows(database_url: str, statement: str, params=()) -> list[dict]:
     def fetch(cursor):
         cursor.execute(statement, params)
@@ -67,16 +61,6 @@ def revisions(database_url: str, configuration_id: str) -> list[dict]:
 def current(database_url: str, configuration_id: str):
     """The configuration's representation as GET reads it from PostgreSQL."""
     return committed(database_url, lambda cursor: find_configuration(cursor, configuration_id))
-
-
-def new_application(database_url: str) -> str:
-    application_id = str(ULID())
-    execute(
-        database_url,
-        "INSERT INTO applications (id, name) VALUES (%s, %s)",
-        (application_id, random_name()),
-    )
-    return application_id
 
 
 def create(database_url, application_id, config=None, author=NO_DELIVERY, name=None):

@@ -17,16 +17,11 @@ from config_service.configurations.commands import UpdateConfiguration, update_c
 from test.concurrency import send_together
 from test.live_server import ServerProcess
 from test.resources import create_configuration, put_version, set_version_in_sql
-from test.revisions import by, create, current, keeping, new_application, revisions
+from test.revisions import by, create, current, keeping, revisions
 from test.workers import running
 
 WRITERS = 20
 KEEP = 5  # REVISIONS_KEEP, where retention is raced
-
-
-@pytest.fixture
-def application_id(database_url) -> str:
-    return new_application(database_url)
 
 
 def through_the_api(cursor, configuration_id: str, n: int) -> None:

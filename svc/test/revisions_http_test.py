@@ -13,7 +13,8 @@ from conftest import make_settings
 from test.live_server import LiveServer
 from test.prometheus import held_requests
 from test.random_refs import MISSING_ID, random_name
-from test.resources import API, create_application, create_configuration, execute
+from test.postgres import execute
+from test.resources import API, create_application, create_configuration
 from test.revisions import keeping, revisions
 from test.waiting import until
 

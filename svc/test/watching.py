@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import httpx
 import psycopg2
 
+from test.postgres import execute
 from test.proxy import TcpProxy
 from test.waiting import until
 
@@ -125,20 +126,6 @@ def logged(server, message: str) -> bool:
 
 
 # --- PostgreSQL, directly ---------------------------------------------------------------
-
-
-def execute(dsn: str, statement: str, parameters: dict | tuple = (), *, silently: bool = False):
-    """Run one statement in its own committed transaction. `silently`: with triggers off
-    (session_replication_role = replica), so the change sends no NOTIFY."""
-    connection = psycopg2.connect(dsn)
-    try:
-        with connection, connection.cursor() as cursor:
-            if silently:
-                cursor.execute("SET LOCAL session_replication_role = replica")
-            cursor.execute(statement, parameters)
-            return cursor.rowcount
-    finally:
-        connection.close()
 
 
 def set_config(dsn: str, configuration_id: str, config: str, *, silently: bool = False) -> None:

@@ -5,34 +5,20 @@ Each step commits on its own connection, as requests do, so what is seen is what
 """
 
 import json
-import shutil
 
 import psycopg2
 import psycopg2.extras
-import pytest
 
 from config_service.configurations.commands import UpdateConfiguration, update_configuration
 from config_service.configurations.revisions import author_parameters
 from config_service.messages import NO_DELIVERY
 from config_service.representation import etag_of
-from config_service.store.migrations import MIGRATIONS_DIR, apply_migrations
-from test.revisions import (
-    by,
-    create,
-    current,
-    execute,
-    keeping,
-    new_application,
-    put,
-    revisions,
-    rows,
-)
+from config_service.store.migration_files import discover
+from config_service.store.migrations import apply_migrations
+from test.migration_files import files_of, write_files
+from test.postgres import execute
+from test.revisions import by, create, current, keeping, put, revisions, rows
 from test.waiting import until
-
-
-@pytest.fixture
-def application_id(database_url) -> str:
-    return new_application(database_url)
 
 
 def test_create_put_noop_put_and_psql_update_record_1_2_2_3_with_their_authors(
@@ -200,10 +186,8 @@ def test_deleting_a_configuration_in_sql_deletes_its_revisions(database_url, app
 
 
 def test_the_migration_gives_each_existing_configuration_its_revision_1(empty_database, tmp_path):
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        if int(path.name[:4]) < 7:
-            shutil.copy(path, tmp_path / path.name)
-    apply_migrations(empty_database, tmp_path)
+    before_revisions = files_of(m for m in discover() if m.version is not None and m.version < 7)
+    apply_migrations(empty_database, write_files(tmp_path, before_revisions))
     config = '{"b": [1, 2.50], "a": {"x": null}}'
     execute(
         empty_database,

@@ -22,6 +22,10 @@ class ConnectionPool(psycopg2.pool.ThreadedConnectionPool):
     Opened empty: connections are made when first needed, so the service starts while
     PostgreSQL is unreachable. They are made outside the pool's lock, so threads connecting
     to an unresponsive server do not queue behind each other, each with a timeout it chooses.
+
+    Leans on psycopg2's private pool API, as in psycopg2-binary 2.9.10 (pinned in uv.lock):
+    overrides `_getconn`/`_putconn`, which getconn/putconn call under `_lock`, and reads
+    `_pool`, `_used`, `_rused`, `_getkey`, `_args`, `_kwargs`; pool_test.py fails if they change.
     """
 
     def __init__(self, size: int, *, in_use: Gauge, **connect_kwargs: Any):

@@ -92,7 +92,7 @@ class Database:
         # one, in the executor's own queue: past `queue`, 503 at once; a call that waited
         # longer than `wait` is answered 503 when a thread takes it, instead of running.
         # (An asyncio.Semaphore with wait_for in front of the executor did the same for a
-        # task, a timer and a second wake-up of the loop per call: 120 µs of CPU per read.)
+        # task, a timer and a second wake-up of the loop per call: see docs/performance.md.)
         self._calls_allowed = size + queue
         self._calls = 0  # asked for and not yet done; under _counting_calls
         self._counting_calls = threading.Lock()

@@ -107,8 +107,9 @@ class TimedCursor(psycopg2.extras.RealDictCursor):
     `SET LOCAL statement_timeout = N; <statement>` in one query string: PostgreSQL runs the
     two in one implicit transaction (no warning) and times the statement with N; the setting
     ends with that transaction, so a pooler may hand the connection to anyone next. Same round
-    trip, about 1 µs more per statement; a session setting (`options=-c ...`) is refused by
-    PgBouncer and would leak to other clients of a pooled server connection.
+    trip, a little more text per statement (see docs/performance.md); a session setting
+    (`options=-c ...`) is refused by PgBouncer and would leak to other clients of a pooled
+    server connection.
     """
 
     set_timeout = "SET LOCAL statement_timeout = 0; "

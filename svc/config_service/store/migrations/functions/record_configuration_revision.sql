@@ -18,9 +18,9 @@
 -- Who. The write functions set two transaction-local settings (set_configuration_author.sql):
 -- `config_service.changed_by` (the token's name; empty without tokens) and
 -- `config_service.request_id` (every API request has one). A change made with neither set
--- (psql, a migration) is recorded as `db:<role>`: token names are letters, digits, `.`, `_`
--- and `-` only (access/tokens.py), so a `:` can never be mistaken for one. (A setting once
--- used in a session reads as '' afterwards, hence NULLIF.)
+-- (psql, a migration) is recorded as `db:<role>`: token names are letters, digits, `.`, `_`,
+-- `@` and `-` only, never a `:` (access/tokens.py), so it cannot be mistaken for one. (A
+-- setting once used in a session reads as '' afterwards, hence NULLIF.)
 --
 -- When. clock_timestamp() at the change, not now() (the transaction's start): a writer that
 -- waited for the row lock then gets a later time than the revision it waited for.

@@ -5,11 +5,11 @@ import time
 import uuid
 
 import httpx
-import psycopg2
 
 from config_service.store.migration_files import discover
 from test import postgres
 from test.live_server import ServerProcess
+from test.postgres import rows
 from test.proxy import TcpProxy
 from test.random_refs import random_name
 from test.waiting import until
@@ -18,13 +18,8 @@ API = "/api/v1/applications"
 
 
 def migrations_recorded(dsn: str) -> list[tuple[int | None, str]]:
-    connection = psycopg2.connect(dsn)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT version, name FROM migrations ORDER BY applied_at")
-            return cursor.fetchall()
-    finally:
-        connection.close()
+    found = rows(dsn, "SELECT version, name FROM migrations ORDER BY applied_at")
+    return [(row["version"], row["name"]) for row in found]
 
 
 def test_started_without_postgresql_it_is_live_not_ready_then_serves_once_it_answers():

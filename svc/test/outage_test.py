@@ -2,21 +2,16 @@
 
 import time
 
-import psycopg2
 
+from test.postgres import rows
 from test.random_refs import random_name
 
 API = "/api/v1/applications"
 
 
 def stored_names(database_url: str, names: list[str]) -> list[str]:
-    connection = psycopg2.connect(database_url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT name FROM applications WHERE name = ANY(%s)", (names,))
-            return sorted(row[0] for row in cursor.fetchall())
-    finally:
-        connection.close()
+    found = rows(database_url, "SELECT name FROM applications WHERE name = ANY(%s)", (names,))
+    return sorted(row["name"] for row in found)
 
 
 def timed(call):

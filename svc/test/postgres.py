@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import psycopg2
 import psycopg2.extensions
+import psycopg2.extras
 from psycopg2 import sql
 
 ADMIN_DSN = os.environ.get(
@@ -39,16 +40,30 @@ def execute(
     """Run one statement on a connection of its own, committed as psql commits it (autocommit:
     CREATE DATABASE too); the rows it touched. `silently`: with triggers off
     (session_replication_role = replica), so the change sends no NOTIFY."""
-    connection = psycopg2.connect(dsn)
+    if silently:  # in the statement's own transaction: `SET LOCAL …; statement`
+        statement = sql.SQL("SET LOCAL session_replication_role = replica; {}").format(
+            statement if isinstance(statement, sql.Composable) else sql.SQL(statement)
+        )
+    return _run(dsn, statement, parameters, lambda cursor: cursor.rowcount)
+
+
+def rows(dsn: str, statement: str, parameters: dict | tuple | None = None) -> list[dict]:
+    """What one query returns, each row a dict, on a connection of its own."""
+    return _run(dsn, statement, parameters, lambda cursor: cursor.fetchall())
+
+
+def value(dsn: str, statement: str, parameters: dict | tuple | None = None):
+    """The one value a query returns (its first row's first column)."""
+    return _run(dsn, statement, parameters, lambda cursor: next(iter(cursor.fetchone().values())))
+
+
+def _run(dsn, statement, parameters, result):
+    connection = psycopg2.connect(dsn, cursor_factory=psycopg2.extras.RealDictCursor)
     try:
         connection.autocommit = True
         with connection.cursor() as cursor:
-            if silently:  # in the statement's own transaction: `SET LOCAL …; statement`
-                statement = sql.SQL("SET LOCAL session_replication_role = replica; {}").format(
-                    statement if isinstance(statement, sql.Composable) else sql.SQL(statement)
-                )
             cursor.execute(statement, parameters)
-            return cursor.rowcount
+            return result(cursor)
     finally:
         connection.close()
 
@@ -67,13 +82,7 @@ def dsn_for(name: str) -> str:
 
 def database_exists(name: str) -> bool:
     """Whether the test server has a database of this name."""
-    connection = psycopg2.connect(ADMIN_DSN)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT EXISTS (SELECT FROM pg_database WHERE datname = %s)", (name,))
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
+    return value(ADMIN_DSN, "SELECT EXISTS (SELECT FROM pg_database WHERE datname = %s)", (name,))
 
 
 def drop_database(dsn: str) -> None:
@@ -87,15 +96,9 @@ def drop_database(dsn: str) -> None:
 def terminate_connections(dsn: str, application_name: str) -> int:
     """Kill the server side of every connection to `dsn`'s database with this application name,
     as a server restart would; returns how many."""
-    connection = psycopg2.connect(dsn)
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND application_name = %s",
-                (application_name,),
-            )
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
+    return value(
+        dsn,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND application_name = %s",
+        (application_name,),
+    )

@@ -18,6 +18,7 @@ from config_service.access.tokens import Caller
 from config_service.messages import NO_DELIVERY, Delivery
 from config_service.store.retention import record_revisions_keep
 
+from test.postgres import rows
 from test.random_refs import random_name
 
 
@@ -38,14 +39,6 @@ def committed(database_url: str, work):
         return result
     finally:
         connection.close()
-
-
-def rows(database_url: str, statement: str, params=()) -> list[dict]:
-    def fetch(cursor):
-        cursor.execute(statement, params)
-        return cursor.fetchall()
-
-    return committed(database_url, fetch)
 
 
 def revisions(database_url: str, configuration_id: str) -> list[dict]:

@@ -4,7 +4,6 @@ lock serialises them: store/migrations/functions/record_configuration_revision.s
 handlers on connections of their own and by a real server with WORKERS=2 beside psql."""
 
 import json
-import threading
 from functools import partial
 
 import httpx
@@ -14,7 +13,7 @@ import pytest
 
 from config_service.configurations.commands import UpdateConfiguration, update_configuration
 
-from test.concurrency import send_together
+from test.concurrency import send_together, together
 from test.live_server import ServerProcess
 from test.resources import create_configuration, put_version, set_version_in_sql
 from test.revisions import by, create, current, keeping, revisions
@@ -37,34 +36,20 @@ def by_hand(cursor, configuration_id: str, n: int) -> None:
     )
 
 
-def write_together(database_url: str, writes: list) -> list[int]:
-    """Run each write(cursor) on a connection of its own, released together, each committed;
-    the indexes of those acknowledged."""
-    start = threading.Barrier(len(writes), timeout=30)
-    acknowledged: list[int] = []
-    failures: list[BaseException] = []
+def committed_together(database_url: str, writes: list) -> None:
+    """Run each write(cursor) on a connection of its own, released together, each committed."""
 
-    def writer(index: int) -> None:
+    def commit(write, start) -> None:
         connection = psycopg2.connect(database_url, cursor_factory=psycopg2.extras.RealDictCursor)
         try:
             with connection.cursor() as cursor:
-                start.wait()
-                writes[index](cursor)
+                start()
+                write(cursor)
             connection.commit()
-            acknowledged.append(index)
-        except Exception as error:  # noqa: BLE001 (asserted below: a thread's would be lost)
-            failures.append(error)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=writer, args=(index,)) for index in range(len(writes))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    assert failures == []
-    return acknowledged
+    together([partial(commit, write) for write in writes])
 
 
 @pytest.mark.parametrize("write", [through_the_api, by_hand])
@@ -73,12 +58,12 @@ def test_writers_released_together_each_record_one_contiguous_revision(
 ):
     configuration_id = create(database_url, application_id).representation.id
     writes = [partial(write, configuration_id=configuration_id, n=n) for n in range(1, WRITERS + 1)]
-    acknowledged = [n + 1 for n in write_together(database_url, writes)]
+    committed_together(database_url, writes)
 
     recorded = revisions(database_url, configuration_id)
     assert [r["revision"] for r in recorded] == list(range(1, WRITERS + 2))
     configs = [json.loads(r["body"])["config"].get("n") for r in recorded[1:]]
-    assert sorted(configs) == sorted(acknowledged) == list(range(1, WRITERS + 1))
+    assert sorted(configs) == list(range(1, WRITERS + 1))
     now = current(database_url, configuration_id)
     assert (now.revision, now.body) == (WRITERS + 1, recorded[-1]["body"].encode())
 
@@ -92,7 +77,7 @@ def test_handlers_and_psql_racing_keep_exactly_the_newest_revisions_keep(
         for n in range(1, WRITERS + 1)
     ]
     with keeping(database_url, KEEP):
-        assert len(write_together(database_url, writes)) == WRITERS
+        committed_together(database_url, writes)
 
     recorded = revisions(database_url, configuration_id)
     assert [r["revision"] for r in recorded] == list(range(WRITERS + 2 - KEEP, WRITERS + 2))
@@ -108,26 +93,21 @@ def test_api_puts_and_psql_updates_racing_leave_the_newest_revisions_keep_in_his
     server = ServerProcess(empty_database, WORKERS="2", REVISIONS_KEEP=str(KEEP))
     with running(server), httpx.Client(base_url=server.url, timeout=30) as http:
         configuration = create_configuration(http)
-        start = threading.Barrier(15, timeout=30)
-        answers: list[httpx.Response] = []
 
-        def api_put(n: int) -> None:
+        def api_put(n: int, start) -> int:
             with httpx.Client(base_url=server.url, timeout=30) as own:
-                start.wait()
-                answers.append(put_version(own, configuration, n))
+                start()
+                return put_version(own, configuration, n).status_code
 
-        def psql_update(n: int) -> None:
-            start.wait()
+        def psql_update(n: int, start) -> None:
+            start()
             set_version_in_sql(empty_database, configuration, 100 + n)
 
-        threads = [threading.Thread(target=api_put, args=(n,)) for n in range(1, 11)]
-        threads += [threading.Thread(target=psql_update, args=(n,)) for n in range(5)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        assert not any(thread.is_alive() for thread in threads)
-        assert [answer.status_code for answer in answers] == [200] * 10
+        statuses = together(
+            [partial(api_put, n) for n in range(1, 11)]
+            + [partial(psql_update, n) for n in range(5)]
+        )
+        assert statuses[:10] == [200] * 10
         raced = http.get(f"{configuration['path']}?history").json()
         for n in range(3):
             set_version_in_sql(empty_database, configuration, 200 + n)

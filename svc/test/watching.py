@@ -9,9 +9,8 @@ from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 
 import httpx
-import psycopg2
 
-from test.postgres import execute
+from test.postgres import execute, value
 from test.proxy import TcpProxy
 from test.waiting import until
 
@@ -140,18 +139,12 @@ def set_config(dsn: str, configuration_id: str, config: str, *, silently: bool =
 
 
 def sessions_waiting_on_a_lock(dsn: str, application_name: str) -> int:
-    connection = psycopg2.connect(dsn)
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND application_name = %s AND wait_event_type = 'Lock'",
-                (application_name,),
-            )
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
+    return value(
+        dsn,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND application_name = %s AND wait_event_type = 'Lock'",
+        (application_name,),
+    )
 
 
 class GatedProxy(TcpProxy):

@@ -16,8 +16,8 @@ from config_service.representation import etag_of
 from config_service.store.migration_files import discover
 from config_service.store.migrations import apply_migrations
 from test.migration_files import files_of, write_files
-from test.postgres import execute
-from test.revisions import by, create, current, keeping, put, revisions, rows
+from test.postgres import execute, rows
+from test.revisions import by, create, current, keeping, put, revisions
 from test.waiting import until
 
 

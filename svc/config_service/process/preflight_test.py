@@ -8,18 +8,13 @@ from config_service.process.preflight import Prepared, connection_budget_problem
 from config_service.store.migrations import apply_migrations
 from conftest import make_settings
 from test import postgres
+from test.postgres import value
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:9/none"
 
 
 def table_exists(dsn: str, table: str) -> bool:
-    connection = psycopg2.connect(dsn)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
+    return value(dsn, "SELECT to_regclass(%s) IS NOT NULL", (table,))
 
 
 def test_prepare_migrates_an_existing_empty_database_without_creating_it(empty_database, caplog):

@@ -10,20 +10,12 @@ from config_service.store.migration_files import MigrationError, discover
 from config_service.store.migrations import apply_migrations, ensure_database, migrate, pending
 from conftest import make_settings
 from test import postgres
+from test.concurrency import together
 from test.migration_files import RECORDS_REPEATABLE, RELEASED_BEFORE, write_files
 from test.pgbouncer import PgBouncer
+from test.postgres import rows, value
 
 BODY = re.compile(r"\$\$(.*)\$\$", re.DOTALL)
-
-
-def query(dsn: str, statement: str, params=()) -> list[dict]:
-    connection = psycopg2.connect(dsn, cursor_factory=psycopg2.extras.RealDictCursor)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
-            return cursor.fetchall()
-    finally:
-        connection.close()
 
 
 def function(name: str, returns: int) -> str:
@@ -33,43 +25,31 @@ def function(name: str, returns: int) -> str:
 
 
 def call(dsn: str, name: str) -> int:
-    return query(dsn, f"SELECT {name}() AS answer")[0]["answer"]
+    return value(dsn, f"SELECT {name}() AS answer")
 
 
 def recorded_functions(dsn: str) -> list[tuple[str, str]]:
-    rows = query(
+    found = rows(
         dsn, "SELECT name, checksum FROM migrations WHERE version IS NULL ORDER BY applied_at"
     )
-    return [(row["name"], row["checksum"]) for row in rows]
+    return [(row["name"], row["checksum"]) for row in found]
 
 
-def run_together(runners: int, run) -> list:
-    """`run()` in `runners` threads released together; what each returned, in any order."""
-    start = threading.Barrier(runners, timeout=30)
-    results, failures = [], []
+def migrating(dsn: str, directory):
+    """A call for test.concurrency.together: apply the migrations of `directory` once started."""
 
-    def runner():
-        try:
-            start.wait()
-            results.append(run())
-        except Exception as error:  # noqa: BLE001 - collected for the assertion below
-            failures.append(error)
+    def migrate_when(start):
+        start()
+        return apply_migrations(dsn, directory)
 
-    threads = [threading.Thread(target=runner) for _ in range(runners)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    assert failures == []
-    return results
+    return migrate_when
 
 
 def test_the_shipped_migrations_create_the_data_model(empty_database):
     applied = apply_migrations(empty_database)
 
     assert applied == discover()
-    columns = query(
+    columns = rows(
         empty_database,
         "SELECT table_name, column_name, data_type, character_maximum_length AS length"
         " FROM information_schema.columns WHERE table_schema = 'public'"
@@ -86,9 +66,7 @@ def test_the_shipped_migrations_create_the_data_model(empty_database):
         ("configurations", "comments"): ("character varying", 1024),
         ("configurations", "config"): ("jsonb", None),
     }
-    indexes = {
-        row["indexname"] for row in query(empty_database, "SELECT indexname FROM pg_indexes")
-    }
+    indexes = {row["indexname"] for row in rows(empty_database, "SELECT indexname FROM pg_indexes")}
     assert {
         "applications_name_key",
         "configurations_application_id_name_key",
@@ -99,31 +77,31 @@ def test_the_shipped_migrations_create_the_data_model(empty_database):
 def test_records_each_migration_with_checksum_time_and_duration(empty_database):
     apply_migrations(empty_database)
 
-    rows = query(empty_database, "SELECT * FROM migrations ORDER BY applied_at")
-    assert [(r["version"], r["name"], r["checksum"]) for r in rows] == [
+    recorded = rows(empty_database, "SELECT * FROM migrations ORDER BY applied_at")
+    assert [(r["version"], r["name"], r["checksum"]) for r in recorded] == [
         (m.version, m.name, m.checksum) for m in discover()
     ]
-    for row in rows:
+    for row in recorded:
         assert row["applied_at"].utcoffset() is not None
         assert row["duration_ms"] >= 0
 
 
 def test_applying_twice_changes_nothing(empty_database):
     apply_migrations(empty_database)
-    before = query(empty_database, "SELECT * FROM migrations ORDER BY applied_at")
+    before = rows(empty_database, "SELECT * FROM migrations ORDER BY applied_at")
 
     assert apply_migrations(empty_database) == []
-    assert query(empty_database, "SELECT * FROM migrations ORDER BY applied_at") == before
+    assert rows(empty_database, "SELECT * FROM migrations ORDER BY applied_at") == before
 
 
 def public_functions(dsn: str) -> dict[str, str]:
     """Each function of the public schema, by name, with its body as PostgreSQL keeps it."""
-    rows = query(
+    found = rows(
         dsn,
         "SELECT proname AS name, prosrc AS body FROM pg_proc"
         " WHERE pronamespace = 'public'::regnamespace",
     )
-    return {row["name"]: row["body"] for row in rows}
+    return {row["name"]: row["body"] for row in found}
 
 
 @pytest.mark.parametrize("start", ["fresh", "upgraded from the release before"])
@@ -219,8 +197,8 @@ def test_a_failing_file_rolls_back_and_is_not_recorded(empty_database, tmp_path)
     with pytest.raises(MigrationError, match="0002_bad failed and was rolled back"):
         apply_migrations(empty_database, tmp_path)
 
-    assert [r["version"] for r in query(empty_database, "SELECT version FROM migrations")] == [1]
-    tables = query(empty_database, "SELECT to_regclass('half') IS NULL AS missing")
+    assert [r["version"] for r in rows(empty_database, "SELECT version FROM migrations")] == [1]
+    tables = rows(empty_database, "SELECT to_regclass('half') IS NULL AS missing")
     assert tables == [{"missing": True}]
 
 
@@ -243,13 +221,13 @@ SLOW_FILES = {
 def test_concurrent_runners_apply_each_file_once(empty_database, tmp_path):
     write_files(tmp_path, SLOW_FILES)
 
-    results = run_together(4, lambda: apply_migrations(empty_database, tmp_path))
+    results = together([migrating(empty_database, tmp_path)] * 4)
 
     # Each file is locked for on its own, so runners may share the work: each file once.
     assert sorted(m.label for run in results for m in run) == sorted(
         m.label for m in discover(tmp_path)
     )
-    assert len(query(empty_database, "SELECT * FROM migrations")) == 4
+    assert len(rows(empty_database, "SELECT * FROM migrations")) == 4
 
 
 def test_concurrent_runners_through_pgbouncer_in_transaction_mode_apply_each_file_once(
@@ -258,13 +236,12 @@ def test_concurrent_runners_through_pgbouncer_in_transaction_mode_apply_each_fil
     write_files(tmp_path, SLOW_FILES)
     # Two server connections for three runners: transactions of one runner land on either.
     with PgBouncer(empty_database, default_pool_size=2, max_client_conn=10) as pgbouncer:
-        dsn = pgbouncer.dsn(empty_database)
-        results = run_together(3, lambda: apply_migrations(dsn, tmp_path))
+        results = together([migrating(pgbouncer.dsn(empty_database), tmp_path)] * 3)
 
     assert sorted(m.label for run in results for m in run) == sorted(
         m.label for m in discover(tmp_path)
     )
-    assert len(query(empty_database, "SELECT * FROM migrations")) == 4
+    assert len(rows(empty_database, "SELECT * FROM migrations")) == 4
 
 
 def test_pending_lists_what_is_not_applied(empty_database, tmp_path):
@@ -287,7 +264,7 @@ def test_ensure_database_creates_a_missing_database_once():
     try:
         assert ensure_database(dsn) is True
         assert ensure_database(dsn) is False
-        assert query(dsn, "SELECT current_database() AS name")[0]["name"].endswith(
+        assert rows(dsn, "SELECT current_database() AS name")[0]["name"].endswith(
             str(threading.get_ident())
         )
     finally:
@@ -301,7 +278,7 @@ def test_migrate_creates_the_database_once_and_says_what_it_applied(database_url
         first = migrate(make_settings(dsn, revisions_keep=7))
         again = migrate(make_settings(dsn, revisions_keep=7))
         changed = migrate(make_settings(dsn, revisions_keep=3))
-        kept = query(dsn, "SELECT keep FROM revision_retention")
+        kept = rows(dsn, "SELECT keep FROM revision_retention")
     finally:
         postgres.drop_database(dsn)
     said = [line for _, line in first.lines()]

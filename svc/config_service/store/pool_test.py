@@ -9,6 +9,7 @@ from config_service.store.database import connect_kwargs
 from config_service.store.pool import ConnectionPool, connect_timeout
 from config_service.telemetry.ignored import ignored_metrics
 from conftest import make_settings
+from test.postgres import value
 
 
 class InUse:
@@ -71,19 +72,6 @@ def test_a_pool_opens_without_connecting_and_connects_within_the_timeout_asked(p
     pool.closeall()
 
 
-def connections_named(database_url: str, application_name: str) -> int:
-    connection = psycopg2.connect(database_url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
-                (application_name,),
-            )
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
-
-
 def test_a_pool_fills_to_its_size_and_stops_quietly_when_the_server_is_away(proxy, database_url):
     settings = make_settings(proxy.dsn(database_url), db_pool_size=3)
     name = f"pool-test-{uuid.uuid4().hex[:8]}"
@@ -91,7 +79,10 @@ def test_a_pool_fills_to_its_size_and_stops_quietly_when_the_server_is_away(prox
     pool = ConnectionPool(3, in_use=ignored_metrics().db_in_use, **parameters)
     in_use = pool.getconn(connect_timeout=2)
     pool.fill()
-    assert connections_named(database_url, name) == 3 and in_use.closed == 0
+    opened = value(
+        database_url, "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (name,)
+    )
+    assert opened == 3 and in_use.closed == 0
     pool.discard_idle()
     proxy.refuse()
     pool.fill()  # no error: nothing reachable

@@ -1,17 +1,10 @@
-import psycopg2
-
 from config_service.store.migrations import apply_migrations
 from config_service.store.retention import record_revisions_keep
+from test.postgres import value
 
 
 def kept(dsn: str) -> int:
-    connection = psycopg2.connect(dsn)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT keep FROM revision_retention")
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
+    return value(dsn, "SELECT keep FROM revision_retention")
 
 
 def test_the_number_is_recorded_and_the_one_it_replaced_returned(database_url):

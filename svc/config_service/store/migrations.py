@@ -12,10 +12,11 @@ lock, then looks at what is pending, so one process applies it while the others 
 find it done. Every file applied is recorded in the `migrations` table with its checksum.
 
 A versioned file that was applied must never change: a changed checksum stops the run. A
-repeatable file is applied whenever its text is one the database has not had yet; a body once
-replaced by another is not applied again, since it is an older build's: instances of the
-release before may restart during a rolling upgrade, and must not put their body back
-(docs/operations.md). To restore an old body, change its file (a comment will do).
+repeatable file is applied whenever its text is one the database has not had yet, unless a
+newer build migrated the database (it has versions this build lacks). So a body once replaced
+is not applied again, nor any body of an older build: instances of the release before may
+restart during a rolling upgrade, and must not put their bodies back (docs/operations.md). To
+restore an old body, change its file (a comment will do).
 """
 
 import logging
@@ -64,15 +65,23 @@ class Applied:
     bodies: dict[str, list[str]]  # function -> the checksums of its bodies, oldest first
 
     def has(self, migration: Migration) -> bool:
+        """Applied: a versioned file once, or a repeatable file's body at any time."""
         if migration.repeatable:
             return migration.checksum in self.bodies.get(migration.name, ())
         return migration.version in self.versions
 
-    def replaced(self, migration: Migration) -> bool:
-        """A repeatable file whose body was applied once and has been replaced since."""
-        return (
-            migration.repeatable and migration.checksum in self.bodies.get(migration.name, [])[:-1]
-        )
+    def newer_than(self, migrations: list[Migration]) -> bool:
+        """Whether a newer build migrated the database: it has versions `migrations` lack."""
+        return not set(self.versions) <= {m.version for m in migrations if not m.repeatable}
+
+    def leaves_alone(self, migration: Migration, migrations: list[Migration]) -> bool:
+        """A repeatable file of `migrations` whose body is not the database's, and is not to be:
+        it was replaced since it was applied, or a newer build migrated the database."""
+        if not migration.repeatable:
+            return False
+        bodies = self.bodies.get(migration.name, [])
+        current = bool(bodies) and bodies[-1] == migration.checksum
+        return not current and (self.has(migration) or self.newer_than(migrations))
 
 
 def applied(cursor) -> Applied:
@@ -106,7 +115,11 @@ def pending(cursor, migrations: list[Migration]) -> list[Migration]:
                 f"migration {migration.label} changed after it was applied;"
                 " add a new migration instead of editing an applied one"
             )
-    return [migration for migration in migrations if not done.has(migration)]
+    return [
+        migration
+        for migration in migrations
+        if not done.has(migration) and not done.leaves_alone(migration, migrations)
+    ]
 
 
 def apply_migrations(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
@@ -160,8 +173,8 @@ def _apply(connection, cursor, migration: Migration) -> None:
         ) from error
 
 
-def replaced_bodies(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """This build's repeatable files whose body a newer one has replaced in the database."""
+def bodies_left_alone(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """This build's repeatable files it leaves alone: a newer build's body is the database's."""
     connection = psycopg2.connect(dsn, cursor_factory=psycopg2.extras.RealDictCursor)
     try:
         connection.autocommit = True
@@ -169,7 +182,8 @@ def replaced_bodies(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[Migratio
             done = applied(cursor)
     finally:
         connection.close()
-    return [migration for migration in discover(directory) if done.replaced(migration)]
+    migrations = discover(directory)
+    return [migration for migration in migrations if done.leaves_alone(migration, migrations)]
 
 
 def ensure_database(dsn: str) -> bool:
@@ -209,7 +223,7 @@ class Migrated:
     created: str | None  # the database's name, when it was created now
     road: str  # the setting that named it
     applied: list[Migration]
-    replaced: list[Migration]  # bodies of this build a newer build has replaced
+    left_alone: list[Migration]  # this build's bodies, where a newer build's are the database's
     revisions_keep_before: int | None  # when REVISIONS_KEEP changed
     revisions_keep: int
 
@@ -224,10 +238,10 @@ class Migrated:
         lines += [
             (
                 logging.WARNING,
-                f"left migration {migration.label} alone: a newer build replaced this body"
-                " (change the file to apply it again)",
+                f"left migration {migration.label} alone: a newer build's body is the"
+                " database's (change the file to apply this one again)",
             )
-            for migration in self.replaced
+            for migration in self.left_alone
         ]
         if self.revisions_keep_before is not None:
             lines.append(
@@ -249,7 +263,7 @@ def migrate(settings: Settings) -> Migrated:
         created=psycopg2.extensions.parse_dsn(dsn)["dbname"] if created else None,
         road="DATABASE_LISTEN_URL" if settings.listens_elsewhere else "DATABASE_URL",
         applied=applied_now,
-        replaced=replaced_bodies(dsn),
+        left_alone=bodies_left_alone(dsn),
         revisions_keep_before=record_revisions_keep(dsn, settings.revisions_keep),
         revisions_keep=settings.revisions_keep,
     )

@@ -161,23 +161,30 @@ def test_a_repeatable_file_is_applied_once_after_the_versioned_ones_and_again_wh
     assert apply_migrations(empty_database, tmp_path) == []
 
 
-def test_a_replaced_body_is_not_put_back_and_is_not_pending(empty_database, tmp_path):
-    """An instance of an older build, restarting after a newer one migrated, leaves the newer
-    body in place (and is ready: nothing of its own is pending)."""
+@pytest.mark.parametrize("old_first", [True, False], ids=["replaced", "newer versions"])
+def test_an_older_build_leaves_a_newer_body_in_place_and_is_ready(
+    empty_database, tmp_path, old_first
+):
+    """An instance of an older build starting after a newer one migrated (a restart during a
+    rolling upgrade, or a rollback) leaves the newer body in place, whether its own body was
+    applied before and replaced (same versions) or never (the database has a version the
+    older build lacks); nothing of its own is pending, so it is ready."""
     old, new = tmp_path / "old", tmp_path / "new"
-    for directory, returns in ((old, 1), (new, 2)):
-        write_files(
-            directory, {**RECORDS_REPEATABLE, "functions/answer.sql": function("answer", returns)}
-        )
-    apply_migrations(empty_database, old)
+    write_files(old, {**RECORDS_REPEATABLE, "functions/answer.sql": function("answer", 1)})
+    newer_version = {} if old_first else {"0012_newer.sql": "SELECT 1;"}
+    write_files(
+        new,
+        {**RECORDS_REPEATABLE, **newer_version, "functions/answer.sql": function("answer", 2)},
+    )
+    if old_first:
+        apply_migrations(empty_database, old)
     apply_migrations(empty_database, new)
 
     assert apply_migrations(empty_database, old) == []
     assert call(empty_database, "answer") == 2
-    assert [m.label for m in migrations.replaced_bodies(empty_database, old)] == [
-        "functions/answer"
-    ]
-    assert migrations.replaced_bodies(empty_database, new) == []
+    left = migrations.bodies_left_alone(empty_database, old)
+    assert [m.label for m in left] == ["functions/answer"]
+    assert migrations.bodies_left_alone(empty_database, new) == []
     connection = psycopg2.connect(empty_database, cursor_factory=psycopg2.extras.RealDictCursor)
     try:
         with connection.cursor() as cursor:

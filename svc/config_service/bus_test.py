@@ -13,7 +13,6 @@ from config_service.messages import Command, Delivery, Get, Query
 from config_service.read_model.model import ReadModel
 from config_service.reads import Read
 from config_service.representation import Representation
-from config_service.settings import Settings
 from config_service.telemetry.ignored import ignored_metrics
 
 
@@ -191,10 +190,9 @@ def messages_in(base: type) -> set[type]:
 
 
 def test_every_message_of_the_service_has_exactly_one_handler():
-    command_handlers = main.command_handlers(Settings(_env_file=None))
-    assert set(command_handlers) == messages_in(Command)
+    assert set(main.COMMAND_HANDLERS) == messages_in(Command)
     assert set(main.QUERY_HANDLERS) == messages_in(Query)
-    for handler in (*command_handlers.values(), *main.QUERY_HANDLERS.values()):
+    for handler in (*main.COMMAND_HANDLERS.values(), *main.QUERY_HANDLERS.values()):
         assert list(inspect.signature(handler).parameters)[0] == "cursor"
 
 

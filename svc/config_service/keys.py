@@ -1,10 +1,9 @@
 """How representations are named in memory and in PostgreSQL's change notifications, and
 which of them each change touches: the one place for both.
 
-Migration 0004's triggers write the same names in SQL (`'application:' || id`) and NOTIFY
-them on every commit; keys_test.py commits each command and checks that what the triggers
-announce is what these rules say. (Migrations 0003-0005 cite `revalidation.py` and
-`read_model/model.py` for these names: applied files keep their checksums, so their comments stay.)
+The triggers write the same names in SQL (`'application:' || id`, in
+store/migrations/functions/notify_*.sql) and NOTIFY them on every commit; keys_test.py commits
+each command and checks that what the triggers announce is what these rules say.
 """
 
 APPLICATION = "application"
@@ -38,8 +37,9 @@ def application_updated(application_id: str) -> tuple[str, ...]:
 
 def application_renamed(configuration_ids: list[str]) -> tuple[str, ...]:
     """A rename also touches the application's configurations: their bytes stay the same,
-    but their scope follows the application's name (migration 0006 NOTIFYs them). The command
-    does not know their ids, so every worker, this one too, learns them from PostgreSQL."""
+    but their scope follows the application's name (a trigger NOTIFYs them:
+    notify_renamed_application_configurations.sql). The command does not know their ids, so
+    every worker, this one too, learns them from PostgreSQL."""
     return tuple(configuration(configuration_id) for configuration_id in configuration_ids)
 
 

@@ -1,8 +1,8 @@
 """The tokens in force, reread without a restart: on SIGHUP, and when the file changes.
 
 Each worker holds its own TokenSource. SIGHUP reaches every worker (the supervisor passes it
-on, process/server.py), and each also looks at the file's modification time every few seconds, so an
-edit takes effect everywhere without a signal. A file that fails to parse changes nothing:
+on: process/supervisor.py), and each also looks at the file's modification time every few
+seconds, so an edit takes effect everywhere without a signal. A file that fails to parse changes nothing:
 the tokens in force stay, and the error is logged, so a typo neither opens nor locks the API.
 """
 

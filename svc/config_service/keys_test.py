@@ -16,6 +16,7 @@ import pytest
 from config_service import keys, main
 from config_service.applications.commands import CreateApplication, UpdateApplication
 from config_service.configurations.commands import CreateConfiguration, UpdateConfiguration
+from config_service.configurations.rollouts import RollOutConfiguration, RolloutSpec
 from config_service.messages import Command
 from test.random_refs import random_name
 
@@ -84,6 +85,12 @@ def test_every_command_announces_exactly_what_it_touches_and_what_it_creates(con
     renamed = UpdateApplication(id=application.id, name=random_name(), comments="x")
     check(renamed, unchanged=keys.application_renamed([configuration.id]))
     check(UpdateApplication(id=application.id, name=renamed.name, comments="y"))
+    # A rollout changes what the configuration's URL answers (its rollout trigger); its
+    # promotion writes the row, whose trigger also names the application.
+    candidate = {"id": configuration.id, "name": "d", "comments": "", "config": {"v": 3}}
+    check(RollOutConfiguration(**candidate, rollout=RolloutSpec(10)))
+    promote = RollOutConfiguration(**candidate, rollout=RolloutSpec(100))
+    check(promote, unchanged=[keys.application(application.id)])
     assert checked == set(COMMAND_HANDLERS)
 
 

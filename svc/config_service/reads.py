@@ -20,6 +20,9 @@ class ReadConditions:
     no_cache: bool = False  # read PostgreSQL, not memory
     stale_if_error: int | None = None  # seconds a stale copy may answer while PostgreSQL is down
     wait: int = 0  # seconds to hold the request until the representation changes
+    # Config-Client: who asks, which places it in or out of a rollout's cohort (None: nobody,
+    # served the current version).
+    client: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

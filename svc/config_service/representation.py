@@ -93,6 +93,29 @@ def none_match(if_none_match: str | None, etag: str) -> bool:
     return "*" not in tags and etag not in (tag.removeprefix("W/") for tag in tags)
 
 
+# A client is in a rollout's cohort when the hash of (configuration, client) falls below the
+# percentage, in hundredths: the same on every worker and instance (not Python's hash(), which
+# is salted per process), and a configuration's cohort grows by adding clients, never
+# swapping them (docs/rollouts.md).
+COHORT_BUCKETS = 10_000
+
+
+def in_cohort(configuration_id: str, client: str, percent: int) -> bool:
+    """Whether `client` is served the candidate of `configuration_id` at `percent`."""
+    digest = hashlib.blake2b(f"{configuration_id}\0{client}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest) % COHORT_BUCKETS < percent * (COHORT_BUCKETS // 100)
+
+
+@dataclass(frozen=True, slots=True)
+class Rollout:
+    """A running rollout as a representation carries it: the candidate's revision and
+    percentage, and (on the current version only) the candidate itself."""
+
+    percent: int
+    revision: int
+    candidate: "Representation | None" = None
+
+
 @dataclass(frozen=True, slots=True)
 class Representation:
     id: str
@@ -104,6 +127,8 @@ class Representation:
     revision: int | None = field(default=None, kw_only=True)
     # A configuration's schema, as stored: `{id}` or `{id}?revision=N` (schema_links.py).
     described_by: str | None = field(default=None, kw_only=True)
+    # While a rollout runs: its percentage and candidate (configurations/rollouts.py).
+    rollout: Rollout | None = field(default=None, kw_only=True)
     etag: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -112,14 +137,35 @@ class Representation:
     @classmethod
     def from_row(cls, row: dict) -> "Representation":
         """From a row with `id`, `body` (the JSON text) and `application_name` columns, and
-        maybe `revision` and `described_by`."""
+        maybe `revision`, `described_by` and a running candidate's `candidate_*`."""
+        rollout = None
+        if row.get("candidate_revision") is not None:
+            percent, revision = row["candidate_percent"], row["candidate_revision"]
+            candidate = cls(
+                row["id"],
+                row["candidate_body"].encode(),
+                row["application_name"],
+                revision=revision,
+                described_by=row["candidate_described_by"],
+                rollout=Rollout(percent, revision),
+            )
+            rollout = Rollout(percent, revision, candidate)
         return cls(
             row["id"],
             row["body"].encode(),
             row["application_name"],
             revision=row.get("revision"),
             described_by=row.get("described_by"),
+            rollout=rollout,
         )
+
+    def for_client(self, client: str | None) -> "Representation":
+        """What `client` is served: the candidate when a rollout runs and it is in its cohort,
+        else this (the current version). Without a rollout, this at once."""
+        rollout = self.rollout
+        if rollout is None or client is None or rollout.candidate is None:
+            return self
+        return rollout.candidate if in_cohort(self.id, client, rollout.percent) else self
 
     def check_if_match(self, if_match: str) -> None:
         """Raise PreconditionFailed unless If-Match names this version (strong comparison)."""

@@ -14,6 +14,11 @@ from config_service.configurations.models import (
     ConfigurationUpdate,
 )
 from config_service.configurations.queries import GetConfiguration
+from config_service.configurations.rollouts import (
+    RollOutConfiguration,
+    RolloutSpec,
+    parse_rollout,
+)
 from config_service.configurations.schema_links import requested_link
 from config_service.configurations.versions import (
     VERSION_HEADERS,
@@ -25,6 +30,7 @@ from config_service.configurations.versions import (
     current_headers_at,
     resource_path,
 )
+from config_service.errors import InvalidValue
 from config_service.fields import CONFIGURATION_ID_EXAMPLE
 from config_service.http.dependencies import (
     PathId,
@@ -50,7 +56,12 @@ from config_service.http.openapi_parts import (
     problem_responses,
     read_responses,
 )
-from config_service.http.responses import answer_get, delivery_of, representation_response
+from config_service.http.responses import (
+    answer_get,
+    delivery_of,
+    representation_response,
+    varies,
+)
 
 router = APIRouter(prefix="/configurations", tags=["configurations"], route_class=RequestRoute)
 
@@ -68,6 +79,18 @@ WRITE_PARAMETERS = {
         DRY_RUN_PARAMETER,
     ]
 }
+
+
+def _rollout_header(request: Request) -> str | None:
+    """Config-Rollout, as one value (several are one list, which no percentage is)."""
+    values = request.headers.getlist("config-rollout")
+    return ", ".join(values) if values else None
+
+
+def _vary(request: Request) -> str:
+    """A configuration's GET varies with Config-Client (a rollout's cohort), and Prefer."""
+    prefer = varies(request.scope).get("Vary")
+    return f"{prefer}, Config-Client" if prefer else "Config-Client"
 
 
 def _link_header(request: Request) -> str | None:
@@ -104,7 +127,8 @@ async def get_configuration(request: Request) -> Response:
     asked = asked_version(request.scope["query_string"])
     bus = bus_of(request)
     if asked is None:
-        return await answer_get(bus, request, GetConfiguration(id), current_headers_at(path))
+        headers_of = current_headers_at(path, _vary(request))
+        return await answer_get(bus, request, GetConfiguration(id), headers_of)
     keep = settings_of(request).revisions_keep
     return await answer_version(bus, request, id, asked, path, keep)
 
@@ -133,6 +157,12 @@ async def create_configuration(body: ConfigurationCreate, request: Request) -> R
     `describedby` Link, its config must satisfy that schema."""
     check_config_depth(body.config, settings_of(request))
     check_representation_size(body.representation_size(), settings_of(request))
+    if _rollout_header(request) is not None:
+        raise InvalidValue(
+            "Config-Rollout: a new configuration has no current version to roll out from; "
+            "create it, then PUT a candidate with Config-Rollout (docs/rollouts.md).",
+            loc=("header", "config-rollout"),
+        )
     dry_run = dry_run_of(request)
     written = await bus_of(request).dispatch(
         CreateConfiguration(
@@ -180,6 +210,9 @@ async def update_configuration(
     check_body_id(body.id, id)
     check_if_match(if_match)
     dry_run = dry_run_of(request)
+    rollout = _rollout_header(request)
+    if rollout is not None:
+        return await _roll_out(request, id, body, parse_rollout(rollout), if_match, dry_run)
     written = await bus_of(request).dispatch(
         UpdateConfiguration(
             id=id,
@@ -189,6 +222,39 @@ async def update_configuration(
             if_match=if_match,
             application_id=body.application_id,
             schema_link=requested_link(_link_header(request)),
+        ),
+        delivery_of(request, dry_run=dry_run),
+    )
+    configuration = count_revisions(request, metrics_of(request), written, dry_run)
+    path = resource_path(request, configuration.id)
+    return representation_response(configuration, headers=current_headers(configuration, path))
+
+
+async def _roll_out(
+    request: Request,
+    id: str,
+    body: ConfigurationUpdate,
+    rollout: RolloutSpec,
+    if_match: str | None,
+    dry_run: bool,
+) -> Response:
+    """A PUT with Config-Rollout: start, change, replace, promote or abort a rollout."""
+    if _link_header(request) is not None:
+        raise InvalidValue(
+            "Config-Rollout: a candidate keeps the configuration's schema; change the "
+            "attachment with a PUT of its own, with no rollout running.",
+            loc=("header", "config-rollout"),
+        )
+    request.state.rollout = rollout.percent  # for the request log
+    written = await bus_of(request).dispatch(
+        RollOutConfiguration(
+            id=id,
+            name=body.name,
+            comments=body.comments,
+            config=body.config,
+            rollout=rollout,
+            if_match=if_match,
+            application_id=body.application_id,
         ),
         delivery_of(request, dry_run=dry_run),
     )

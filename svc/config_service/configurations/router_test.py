@@ -242,7 +242,8 @@ def test_a_method_the_path_does_not_serve_is_405_listing_those_it_does(client, c
 
 def test_every_answer_to_a_get_with_prefer_varies_by_it(client, configuration):
     for path in (f"{API}/{configuration['id']}", f"{API}/{MISSING_ID}", f"{API}/not-an-id"):
-        assert client.get(path, headers={"Prefer": "wait=0"}).headers["vary"] == "Prefer", path
+        vary = client.get(path, headers={"Prefer": "wait=0"}).headers["vary"]
+        assert "Prefer" in [name.strip() for name in vary.split(",")], path
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from starlette.types import Scope
 
 from config_service.access.tokens import caller_of
 from config_service.bus import MessageBus
+from config_service.errors import InvalidValue
 from config_service.http.request_ids import request_id_of
 from config_service.messages import Delivery, Get
 from config_service.reads import Held, Read, ReadConditions
@@ -49,7 +50,19 @@ def _seconds(value: str | None) -> int | None:
 
 
 # The request headers a GET's answer depends on, as the server gives them (lower case).
-CONDITION_HEADERS = frozenset({b"if-none-match", b"cache-control", b"prefer"})
+CONDITION_HEADERS = frozenset({b"if-none-match", b"cache-control", b"prefer", b"config-client"})
+# Config-Client: 1-128 visible ASCII characters (docs/rollouts.md).
+CLIENT_ID = re.compile(r"[\x21-\x7e]{1,128}")
+
+
+def check_client_id(value: str) -> str:
+    """A Config-Client header's value, or a 422 on it."""
+    if not CLIENT_ID.fullmatch(value):
+        raise InvalidValue(
+            "Config-Client names the client: 1 to 128 visible ASCII characters, no spaces.",
+            loc=("header", "config-client"),
+        )
+    return value
 
 
 def read_conditions(scope: Scope) -> ReadConditions:
@@ -69,15 +82,19 @@ def read_conditions(scope: Scope) -> ReadConditions:
     if_none_match = found.get(b"if-none-match")
     if if_none_match is not None:
         check_entity_tags("If-None-Match", if_none_match)
+    client = found.get(b"config-client")
+    if client is not None:
+        check_client_id(client)
     cache_control, prefer = found.get(b"cache-control"), found.get(b"prefer")
     if cache_control is None and prefer is None:
-        return ReadConditions(if_none_match=if_none_match)
+        return ReadConditions(if_none_match=if_none_match, client=client)
     cache = _directives(cache_control or "")
     return ReadConditions(
         if_none_match=if_none_match,
         no_cache="no-cache" in cache or _seconds(cache.get("max-age")) == 0,
         stale_if_error=_seconds(cache.get("stale-if-error")),
         wait=_seconds(_directives(prefer or "").get("wait")) or 0,
+        client=client,
     )
 
 

@@ -109,6 +109,8 @@ class ReadCache:
                 if stale is None:
                     raise
                 representation, age = stale
+        # The client's view: the candidate of a running rollout for its cohort.
+        representation = representation.for_client(conditions.client)
         not_modified = not none_match(conditions.if_none_match, representation.etag)
         return Read(representation, not_modified, age)
 

@@ -11,9 +11,7 @@ DECLARE
 BEGIN
     IF linked IS NOT NULL THEN
         PERFORM FROM configurations described WHERE described.id = linked FOR SHARE;
-        required := linked || '@' || COALESCE(pinned, (
-            SELECT max(kept.revision) FROM configuration_revisions kept
-            WHERE kept.configuration_id = linked));
+        required := linked || '@' || COALESCE(pinned, configuration_current_revision(linked));
     END IF;
     IF EXISTS (SELECT FROM configuration_schemas follower WHERE follower.schema_id = wanted) THEN
         required := required || '+followers';

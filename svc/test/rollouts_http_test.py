@@ -1,0 +1,251 @@
+"""Staged rollouts through the API (docs/rollouts.md): a PUT with Config-Rollout starts,
+changes, replaces, promotes or aborts a candidate; GETs with Config-Client are served the
+candidate by a sticky hash cohort, from memory and from PostgreSQL alike."""
+
+import pytest
+
+from config_service.representation import in_cohort
+from test.resources import create_configuration
+
+CLIENTS = [f"runtime-{number}" for number in range(400)]
+
+
+def put(client, configuration, version, rollout=None, **headers):
+    if rollout is not None:
+        headers["Config-Rollout"] = rollout
+    body = {"name": configuration["name"], "config": {"v": version}}
+    return client.put(configuration["path"], json=body, headers=headers)
+
+
+def views(client, configuration, *, no_cache=False) -> dict[str, int]:
+    """The version each of CLIENTS is served."""
+    seen = {}
+    for name in CLIENTS:
+        headers = {"Config-Client": name}
+        if no_cache:
+            headers["Cache-Control"] = "no-cache"
+        response = client.get(configuration["path"], headers=headers)
+        assert response.status_code == 200, response.text
+        seen[name] = response.json()["config"]["v"]
+    return seen
+
+
+def cohort(configuration, percent) -> set[str]:
+    return {name for name in CLIENTS if in_cohort(configuration["id"], name, percent)}
+
+
+def served(seen: dict[str, int], version: int) -> set[str]:
+    return {name for name, v in seen.items() if v == version}
+
+
+def history(client, configuration) -> list[dict]:
+    response = client.get(configuration["path"], params={"history": ""})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.fixture
+def configuration(client):
+    return create_configuration(client)
+
+
+def test_a_candidate_goes_to_its_cohort_and_everyone_else_keeps_the_current(client, configuration):
+    started = put(client, configuration, 1, "20")
+    assert started.status_code == 200, started.text
+    assert started.json()["config"] == {"v": 1}  # the candidate's representation
+    assert started.headers["revision"] == "2"
+    assert started.headers["config-rollout"] == "20;revision=2"
+    for no_cache in (False, True):
+        seen = views(client, configuration, no_cache=no_cache)
+        assert served(seen, 1) == cohort(configuration, 20)
+        assert served(seen, 0) == set(CLIENTS) - cohort(configuration, 20)
+    plain = client.get(configuration["path"])
+    assert plain.json()["config"] == {"v": 0}  # no Config-Client: the current version
+    assert plain.headers["revision"] == "1"
+    assert plain.headers["config-rollout"] == "20;revision=2"
+    assert "Config-Client" in plain.headers["vary"]
+    inside = next(iter(cohort(configuration, 20)))
+    candidate = client.get(configuration["path"], headers={"Config-Client": inside})
+    assert candidate.headers["revision"] == "2"
+    assert candidate.headers["etag"] == started.headers["etag"]
+    assert client.get(configuration["path"], params={"revision": "2"}).json()["config"] == {"v": 1}
+
+
+def test_raising_keeps_everyone_in_and_lowering_only_moves_clients_out(client, configuration):
+    assert put(client, configuration, 1, "10").status_code == 200
+    at_ten = served(views(client, configuration), 1)
+    raised = put(client, configuration, 1, "50")
+    assert raised.status_code == 200, raised.text
+    assert raised.headers["revision"] == "2"  # the same candidate
+    assert raised.headers["config-rollout"] == "50;revision=2"
+    at_fifty = served(views(client, configuration), 1)
+    assert at_ten < at_fifty and at_fifty == cohort(configuration, 50)
+    assert put(client, configuration, 1, "5").status_code == 200
+    at_five = served(views(client, configuration, no_cache=True), 1)
+    assert at_five <= at_ten and at_five == cohort(configuration, 5)
+
+
+def test_another_body_replaces_the_candidate_with_a_new_revision(client, configuration):
+    assert put(client, configuration, 1, "30").status_code == 200
+    replaced = put(client, configuration, 2, "30")
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.headers["revision"] == "3"
+    assert replaced.headers["config-rollout"] == "30;revision=3"
+    seen = views(client, configuration)
+    assert served(seen, 2) == cohort(configuration, 30)  # the same cohort, the new candidate
+    assert served(seen, 1) == set()
+
+
+def test_promotion_serves_the_candidate_to_everyone_with_its_etag_and_revision(
+    client, configuration
+):
+    started = put(client, configuration, 1, "10")
+    promoted = put(client, configuration, 1, "100")
+    assert promoted.status_code == 200, promoted.text
+    assert promoted.headers["etag"] == started.headers["etag"]
+    assert promoted.headers["revision"] == "2"
+    assert "config-rollout" not in promoted.headers
+    assert set(views(client, configuration).values()) == {1}
+    plain = client.get(configuration["path"])
+    assert (plain.headers["revision"], plain.headers["etag"]) == ("2", started.headers["etag"])
+    assert [entry["revision"] for entry in history(client, configuration)] == [2, 1]
+    assert put(client, configuration, 2).status_code == 200  # no rollout: a PUT as before
+    assert client.get(configuration["path"]).headers["revision"] == "3"
+
+
+def test_abort_serves_the_current_version_to_everyone_and_keeps_the_revision(client, configuration):
+    put(client, configuration, 1, "50")
+    aborted = put(client, configuration, 1, "0")
+    assert aborted.status_code == 200, aborted.text
+    assert aborted.json()["config"] == {"v": 0}
+    assert aborted.headers["revision"] == "1"
+    assert "config-rollout" not in aborted.headers
+    assert set(views(client, configuration).values()) == {0}
+    assert client.get(configuration["path"], params={"revision": "2"}).status_code == 200
+    after = put(client, configuration, 3)
+    assert after.status_code == 200, after.text
+    assert after.headers["revision"] == "3"  # numbers are never reused
+
+
+def test_a_put_without_config_rollout_during_a_rollout_is_409_and_changes_nothing(
+    client, configuration
+):
+    started = put(client, configuration, 1, "10")
+    for headers in ({}, {"If-Match": started.headers["etag"]}, {"If-Match": '"nope"'}):
+        refused = put(client, configuration, 7, **headers)
+        assert refused.status_code == 409, refused.text
+        assert "Config-Rollout: 100" in refused.json()["detail"]
+    assert client.get(configuration["path"]).json()["config"] == {"v": 0}
+    assert [entry["revision"] for entry in history(client, configuration)] == [2, 1]
+
+
+@pytest.mark.parametrize("rollout", ["0", "100"])
+def test_ending_a_rollout_when_none_runs_is_409(client, configuration, rollout):
+    assert put(client, configuration, 0, rollout).status_code == 409
+
+
+def test_promoting_with_another_body_than_the_candidate_is_409(client, configuration):
+    put(client, configuration, 1, "10")
+    assert put(client, configuration, 2, "100").status_code == 409
+
+
+def test_if_match_names_the_candidate_while_one_runs(client, configuration):
+    started = put(client, configuration, 1, "10")
+    assert (
+        put(
+            client,
+            configuration,
+            1,
+            "20",
+            **{"If-Match": configuration_etag(client, configuration)},
+        ).status_code
+        == 412
+    )
+    assert (
+        put(client, configuration, 1, "20", **{"If-Match": started.headers["etag"]}).status_code
+        == 200
+    )
+
+
+def configuration_etag(client, configuration) -> str:
+    return client.get(configuration["path"]).headers["etag"]
+
+
+def test_a_dry_run_changes_nothing(client, configuration):
+    tried = client.put(
+        configuration["path"],
+        json={"name": configuration["name"], "config": {"v": 1}},
+        headers={"Config-Rollout": "10"},
+        params={"dry_run": ""},
+    )
+    assert tried.status_code == 200, tried.text
+    assert tried.headers["config-rollout"] == "10;revision=2"
+    assert "config-rollout" not in client.get(configuration["path"]).headers
+    assert put(client, configuration, 1, "100").status_code == 409  # none runs
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "ten", "101", "-1", "1.5", "10;step=20", "10;every=5", "10;step=0;every=5",
+     "10;step=101;every=5", "10;step=10;every=0", "10;step=10;every=86401", "10;max-failures=0",
+     "10;colour=1", "10;step", "10, 20", "100;max-failures=3", "10;Step=5;every=5"],
+)  # fmt: skip
+def test_a_malformed_config_rollout_is_422_on_the_header(client, configuration, value):
+    refused = put(client, configuration, 1, value)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["loc"] == ["header", "config-rollout"]
+
+
+def test_a_rollout_on_a_first_post_is_422(client, configuration):
+    body = {"application_id": configuration["application_id"], "name": "x", "config": {}}
+    refused = client.post("/api/v1/configurations", json=body, headers={"Config-Rollout": "10"})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["loc"] == ["header", "config-rollout"]
+
+
+@pytest.mark.parametrize("value", ["", "a b", "x" * 129, "é"])
+def test_a_malformed_config_client_is_422_on_the_header(client, configuration, value):
+    refused = client.get(configuration["path"], headers={"Config-Client": value.encode()})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["loc"] == ["header", "config-client"]
+
+
+def test_retention_keeps_the_current_revision_and_the_running_candidate(database_url):
+    from fastapi.testclient import TestClient
+
+    from config_service.main import create_app
+    from conftest import make_settings
+    from test.revisions import keeping
+
+    with (
+        keeping(database_url, 1),
+        TestClient(create_app(make_settings(database_url, revisions_keep=1))) as client,
+    ):
+        configuration = create_configuration(client)
+        put(client, configuration, 1, "10")  # revision 2, a candidate
+        put(client, configuration, 2, "10")  # revision 3 replaces it
+        assert client.get(configuration["path"], params={"revision": "1"}).status_code == 200
+        assert client.get(configuration["path"], params={"revision": "3"}).status_code == 200
+        assert client.get(configuration["path"], params={"revision": "2"}).status_code == 410
+        assert client.get(configuration["path"]).headers["revision"] == "1"
+
+
+def test_a_candidate_is_validated_against_the_schema(client, configuration):
+    schema_body = {
+        "application_id": configuration["application_id"],
+        "name": "schema-of-rollouts",
+        "config": {"type": "object", "properties": {"v": {"type": "integer", "maximum": 5}}},
+    }
+    schema = client.post("/api/v1/configurations", json=schema_body).json()
+    link = f'</api/v1/configurations/{schema["id"]}>; rel="describedby"'
+    attached = client.put(
+        configuration["path"],
+        json={"name": configuration["name"], "config": {"v": 0}},
+        headers={"Link": link},
+    )
+    assert attached.status_code == 200, attached.text
+    assert put(client, configuration, 9, "10").status_code == 422
+    assert "config-rollout" not in client.get(configuration["path"]).headers
+    started = put(client, configuration, 4, "10")
+    assert started.status_code == 200, started.text
+    assert started.headers["link"].endswith('rel="describedby"')

@@ -249,3 +249,47 @@ def test_a_candidate_is_validated_against_the_schema(client, configuration):
     started = put(client, configuration, 4, "10")
     assert started.status_code == 200, started.text
     assert started.headers["link"].endswith('rel="describedby"')
+
+
+def test_the_history_tells_each_candidates_rollout(client, configuration):
+    put(client, configuration, 1, "10")
+    put(client, configuration, 2, "30")  # replaces revision 2 with 3
+    entries = {entry["revision"]: entry["rollout"] for entry in history(client, configuration)}
+    assert entries[1] is None
+    assert entries[2]["state"] == "replaced" and entries[2]["ended_at"] is not None
+    assert entries[3] == {
+        "state": "running", "percent": 30, "ended_at": None, "ended_by": None, "rejections": 0
+    }  # fmt: skip
+    put(client, configuration, 2, "0")
+    aborted = history(client, configuration)[0]["rollout"]
+    assert (aborted["state"], aborted["percent"]) == ("aborted", 30)
+    put(client, configuration, 4, "40")
+    put(client, configuration, 4, "100")
+    promoted = history(client, configuration)[0]
+    assert (promoted["revision"], promoted["rollout"]["state"]) == (4, "promoted")
+    assert promoted["rollout"]["percent"] == 100
+
+
+def test_rollout_changes_are_counted(client, configuration):
+    def changes(change: str) -> float:
+        for line in client.get("/metrics").text.splitlines():
+            if line.startswith(f'config_service_rollout_changes_total{{change="{change}"}}'):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    before = {change: changes(change) for change in ("started", "changed", "aborted")}
+    put(client, configuration, 1, "10")
+    put(client, configuration, 1, "20")
+    put(client, configuration, 1, "0")
+    assert {change: changes(change) - before[change] for change in before} == {
+        "started": 1, "changed": 1, "aborted": 1
+    }  # fmt: skip
+
+
+def test_the_request_log_of_a_rollout_change_carries_its_percentage(client, configuration, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="config_service.requests"):
+        put(client, configuration, 1, "15")
+    logged = [r.fields for r in caplog.records if getattr(r, "fields", {}).get("method") == "PUT"]
+    assert (logged[-1]["rollout"], logged[-1]["revision"]) == (15, 2)

@@ -20,6 +20,8 @@ class Written:
     representation: Representation
     recorded: bool  # False for a PUT that changed nothing
     removed: int = 0  # revisions the trigger deleted by retention
+    # What a PUT with Config-Rollout did: started, changed, replaced, promoted or aborted.
+    rollout: str | None = None
 
 
 def author_parameters(delivery: Delivery) -> dict[str, str | None]:

@@ -175,7 +175,7 @@ def roll_out_configuration(
         raise Conflict(REFUSALS[outcome].format(candidate=locked["candidate_revision"]))
     current = Representation.from_row(row)
     answered = current if current.rollout is None else current.rollout.candidate
-    return Written(answered, recorded=row["recorded"], removed=row["removed"])
+    return Written(answered, recorded=row["recorded"], removed=row["removed"], rollout=outcome)
 
 
 def _check_if_match(cursor: Cursor, command: RollOutConfiguration, locked: dict) -> None:

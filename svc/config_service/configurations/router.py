@@ -258,6 +258,9 @@ async def _roll_out(
         ),
         delivery_of(request, dry_run=dry_run),
     )
-    configuration = count_revisions(request, metrics_of(request), written, dry_run)
+    metrics = metrics_of(request)
+    if written.rollout is not None and not dry_run:
+        metrics.rollout_changes.inc(written.rollout)
+    configuration = count_revisions(request, metrics, written, dry_run)
     path = resource_path(request, configuration.id)
     return representation_response(configuration, headers=current_headers(configuration, path))

@@ -204,7 +204,8 @@ VERSION_PARAMETERS = [
     _query_parameter(
         "history",
         "Instead of the configuration, its revisions, newest first: a JSON list of "
-        '`{"revision", "changed_at", "changed_by", "request_id", "etag"}`. No value.',
+        '`{"revision", "changed_at", "changed_by", "request_id", "etag", "describedby", '
+        '"rollout"}` ("rollout": a candidate\'s rollout, else null; docs/rollouts.md). No value.',
         {"type": "string", "maxLength": 0},
         allowEmptyValue=True,
     ),

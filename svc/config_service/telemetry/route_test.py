@@ -27,6 +27,7 @@ FAMILIES = {
     "config_service_db_transactions_retried_total",
     "config_service_configuration_revisions_recorded_total",
     "config_service_configuration_revisions_removed_total",
+    "config_service_rollout_changes_total",
     "config_service_process_resident_memory_bytes",
     "config_service_process_open_fds",
     "config_service_process_start_time_seconds",

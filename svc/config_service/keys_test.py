@@ -16,6 +16,7 @@ import pytest
 from config_service import keys, main
 from config_service.applications.commands import CreateApplication, UpdateApplication
 from config_service.configurations.commands import CreateConfiguration, UpdateConfiguration
+from config_service.configurations.rejections import RejectCandidate
 from config_service.configurations.rollouts import RollOutConfiguration, RolloutSpec
 from config_service.messages import Command
 from test.random_refs import random_name
@@ -91,6 +92,10 @@ def test_every_command_announces_exactly_what_it_touches_and_what_it_creates(con
     check(RollOutConfiguration(**candidate, rollout=RolloutSpec(10)))
     promote = RollOutConfiguration(**candidate, rollout=RolloutSpec(100))
     check(promote, unchanged=[keys.application(application.id)])
+    # A rejection that reaches max-failures aborts the rollout: its representation changes.
+    candidate = {**candidate, "config": {"v": 4}}
+    started = check(RollOutConfiguration(**candidate, rollout=RolloutSpec(10, max_failures=1)))
+    check(RejectCandidate(configuration.id, started.revision, "k"))
     assert checked == set(COMMAND_HANDLERS)
 
 

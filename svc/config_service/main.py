@@ -21,6 +21,7 @@ from config_service.bus import HandlerTable, MessageBus
 from config_service.configurations import commands as configuration_commands
 from config_service.configurations import history as configuration_history
 from config_service.configurations import queries as configuration_queries
+from config_service.configurations import rejections as configuration_rejections
 from config_service.configurations import rollouts as configuration_rollouts
 from config_service.configurations.router import router as configurations_router
 from config_service.http.bearer import AccessMiddleware
@@ -51,6 +52,7 @@ COMMAND_HANDLERS: HandlerTable = {
     **application_commands.COMMAND_HANDLERS,
     **configuration_commands.COMMAND_HANDLERS,
     **configuration_rollouts.COMMAND_HANDLERS,
+    **configuration_rejections.COMMAND_HANDLERS,
 }
 QUERY_HANDLERS: HandlerTable = {
     **application_queries.QUERY_HANDLERS,

@@ -23,6 +23,9 @@ class ReadConditions:
     # Config-Client: who asks, which places it in or out of a rollout's cohort (None: nobody,
     # served the current version).
     client: str | None = None
+    # Config-Rejected, as sent: a revision the client could not apply (a report, not a
+    # condition of the answer; read in the same pass over the headers).
+    rejected: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

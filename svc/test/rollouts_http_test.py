@@ -258,7 +258,8 @@ def test_the_history_tells_each_candidates_rollout(client, configuration):
     assert entries[1] is None
     assert entries[2]["state"] == "replaced" and entries[2]["ended_at"] is not None
     assert entries[3] == {
-        "state": "running", "percent": 30, "ended_at": None, "ended_by": None, "rejections": 0
+        "state": "running", "percent": 30, "ended_at": None, "ended_by": None, "rejections": 0,
+        "rejected_by": [],
     }  # fmt: skip
     put(client, configuration, 2, "0")
     aborted = history(client, configuration)[0]["rollout"]
@@ -293,3 +294,54 @@ def test_the_request_log_of_a_rollout_change_carries_its_percentage(client, conf
         put(client, configuration, 1, "15")
     logged = [r.fields for r in caplog.records if getattr(r, "fields", {}).get("method") == "PUT"]
     assert (logged[-1]["rollout"], logged[-1]["revision"]) == (15, 2)
+
+
+def report(client, configuration, revision, who, method="HEAD"):
+    headers = {"Config-Rejected": str(revision), "Config-Client": who}
+    return client.request(method, configuration["path"], headers=headers)
+
+
+def test_enough_distinct_clients_rejecting_abort_the_rollout_automatically(client, configuration):
+    started = put(client, configuration, 1, "50;max-failures=3")
+    revision = int(started.headers["revision"])
+    inside = sorted(cohort(configuration, 50))
+    outside = sorted(set(CLIENTS) - cohort(configuration, 50))
+    assert report(client, configuration, revision, inside[0]).status_code == 200
+    assert report(client, configuration, revision, inside[0], "GET").status_code == 200  # again
+    assert report(client, configuration, revision, inside[1]).status_code == 200
+    assert report(client, configuration, revision, outside[0]).status_code == 200  # ignored
+    assert report(client, configuration, revision - 1, inside[2]).status_code == 200  # ignored
+    assert report(client, configuration, revision + 1, inside[2]).status_code == 200  # ignored
+    running = history(client, configuration)[0]["rollout"]
+    assert (running["state"], running["rejections"]) == ("running", 2)
+    assert view_of(client, configuration, inside[3]) == 1
+    answered = report(client, configuration, revision, inside[2], "GET")
+    assert answered.json()["config"] == {"v": 0}  # its own answer: the current version
+    aborted = history(client, configuration)[0]["rollout"]
+    assert (aborted["state"], aborted["ended_by"], aborted["rejections"]) == (
+        "aborted", "automatic", 3
+    )  # fmt: skip
+    assert aborted["rejected_by"] == inside[:3]
+    assert set(views(client, configuration).values()) == {0}
+
+
+def test_without_max_failures_nothing_aborts_by_itself(client, configuration):
+    started = put(client, configuration, 1, "50")
+    for who in sorted(cohort(configuration, 50))[:5]:
+        report(client, configuration, int(started.headers["revision"]), who)
+    assert history(client, configuration)[0]["rollout"]["state"] == "running"
+
+
+def view_of(client, configuration, who) -> int:
+    return client.get(configuration["path"], headers={"Config-Client": who}).json()["config"]["v"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Config-Rejected": "two", "Config-Client": "k"}, {"Config-Rejected": "0", "Config-Client": "k"},
+     {"Config-Rejected": "-1", "Config-Client": "k"}, {"Config-Rejected": "2"}],
+)  # fmt: skip
+def test_a_malformed_or_anonymous_config_rejected_is_422(client, configuration, headers):
+    refused = client.get(configuration["path"], headers=headers)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["loc"] == ["header", "config-rejected"]

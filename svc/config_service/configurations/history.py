@@ -39,7 +39,12 @@ SELECT_HISTORY = """
            rollout.ended_at AS rollout_ended_at, rollout.ended_by AS rollout_ended_by,
            (SELECT count(*) FROM configuration_rollout_rejections rejection
             WHERE rejection.configuration_id = rollout.configuration_id
-              AND rejection.revision = rollout.revision) AS rollout_rejections
+              AND rejection.revision = rollout.revision) AS rollout_rejections,
+           ARRAY(SELECT rejection.client FROM configuration_rollout_rejections rejection
+                 WHERE rejection.configuration_id = rollout.configuration_id
+                   AND rejection.revision = rollout.revision
+                 ORDER BY rejection.rejected_at, rejection.client
+                 LIMIT 5) AS rollout_rejected_by
     FROM configurations configuration
     LEFT JOIN LATERAL (
         SELECT revision, changed_at, changed_by, request_id, body, described_by
@@ -137,6 +142,8 @@ def _rollout(row: dict) -> dict | None:
         "ended_at": _time(row["rollout_ended_at"]),
         "ended_by": row["rollout_ended_by"],
         "rejections": row["rollout_rejections"],
+        # A few of the clients that rejected it, first first (an automatic abort names them).
+        "rejected_by": row["rollout_rejected_by"],
     }
 
 

@@ -14,6 +14,7 @@ from config_service.configurations.models import (
     ConfigurationUpdate,
 )
 from config_service.configurations.queries import GetConfiguration
+from config_service.configurations.rejections import RejectCandidate, counts, parse_rejected
 from config_service.configurations.rollouts import (
     RollOutConfiguration,
     RolloutSpec,
@@ -59,9 +60,11 @@ from config_service.http.openapi_parts import (
 from config_service.http.responses import (
     answer_get,
     delivery_of,
+    read_conditions,
     representation_response,
     varies,
 )
+from config_service.reads import ReadConditions
 
 router = APIRouter(prefix="/configurations", tags=["configurations"], route_class=RequestRoute)
 
@@ -128,7 +131,10 @@ async def get_configuration(request: Request) -> Response:
     bus = bus_of(request)
     if asked is None:
         headers_of = current_headers_at(path, _vary(request))
-        return await answer_get(bus, request, GetConfiguration(id), headers_of)
+        conditions = read_conditions(request.scope)
+        if conditions.rejected is not None:  # a report riding on the read (HEAD too)
+            await _report_rejection(request, id, conditions)
+        return await answer_get(bus, request, GetConfiguration(id), headers_of, conditions)
     keep = settings_of(request).revisions_keep
     return await answer_version(bus, request, id, asked, path, keep)
 
@@ -261,6 +267,26 @@ async def _roll_out(
     metrics = metrics_of(request)
     if written.rollout is not None and not dry_run:
         metrics.rollout_changes.inc(written.rollout)
+        if written.rollout == "aborted":
+            metrics.rollout_aborts.inc("operator")
     configuration = count_revisions(request, metrics, written, dry_run)
     path = resource_path(request, configuration.id)
     return representation_response(configuration, headers=current_headers(configuration, path))
+
+
+async def _report_rejection(request: Request, id: str, conditions: ReadConditions) -> None:
+    """Count a `Config-Rejected` report when it names the running candidate and comes from
+    its cohort (after a read that checks scope, as the GET does); ignore it otherwise."""
+    revision = parse_rejected(conditions.rejected or "", conditions.client)
+    bus = bus_of(request)
+    current = (await bus.dispatch(GetConfiguration(id), delivery_of(request))).representation
+    if conditions.client is None or not counts(current, revision, conditions.client):
+        return
+    rejection = await bus.dispatch(
+        RejectCandidate(id, revision, conditions.client), delivery_of(request)
+    )
+    metrics = metrics_of(request)
+    if rejection.counted:
+        metrics.rollout_rejections.inc()
+    if rejection.aborted:
+        metrics.rollout_aborts.inc("automatic")

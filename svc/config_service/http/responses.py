@@ -50,7 +50,9 @@ def _seconds(value: str | None) -> int | None:
 
 
 # The request headers a GET's answer depends on, as the server gives them (lower case).
-CONDITION_HEADERS = frozenset({b"if-none-match", b"cache-control", b"prefer", b"config-client"})
+CONDITION_HEADERS = frozenset(
+    {b"if-none-match", b"cache-control", b"prefer", b"config-client", b"config-rejected"}
+)
 # Config-Client: 1-128 visible ASCII characters (docs/rollouts.md).
 CLIENT_ID = re.compile(r"[\x21-\x7e]{1,128}")
 
@@ -86,8 +88,9 @@ def read_conditions(scope: Scope) -> ReadConditions:
     if client is not None:
         check_client_id(client)
     cache_control, prefer = found.get(b"cache-control"), found.get(b"prefer")
+    rejected = found.get(b"config-rejected")
     if cache_control is None and prefer is None:
-        return ReadConditions(if_none_match=if_none_match, client=client)
+        return ReadConditions(if_none_match=if_none_match, client=client, rejected=rejected)
     cache = _directives(cache_control or "")
     return ReadConditions(
         if_none_match=if_none_match,
@@ -95,6 +98,7 @@ def read_conditions(scope: Scope) -> ReadConditions:
         stale_if_error=_seconds(cache.get("stale-if-error")),
         wait=_seconds(_directives(prefer or "").get("wait")) or 0,
         client=client,
+        rejected=rejected,
     )
 
 
@@ -162,14 +166,20 @@ def delivery_of(
 
 
 async def answer_get(
-    bus: MessageBus, request: Request, query: Get, headers_of: HeadersOf = no_headers
+    bus: MessageBus,
+    request: Request,
+    query: Get,
+    headers_of: HeadersOf = no_headers,
+    conditions: ReadConditions | None = None,
 ) -> Response:
-    """Dispatch a Get with the request's read conditions beside it, and shape its response.
+    """Dispatch a Get with the request's read conditions beside it (read here unless the
+    route read them already), and shape its response.
 
     A GET that may be held (Prefer: wait) ends as soon as its client disconnects, so that a
     runtime that restarts or times out first does not keep a MAX_WAITERS place for nothing.
     """
-    conditions = read_conditions(request.scope)
+    if conditions is None:
+        conditions = read_conditions(request.scope)
     if not conditions.wait:
         read = await bus.dispatch(query, delivery_of(request, conditions))
         return read_response(request, read, headers_of)

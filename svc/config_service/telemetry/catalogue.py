@@ -114,6 +114,15 @@ class ServiceMetrics:
             "Rollout changes made by PUTs with Config-Rollout, by change.",
             {"change": ROLLOUT_CHANGES},
         )
+        self.rollout_aborts = registry.counter(
+            f"{prefix}rollout_aborts_total",
+            "Rollouts aborted, by cause: a PUT with Config-Rollout: 0, or max-failures reached.",
+            {"cause": ("operator", "automatic")},
+        )
+        self.rollout_rejections = registry.counter(
+            f"{prefix}rollout_rejections_total",
+            "Config-Rejected reports counted (one per distinct client of a candidate's cohort).",
+        )
 
 
 def served_methods(methods: Collection[str]) -> frozenset[str]:

@@ -28,6 +28,8 @@ FAMILIES = {
     "config_service_configuration_revisions_recorded_total",
     "config_service_configuration_revisions_removed_total",
     "config_service_rollout_changes_total",
+    "config_service_rollout_aborts_total",
+    "config_service_rollout_rejections_total",
     "config_service_process_resident_memory_bytes",
     "config_service_process_open_fds",
     "config_service_process_start_time_seconds",

@@ -345,3 +345,37 @@ def test_a_malformed_or_anonymous_config_rejected_is_422(client, configuration, 
     refused = client.get(configuration["path"], headers=headers)
     assert refused.status_code == 422, refused.text
     assert refused.json()["errors"][0]["loc"] == ["header", "config-rejected"]
+
+
+def test_a_schedule_steps_up_to_100_and_promotes(client, configuration):
+    """step=25;every=1 from 10%: 35, 60, 85, then 100 (promoted), about 4 s after the PUT."""
+    import time
+
+    started = put(client, configuration, 1, "10;step=25;every=1")
+    assert started.headers["config-rollout"] == "10;revision=2"
+    seen = []
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        answer = client.get(configuration["path"])
+        seen.append(answer.headers.get("config-rollout"))
+        if seen[-1] is None:
+            break
+        time.sleep(0.1)
+    assert seen[-1] is None, seen  # promoted
+    percents = [int(header.partition(";")[0]) for header in dict.fromkeys(seen) if header]
+    assert percents == [10, 35, 60, 85]
+    promoted = client.get(configuration["path"])
+    assert (promoted.headers["revision"], promoted.headers["etag"]) == (
+        "2", started.headers["etag"]
+    )  # fmt: skip
+    entry = history(client, configuration)[0]["rollout"]
+    assert (entry["state"], entry["ended_by"]) == ("promoted", "automatic")
+
+
+def test_a_percentage_without_step_pauses_the_schedule(client, configuration):
+    import time
+
+    put(client, configuration, 1, "10;step=25;every=1")
+    put(client, configuration, 1, "20")
+    time.sleep(2.5)
+    assert client.get(configuration["path"]).headers["config-rollout"] == "20;revision=2"

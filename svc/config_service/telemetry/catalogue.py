@@ -119,6 +119,9 @@ class ServiceMetrics:
             "Rollouts aborted, by cause: a PUT with Config-Rollout: 0, or max-failures reached.",
             {"cause": ("operator", "automatic")},
         )
+        self.rollout_steps = registry.counter(
+            f"{prefix}rollout_steps_total", "Scheduled rollout steps taken (step=;every=)."
+        )
         self.rollout_rejections = registry.counter(
             f"{prefix}rollout_rejections_total",
             "Config-Rejected reports counted (one per distinct client of a candidate's cohort).",

@@ -29,6 +29,7 @@ FAMILIES = {
     "config_service_configuration_revisions_removed_total",
     "config_service_rollout_changes_total",
     "config_service_rollout_aborts_total",
+    "config_service_rollout_steps_total",
     "config_service_rollout_rejections_total",
     "config_service_process_resident_memory_bytes",
     "config_service_process_open_fds",

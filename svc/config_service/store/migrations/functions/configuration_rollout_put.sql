@@ -8,8 +8,7 @@
 -- nor a running candidate), and the configuration's row keeps the current version. With one
 -- running: the candidate's body and p in 1..99 changes the percentage (and the schedule: no
 -- `step` pauses it); another body replaces the candidate (a new revision; the replaced one
--- recorded as such); 100 promotes it (its fields are written into the row, as the same
--- revision: `config_service.promoting`); 0 aborts it.
+-- recorded as such); 100 promotes it (configuration_rollout_promote.sql); 0 aborts it.
 --
 -- `outcome` says what happened, or why nothing was: `other-application` (the body names
 -- another application), `no-rollout` (0 or 100 with none running), `not-the-candidate` (0 or
@@ -86,15 +85,7 @@ BEGIN
 
     PERFORM set_config('config_service.revisions_removed', '0', true);
     IF same_as_candidate AND new_percent = 100 THEN
-        UPDATE configuration_rollouts rollout
-        SET state = 'promoted', percent = 100, next_step_at = NULL,
-            ended_at = clock_timestamp(), ended_by = ender
-        WHERE rollout.configuration_id = wanted AND rollout.revision = running.revision;
-        PERFORM set_config('config_service.promoting', wanted, true);
-        UPDATE configurations configuration
-        SET name = running.name, comments = running.comments, config = running.config
-        WHERE configuration.id = wanted;
-        PERFORM set_config('config_service.promoting', '', true);
+        PERFORM configuration_rollout_promote(wanted, running.revision, ender);
         result := 'promoted';
     ELSIF same_as_candidate AND new_percent = 0 THEN
         UPDATE configuration_rollouts rollout

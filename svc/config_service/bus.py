@@ -47,7 +47,7 @@ class MessageBus:
             database = self._database
             write = database.write_idempotent if message.idempotent() else database.write
             result = await write(handler, message, delivery)  # who sent it
-            for key in message.touches():
+            for key in message.touched(result):
                 self._read_model.written(key)  # committed: this worker never answers the old one
             return result
         handler = self._handler(self._queries, message)

@@ -141,10 +141,7 @@ class Follower:
     def _round(self, http: httpx.Client) -> float:
         """One request and what follows from its answer: seconds to wait before the next."""
         try:
-            if self.id is None:
-                found = find_configuration(http, self.target.application, self.target.configuration)
-                self.id = found.json()["id"]
-            response = http.get(f"/configurations/{self.id}", headers=self._headers())
+            response = self._get(http, headers=self._headers())
         except httpx.TransportError as error:
             return self._retry(unreachable(self.base_url, error))
         except FatalError as error:
@@ -167,6 +164,18 @@ class Follower:
         error = error_for(response)
         return self._end(error) if isinstance(error, FatalError) else self._retry(error)
 
+    def _get(self, http: httpx.Client, **options) -> httpx.Response:
+        """The round's request: the configuration's GET (found by its names the first time).
+        (An application's follower asks for the application read whole instead.)"""
+        if self.id is None:
+            found = find_configuration(http, self.target.application, self.target.configuration)
+            self.id = found.json()["id"]
+        return http.get(f"/configurations/{self.id}", **options)
+
+    def _followed(self, response: httpx.Response) -> dict:
+        """The answer's `id` and `config`, what the follow holds: a configuration's body."""
+        return response.json()
+
     def _headers(self) -> dict[str, str]:
         headers = {"Cache-Control": f"stale-if-error={self._stale_if_error}"}
         if self.etag:
@@ -174,7 +183,7 @@ class Follower:
         return headers
 
     def _received(self, response: httpx.Response) -> float:
-        body = response.json()
+        body = self._followed(response)
         etag = response.headers["ETag"]
         revision = response.headers.get("Revision")
         revision = int(revision) if revision and revision.isdigit() else None

@@ -86,7 +86,9 @@ async def watch_rounds(
     configuration = seeded.configuration
     path = f"/api/v1/configurations/{configuration['id']}"
     for number in range(repetitions):
-        with servers.floor("fastapi", log_dir) as floor:
+        # The floor answers as many bytes as the service does: what is compared is the
+        # service's cost of a wake, not the size of what both must send.
+        with servers.floor("fastapi", log_dir, body_bytes=seeded.body_bytes) as floor:
             result = await watch.floor_round(floor.port, floor.resident_kb, held)
         measured.floors.setdefault(report.FLOOR_BESIDE_APPLICATIONS, []).append(result)
         print(f"  {report.FLOOR_BESIDE_APPLICATIONS} [{number + 1}]: {summary(result)}", flush=True)

@@ -95,7 +95,7 @@ NOT_THE_SERVICE = {
 
 FLOOR_FASTAPI = "floor: FastAPI app"
 FLOOR_ASGI = "floor: bare ASGI app"
-FLOOR_BESIDE_APPLICATIONS = "floor: FastAPI app, between the application watches"
+FLOOR_BESIDE_APPLICATIONS = "floor: FastAPI app answering ~4 KB, between the application watches"
 # What a worker may grow beyond READ_CACHE_BYTES under churn: allocator slack (~1 KB bodies
 # come from malloc and eviction frees them out of order), per-entry bookkeeping a budget may
 # not count, and the ETag memo of a service without a read model (it grew 5 MiB over ~28,000
@@ -628,7 +628,7 @@ def _whole_application(measured: Measurements) -> list[Target]:
     floor = measured.floors.get(FLOOR_BESIDE_APPLICATIONS, [])
     titles = [
         "application watches: all 10,000 answered after one PUT of one of its configurations "
-        "in ≤ 1.5× the FastAPI floor's time",
+        "in ≤ 1.5× the time of the FastAPI floor answering as many bytes",
         "application watches: all held, no errors, none stale; database reads per wake ≤ 1",
         "application watches: memory per held request ≤ 1.1× a configuration watch's",
     ]

@@ -249,7 +249,7 @@ def test_an_application_read_whole_and_its_watches_are_held_to_their_references(
     read = f"{report.GET_APPLICATION_WHOLE} from memory ≥ 0.8× GET configuration from memory req/s"
     fan_out = (
         "application watches: all 10,000 answered after one PUT of one of its configurations "
-        "in ≤ 1.5× the FastAPI floor's time"
+        "in ≤ 1.5× the time of the FastAPI floor answering as many bytes"
     )
     clean = "application watches: all held, no errors, none stale; database reads per wake ≤ 1"
     memory = "application watches: memory per held request ≤ 1.1× a configuration watch's"

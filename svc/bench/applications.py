@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from bench import report, scripts, servers, watch
+from bench.floor import padded
 from bench.report import HeldRound
 
 APPLICATIONS = 10  # read in turn, as the read phase reads many configurations
@@ -89,7 +90,8 @@ async def watch_rounds(
         # The floor answers as many bytes as the service does: what is compared is the
         # service's cost of a wake, not the size of what both must send.
         with servers.floor("fastapi", log_dir, body_bytes=seeded.body_bytes) as floor:
-            result = await watch.floor_round(floor.port, floor.resident_kb, held)
+            body = padded(seeded.body_bytes)
+            result = await watch.floor_round(floor.port, floor.resident_kb, held, body)
         measured.floors.setdefault(report.FLOOR_BESIDE_APPLICATIONS, []).append(result)
         print(f"  {report.FLOOR_BESIDE_APPLICATIONS} [{number + 1}]: {summary(result)}", flush=True)
         with servers.service(f"service-application-watch-{number + 1}", dsn, log_dir) as service:

@@ -103,19 +103,22 @@ async def hold_and_release(
 # --- floors --------------------------------------------------------------------------------
 
 
-def floor_release(port: int) -> Release:
+def floor_release(port: int, body: bytes = BODY) -> Release:
     async def release() -> tuple[float, Callable[[Answer], bool]]:
         sent = time.perf_counter()
         await rawhttp.fetch(port, request_bytes("POST", "/release"))
-        return sent, lambda answer: answer.body == BODY
+        return sent, lambda answer: answer.body == body
 
     return release
 
 
-async def floor_round(port: int, resident_kb: Callable[[], int], count: int = HELD) -> HeldRound:
-    """Hold `count` GET /hold on a floor app and release them, after a small warm-up round."""
+async def floor_round(
+    port: int, resident_kb: Callable[[], int], count: int = HELD, body: bytes = BODY
+) -> HeldRound:
+    """Hold `count` GET /hold on a floor app and release them, after a small warm-up round.
+    `body`: what the floor answers (started with FLOOR_BODY_BYTES, bench.floor.padded)."""
     hold = request_bytes("GET", "/hold")
-    release = floor_release(port)
+    release = floor_release(port, body)
     held = lambda: floor_held(port)  # noqa: E731
     await hold_and_release(port, hold, WARM_UP_HELD, held, resident_kb, release)
     return await hold_and_release(port, hold, count, held, resident_kb, release)

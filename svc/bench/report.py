@@ -40,6 +40,10 @@ TOKEN_GLOBAL = "GET configuration, global token"
 TOKEN_SCOPED = "GET configuration, scoped token (1 pattern, 50 entries)"
 LIST_GLOBAL = "GET application list, global token"
 LIST_SCOPED = "GET application list, scoped token"
+PUT_UNATTACHED = "PUT configuration (40 settings), no schema"
+PUT_ATTACHED = "PUT configuration (40 settings), attached to a 40-property schema"
+GET_UNATTACHED = "GET configuration (40 settings), no schema"
+GET_ATTACHED = "GET configuration (40 settings), attached to a schema"
 # A whole application (issue 30), measured by bench/applications.py.
 GET_APPLICATION_WHOLE = "GET application ?include=configurations (10 configurations, ~4 KB)"
 BESIDE_WHOLE = "GET configuration, between the application reads"
@@ -69,6 +73,10 @@ WRK_ORDER = [
     TOKEN_SCOPED,
     LIST_GLOBAL,
     LIST_SCOPED,
+    PUT_UNATTACHED,
+    PUT_ATTACHED,
+    GET_UNATTACHED,
+    GET_ATTACHED,
     BESIDE_WHOLE,
     GET_APPLICATION_WHOLE,
 ]
@@ -84,6 +92,10 @@ REFERENCE = {
     WHILE_HELD: NONE_HELD,
     TOKEN_SCOPED: TOKEN_GLOBAL,
     LIST_SCOPED: LIST_GLOBAL,
+    PUT_UNATTACHED: None,
+    PUT_ATTACHED: PUT_UNATTACHED,
+    GET_UNATTACHED: None,
+    GET_ATTACHED: GET_UNATTACHED,
     BESIDE_WHOLE: None,
     GET_APPLICATION_WHOLE: BESIDE_WHOLE,
 }
@@ -164,6 +176,7 @@ class Measurements:
     frozen: Frozen | None = None
     soak: Soak | None = None
     watchdog_ratios: dict[str, list[float]] = field(default_factory=dict)  # bare calls, per round
+    schema_verdicts: dict[int, float] = field(default_factory=dict)  # status -> seconds
     skipped: dict[str, str] = field(default_factory=dict)  # part -> why it was not measured
 
 
@@ -404,22 +417,13 @@ def _rate_ratio(
     return Target(title, tuple(values), minimum)
 
 
-def _p99(measured: Measurements) -> Target:
-    title = "GET configuration p99 ≤ baseline p99"
-    if GET_CONFIGURATION not in measured.wrk or BASELINE not in measured.wrk:
-        return Target(title, (), 1.0, at_most=True, detail=_skip_reason(measured, "read"))
-    ours = [r.p99_ms for r in measured.wrk[GET_CONFIGURATION]]
-    theirs = [r.p99_ms for r in measured.wrk[BASELINE]]
-    detail = f"{median(ours):.2f} ms vs {median(theirs):.2f} ms"
-    return Target(title, tuple(ratios(ours, theirs)), 1.0, at_most=True, detail=detail)
-
-
-def _scoped_p99(measured: Measurements) -> Target:
-    title = "scoped token p99 ≤ global token p99 (GET configuration)"
-    if TOKEN_SCOPED not in measured.wrk or TOKEN_GLOBAL not in measured.wrk:
-        return Target(title, (), 1.0, at_most=True, detail=_skip_reason(measured, "access"))
-    ours = [r.p99_ms for r in measured.wrk[TOKEN_SCOPED]]
-    theirs = [r.p99_ms for r in measured.wrk[TOKEN_GLOBAL]]
+def _p99(measured: Measurements, title: str, name: str, of: str, part: str) -> Target:
+    """p99 of `name` over p99 of `of`, round by round, at most 1; `part` says what a skip is
+    of."""
+    if name not in measured.wrk or of not in measured.wrk:
+        return Target(title, (), 1.0, at_most=True, detail=_skip_reason(measured, part))
+    ours = [r.p99_ms for r in measured.wrk[name]]
+    theirs = [r.p99_ms for r in measured.wrk[of]]
     detail = f"{median(ours):.2f} ms vs {median(theirs):.2f} ms"
     return Target(title, tuple(ratios(ours, theirs)), 1.0, at_most=True, detail=detail)
 
@@ -499,7 +503,7 @@ def targets(measured: Measurements) -> list[Target]:
     get, baseline, writes = GET_CONFIGURATION, BASELINE, BASELINE_WRITES
     return [
         _rate_ratio(m, "GET configuration ≥ 1.8× baseline req/s", get, baseline, 1.8, "read"),
-        _p99(m),
+        _p99(m, "GET configuration p99 ≤ baseline p99", get, baseline, "read"),
         _rate_ratio(m, f"GET configuration ≥ 0.85× {HEALTH} req/s", get, HEALTH, 0.85, "read"),
         _rate_ratio(
             m,
@@ -569,7 +573,13 @@ def targets(measured: Measurements) -> list[Target]:
             0.95,
             "access",
         ),
-        _scoped_p99(m),
+        _p99(
+            m,
+            "scoped token p99 ≤ global token p99 (GET configuration)",
+            TOKEN_SCOPED,
+            TOKEN_GLOBAL,
+            "access",
+        ),
         _rate_ratio(
             m,
             "scoped token ≥ 0.9× global token req/s (list page)",
@@ -595,6 +605,7 @@ def targets(measured: Measurements) -> list[Target]:
             0.97,
             "write",
         ),
+        *_schema_targets(m),
         _no_errors(m),
         _churn(m),
         *_propagation(m),
@@ -703,6 +714,40 @@ def _frozen(measured: Measurements) -> list[Target]:
             2.0,
             at_most=True,
             unit="s",
+        ),
+    ]
+
+
+def _schema_targets(measured: Measurements) -> list[Target]:
+    """Issue 29: a schema costs a PUT little and a GET nothing; a schema's change is judged
+    against 1,000 followers within a second."""
+    verdict = "a schema change followed by 1,000 configurations: 409/200 verdict ≤ 1 s"
+    seconds = measured.schema_verdicts
+    return [
+        _rate_ratio(
+            measured,
+            "PUT attached to a 40-property schema ≥ 0.9× unattached req/s",
+            PUT_ATTACHED,
+            PUT_UNATTACHED,
+            0.9,
+            "schemas",
+        ),
+        _rate_ratio(
+            measured,
+            "GET from memory, attached ≥ 0.97× unattached req/s",
+            GET_ATTACHED,
+            GET_UNATTACHED,
+            0.97,
+            "schemas",
+        ),
+        Target(
+            verdict,
+            (max(seconds.values()),) if seconds else (),
+            1.0,
+            at_most=True,
+            unit="s",
+            detail=", ".join(f"{status}: {s:.2f} s" for status, s in sorted(seconds.items()))
+            or _skip_reason(measured, "schemas"),
         ),
     ]
 

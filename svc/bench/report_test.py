@@ -48,6 +48,10 @@ def all_good(**overrides) -> Measurements:
         report.TOKEN_SCOPED: rounds(1980, 2010, 1990, p99=11),
         report.LIST_GLOBAL: rounds(500, 500, 500),
         report.LIST_SCOPED: rounds(480, 470, 490),
+        report.PUT_UNATTACHED: rounds(600, 600, 600),
+        report.PUT_ATTACHED: rounds(580, 590, 570),
+        report.GET_UNATTACHED: rounds(2000, 2000, 2000),
+        report.GET_ATTACHED: rounds(1990, 2000, 2010),
         report.BESIDE_WHOLE: rounds(2000, 2000, 2000),
         report.GET_APPLICATION_WHOLE: rounds(1700, 1800, 1600),
     }
@@ -65,6 +69,7 @@ def all_good(**overrides) -> Measurements:
         propagation=report.Propagation(tuple(float(n % 10) for n in range(200)), 0, 0),
         frozen=stalled(),
         soak=Soak(answers=[Answer("held", 304, 3.0)], recovery={"PostgreSQL stopped": 0.5}),
+        schema_verdicts={409: 0.3, 200: 0.3},
         watchdog_ratios={"read": [1.0, 0.99, 1.01], "write": [1.0, 1.0, 0.98]},
     )
     for name, value in overrides.items():
@@ -84,7 +89,7 @@ def verdicts(measured: Measurements) -> dict[str, str]:
 def test_all_targets_met():
     outcomes = report.targets(all_good())
     assert [t.line() for t in outcomes if t.verdict != "PASS"] == []
-    assert len(outcomes) == 38
+    assert len(outcomes) == 41
     assert not report.failed(outcomes)
 
 
@@ -172,7 +177,7 @@ def test_the_table_is_aligned_and_shows_every_scenario():
     assert lines[0].startswith("| scenario ")
     assert len({len(line) for line in lines}) == 1, "columns are padded to one width"
     # wrk rows, churn, propagation, 3 floors + 2 watches, faults, soak, watchdog
-    assert len(lines) == 2 + 27 + 1 + 1 + 5 + 3
+    assert len(lines) == 2 + 31 + 1 + 1 + 5 + 3
     get = next(line for line in lines if line.startswith("| GET configuration  "))
     cells = [cell.strip() for cell in get.strip("|").split("|")]
     assert cells[1:3] == ["2000", "1900–2100"]
@@ -243,6 +248,25 @@ def test_the_soak_fails_on_a_lost_write_a_bad_status_an_overdue_answer_or_no_rec
     row = report._soak_row(bad)
     assert row[4] == "60000 (max held)" and "x never" in row[6]
     assert "PASS" in [t.verdict for t in report.targets(all_good()) if "bare reads" in t.name]
+
+
+def test_schema_targets_compare_attached_with_unattached_and_bound_the_verdict():
+    def result(rate):
+        return Result(
+            requests_per_second=rate, p50_ms=1.0, p99_ms=1.0, non_2xx_3xx=0, socket_errors=0
+        )
+
+    measured = report.Measurements()
+    measured.wrk = {
+        report.PUT_UNATTACHED: [result(100)],
+        report.PUT_ATTACHED: [result(85)],
+        report.GET_UNATTACHED: [result(1000)],
+        report.GET_ATTACHED: [result(990)],
+    }
+    measured.schema_verdicts = {409: 0.4, 200: 1.2}
+    put, get, verdict = report._schema_targets(measured)
+    assert (put.verdict, get.verdict, verdict.verdict) == ("FAIL", "PASS", "FAIL")
+    assert "409: 0.40 s" in verdict.detail
 
 
 def test_an_application_read_whole_and_its_watches_are_held_to_their_references():

@@ -8,12 +8,11 @@ import pytest
 from config_service import main
 from config_service.access.scope import EVERYTHING
 from config_service.access.tokens import Caller
-from config_service.bus import MessageBus
+from config_service.bus import MessageBus, NeedsTransaction
 from config_service.messages import Command, Delivery, Get, Query
 from config_service.read_model.model import ReadModel
 from config_service.reads import Read
 from config_service.representation import Representation
-from config_service.settings import Settings
 from config_service.telemetry.ignored import ignored_metrics
 
 
@@ -33,6 +32,10 @@ class RecordingDatabase:
 
     async def write_idempotent(self, work, message, delivery):
         self.calls.append(("write_idempotent", work, message))
+        return work(None, message, delivery)
+
+    async def rehearse(self, work, message, delivery):
+        self.calls.append(("rehearse", work, message))
         return work(None, message, delivery)
 
 
@@ -108,6 +111,36 @@ def test_an_idempotent_command_runs_as_an_idempotent_write():
     assert database.calls == [("write_idempotent", shout, Repeat("a"))]
 
 
+def test_a_dry_run_is_rehearsed_and_touches_nothing_in_memory():
+    database = RecordingDatabase()
+    bus, read_model = new_bus(database)
+
+    async def scenario() -> int:
+        await bus.dispatch(GetThing("x"))
+        await bus.dispatch(Shout("x"), Delivery(dry_run=True))  # would touch thing:x
+        await bus.dispatch(GetThing("x"))
+        return len([call for call in database.calls if call[0] == "read"])
+
+    assert asyncio.run(scenario()) == 1  # still answered from memory
+    assert ("rehearse", shout, Shout("x")) in database.calls
+
+
+def test_an_idempotent_command_that_needs_a_transaction_runs_again_in_one():
+    database = RecordingDatabase()
+
+    def needs_more(cursor, message, delivery):
+        if database.calls[-1][0] == "write_idempotent":
+            raise NeedsTransaction()
+        return "done"
+
+    read_model = ReadModel(
+        max_bytes=1 << 20, max_wait=5, max_waiters=10, retry_after=1, metrics=ignored_metrics()
+    )
+    bus = MessageBus(database, read_model, commands={Repeat: needs_more}, queries={})
+    assert asyncio.run(bus.dispatch(Repeat("a"))) == "done"
+    assert [call[0] for call in database.calls] == ["write_idempotent", "write"]
+
+
 def test_get_queries_are_answered_from_memory_once_read_until_a_command_touches_them():
     database = RecordingDatabase()
     bus, read_model = new_bus(database)
@@ -180,10 +213,9 @@ def messages_in(base: type) -> set[type]:
 
 
 def test_every_message_of_the_service_has_exactly_one_handler():
-    command_handlers = main.command_handlers(Settings(_env_file=None))
-    assert set(command_handlers) == messages_in(Command)
+    assert set(main.COMMAND_HANDLERS) == messages_in(Command)
     assert set(main.QUERY_HANDLERS) == messages_in(Query)
-    for handler in (*command_handlers.values(), *main.QUERY_HANDLERS.values()):
+    for handler in (*main.COMMAND_HANDLERS.values(), *main.QUERY_HANDLERS.values()):
         assert list(inspect.signature(handler).parameters)[0] == "cursor"
 
 

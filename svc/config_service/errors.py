@@ -4,15 +4,17 @@ Each is rendered as problem+json by `http/problems.py`, the one place that maps 
 """
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 
 class DomainError(Exception):
-    """An outcome a handler reports instead of a result."""
+    """An outcome a handler reports instead of a result; `errors` says where, one item each
+    (`{"loc": [...], "msg": ...}` and maybe more members), for the problem's `errors`."""
 
-    def __init__(self, detail: str):
+    def __init__(self, detail: str, *, errors: Sequence[dict[str, Any]] = ()):
         super().__init__(detail)
         self.detail = detail
+        self.errors = tuple(errors)
 
 
 class NotFound(DomainError):
@@ -31,15 +33,30 @@ class AlreadyExists(DomainError):
     """A name is taken (a unique constraint said so)."""
 
 
+class Conflict(DomainError):
+    """The write cannot be applied in the resource's current state (e.g. a schema change that
+    configurations following it would not satisfy)."""
+
+
 class PreconditionFailed(DomainError):
     """If-Match names a version that is no longer current."""
+
+
+class TooLarge(DomainError):
+    """What would be stored is larger than the service answers or accepts (MAX_BODY_BYTES)."""
 
 
 class InvalidValue(DomainError):
     """A value that passed the schema but cannot be stored or is not allowed here."""
 
-    def __init__(self, detail: str, *, loc: Sequence[str | int] = ("body",)):
-        super().__init__(detail)
+    def __init__(
+        self,
+        detail: str,
+        *,
+        loc: Sequence[str | int] = ("body",),
+        errors: Sequence[dict[str, Any]] = (),
+    ):
+        super().__init__(detail, errors=errors or [{"loc": list(loc), "msg": detail}])
         self.loc = tuple(loc)
 
 
@@ -65,6 +82,9 @@ def revision_removed(configuration_id: str, revision: int) -> Gone:
     )
 
 
+# What a call that got no answer within its deadline says (store/database.py, read_model/watches.py).
+DATABASE_NO_ANSWER = "The database did not answer in time."
+
 UnavailableReason = Literal[
     "unreachable", "statement_timeout", "lost_during_commit", "pool_exhausted"
 ]
@@ -73,7 +93,7 @@ UnavailableReason = Literal[
 class DatabaseUnavailable(DomainError):
     """PostgreSQL cannot answer now; the client should retry after a while."""
 
-    def __init__(self, detail: str, *, reason: UnavailableReason, retry_after: int):
+    def __init__(self, detail: str, *, reason: UnavailableReason = "unreachable", retry_after: int):
         super().__init__(detail)
         self.reason = reason
         self.retry_after = retry_after

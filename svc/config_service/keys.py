@@ -1,10 +1,9 @@
 """How representations are named in memory and in PostgreSQL's change notifications, and
 which of them each change touches: the one place for both.
 
-Migration 0004's triggers write the same names in SQL (`'application:' || id`) and NOTIFY
-them on every commit; keys_test.py commits each command and checks that what the triggers
-announce is what these rules say. (Migrations 0003-0005 cite `revalidation.py` and
-`read_model/model.py` for these names: applied files keep their checksums, so their comments stay.)
+The triggers write the same names in SQL (`'application:' || id`, in
+store/migrations/functions/notify_*.sql) and NOTIFY them on every commit; keys_test.py commits
+each command and checks that what the triggers announce is what these rules say.
 
 A view of a resource (its kind `resource+what`: an application with its configurations) is
 named by no trigger: `views_of` says which notified key stands for it, and keys_test.py that
@@ -16,6 +15,9 @@ CONFIGURATION = "configuration"
 # A view: an application with its configurations embedded (`?include=configurations`). No
 # trigger names it; a notification of its application's key stands for it (`views_of`).
 APPLICATION_CONFIGURATIONS = "application+configurations"
+# Where the resources are on the wire: `{API_PREFIX}/{kind}s/{id}`.
+API_PREFIX = "/api/v1"
+CONFIGURATIONS_PATH = f"{API_PREFIX}/{CONFIGURATION}s"
 # The key of a notification that any representation may have changed (a TRUNCATE, 0005).
 EVERYTHING = "*"
 
@@ -48,9 +50,11 @@ def views_of(key: str) -> tuple[str, ...]:
     """The keys that changed with `key` although no trigger names them.
 
     An application with its configurations changes exactly when its application's key is
-    notified: migration 0004 names the application on every change of one of its
-    configurations' rows (insert, update, delete; the ids alone would not need it for an
-    update), 0003 on every change of its own row, a rename included (keys_test.py holds both).
+    notified: notify_configuration_changed.sql names the application on every change of one of
+    its configurations' rows (insert, update, delete; the ids alone would not need it for an
+    update), notify_application_changed.sql on every change of its own row, a rename included
+    (keys_test.py holds both). A configuration's schema attachment (its Link and ETag) is not
+    in the view's bytes, which embed no headers, so it need not name the application.
     """
     kind, _, resource_id = key.partition(":")
     return (application_configurations(resource_id),) if kind == APPLICATION else ()
@@ -65,8 +69,9 @@ def application_updated(application_id: str) -> tuple[str, ...]:
 
 def application_renamed(configuration_ids: list[str]) -> tuple[str, ...]:
     """A rename also touches the application's configurations: their bytes stay the same,
-    but their scope follows the application's name (migration 0006 NOTIFYs them). The command
-    does not know their ids, so every worker, this one too, learns them from PostgreSQL."""
+    but their scope follows the application's name (a trigger NOTIFYs them:
+    notify_renamed_application_configurations.sql). The command does not know their ids, so
+    every worker, this one too, learns them from PostgreSQL."""
     return tuple(configuration(configuration_id) for configuration_id in configuration_ids)
 
 

@@ -18,11 +18,10 @@ from config_service import keys, main
 from config_service.applications.commands import CreateApplication, UpdateApplication
 from config_service.configurations.commands import CreateConfiguration, UpdateConfiguration
 from config_service.messages import Command
-from config_service.settings import Settings
 from test.random_refs import random_name
 
 CHANNEL = "representation_changed"
-COMMAND_HANDLERS = main.command_handlers(Settings(_env_file=None))
+COMMAND_HANDLERS = main.COMMAND_HANDLERS
 SENTINEL = "sentinel"
 
 

@@ -2,8 +2,8 @@
 Delivery that travels beside each one.
 
 Marker base classes, so the bus (and the tests) tell them apart by type, not by name. The
-type parameter is what dispatching the message returns, so a router's use of the result is
-checked by a type checker. Messages are small immutable values: what only this one request
+type parameter is what dispatching the message returns: it documents what a router gets back,
+and a type checker could check it (none runs in this project's build). Messages are small immutable values: what only this one request
 carries (parsed headers, the client's connection) travels beside them, in a Delivery.
 """
 
@@ -76,6 +76,8 @@ class Delivery:
     on_held: Callable[[Held], None] = field(default=_ignore_held, compare=False)
     caller: Caller = ANONYMOUS
     request_id: str | None = None
+    # A command's whole write, answered as it would be, then rolled back (?dry_run).
+    dry_run: bool = False
 
 
 NO_DELIVERY = Delivery()

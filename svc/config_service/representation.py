@@ -3,20 +3,82 @@
 Query handlers have PostgreSQL render a resource as JSON text (`row_to_json`), so a read
 never parses or re-serialises the stored config. The ETag is a hash of those exact bytes:
 whatever changes the representation (a configuration added to an application included)
-changes the tag.
+changes the tag. A configuration's `describedby` link (its schema) is part of what it is: it is
+hashed with the bytes, so attaching a schema changes the tag as a change of the body does
+(and a configuration without one keeps the tag of its bytes alone).
 """
 
 import hashlib
+import json
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
-from config_service.errors import PreconditionFailed
+from config_service.errors import InvalidValue, PreconditionFailed
 
 STALE_IF_MATCH = "The resource changed since the version named in If-Match; GET it again and reapply your change."
+WEAK_IF_MATCH = (
+    'If-Match compares entity-tags strongly (RFC 9110 13.1.1): a weak one (W/"...") never '
+    "matches, and this service's ETags are strong. Send the ETag exactly as a GET answered it "
+    "(a proxy that compresses responses may have made it weak)."
+)
+
+# RFC 9110 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc being any visible
+# character but DQUOTE; If-Match and If-None-Match hold "*" or a comma-separated list of them.
+_ENTITY_TAG = r'(?:W/)?"[^"\x00-\x20\x7f]*"'
+_ENTITY_TAGS = re.compile(rf"[ \t]*(?:\*|{_ENTITY_TAG}(?:[ \t]*,[ \t]*{_ENTITY_TAG})*)[ \t]*")
 
 
-def etag_of(body: bytes) -> str:
-    """A strong ETag for these exact bytes."""
-    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+def check_entity_tags(header: str, value: str) -> None:
+    """Refuse (422 on the header) an If-Match/If-None-Match that holds no entity-tags: an
+    unquoted ETag would otherwise never match, and a watch sent with one never be held."""
+    if not _ENTITY_TAGS.fullmatch(value):
+        shown = value if len(value) <= 80 else value[:80] + "..."
+        raise InvalidValue(
+            f'{header} must be "*" or entity-tags exactly as ETag gives them, double quotes '
+            f'included (e.g. {header}: "8f14e45fceea167a5a36dedd4bea2543"); got {shown!r}.',
+            loc=("header", header),
+        )
+
+
+def etag_of(body: bytes, described_by: str | None = None) -> str:
+    """A strong ETag for these exact bytes (and the schema link, when there is one)."""
+    digest = hashlib.blake2b(body, digest_size=16)
+    if described_by is not None:
+        digest.update(b"\n" + described_by.encode())
+    return '"' + digest.hexdigest() + '"'
+
+
+# A float whose repr has an exponent (json.dumps writes repr): numeric spells it out.
+_EXPONENT = re.compile(r"e[+-][0-9]")
+
+
+def jsonb_text_size(value: Any) -> int:
+    """Bytes of a parsed JSON `value` as PostgreSQL writes it out once stored as jsonb: ", "
+    and ": " between members, and each number as numeric writes it (1e+300 in 301 digits,
+    1.5e-07 as 0.00000015). Key order does not change the size; -0.0 (written 0.0) counts a
+    byte more. configurations/router_test.py compares this with what PostgreSQL renders."""
+    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    size = len(text.encode())
+    if _EXPONENT.search(text):  # rare: only then walk the document for floats
+        for number in _floats(value):
+            written = repr(number)
+            size += len(format(Decimal(written), "f")) - len(written)
+    return size
+
+
+def _floats(value: Any) -> Iterator[float]:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float):
+            yield item
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
 
 
 def _listed_tags(header: str) -> list[str]:
@@ -40,21 +102,29 @@ class Representation:
     application_name: str = ""
     # A configuration's revision number (applications have none); not part of the ETag.
     revision: int | None = field(default=None, kw_only=True)
+    # A configuration's schema, as stored: `{id}` or `{id}?revision=N` (schema_links.py).
+    described_by: str | None = field(default=None, kw_only=True)
     etag: str = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "etag", etag_of(self.body))
+        object.__setattr__(self, "etag", etag_of(self.body, self.described_by))
 
     @classmethod
     def from_row(cls, row: dict) -> "Representation":
         """From a row with `id`, `body` (the JSON text) and `application_name` columns, and
-        maybe `revision`."""
+        maybe `revision` and `described_by`."""
         return cls(
-            row["id"], row["body"].encode(), row["application_name"], revision=row.get("revision")
+            row["id"],
+            row["body"].encode(),
+            row["application_name"],
+            revision=row.get("revision"),
+            described_by=row.get("described_by"),
         )
 
     def check_if_match(self, if_match: str) -> None:
         """Raise PreconditionFailed unless If-Match names this version (strong comparison)."""
         tags = _listed_tags(if_match)
-        if "*" not in tags and self.etag not in tags:
-            raise PreconditionFailed(STALE_IF_MATCH)
+        if "*" in tags or self.etag in tags:
+            return
+        weak = any(tag.startswith("W/") for tag in tags)
+        raise PreconditionFailed(WEAK_IF_MATCH if weak else STALE_IF_MATCH)

@@ -14,7 +14,8 @@ from ulid import ULID
 
 from test.live_server import ServerProcess
 from test.prometheus import held_requests
-from test.resources import API, create_application, create_configuration, execute, put_version
+from test.postgres import execute
+from test.resources import API, create_application, create_configuration, put_version
 from test.waiting import until
 from test.workers import TIMEOUT, Worker, each_worker_answers, one_connection_per_worker, running
 

@@ -9,8 +9,9 @@ import httpx
 
 from test.live_server import ServerProcess
 from test.prometheus import held_requests
+from test.postgres import execute
 from test.random_refs import MISSING_ID
-from test.resources import API, execute
+from test.resources import API
 from test.tokens import FileToken, write_tokens_file
 from test.waiting import until
 from test.workers import TIMEOUT, one_connection_per_worker, running

@@ -187,11 +187,21 @@ def run_history(arguments: argparse.Namespace, url: str, token: str | None) -> i
 
 
 def run_rollback(arguments: argparse.Namespace, url: str, token: str | None) -> int:
+    target, wanted = arguments.target, arguments.revision
     with connect(url, token) as http:
-        current = find_configuration(http, *split(arguments.target))
-        response = revisions.rollback(http, current, arguments.revision)
+        current = find_configuration(http, *split(target))
+        was = current.headers.get("Revision")
+        if was == str(wanted):
+            print(f"{target}: revision {wanted} is the current one; nothing to do")
+            return OK
+        response = revisions.rollback(http, current, wanted)
     now = response.headers.get("Revision", "?")
-    print(f"{arguments.target}: revision {arguments.revision} put back, now revision {now}")
+    if now == was:  # the service records no revision for a PUT that changes nothing
+        print(
+            f"{target}: revision {now}, the current one, holds what {wanted} did; nothing changed"
+        )
+    else:
+        print(f"{target}: revision {wanted} put back, now revision {now}")
     return OK
 
 

@@ -16,8 +16,9 @@ from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
 
 from config_service.bus import MessageBus
-from config_service.errors import InvalidValue
+from config_service.errors import InvalidValue, TooLarge
 from config_service.fields import ULID_JSON_SCHEMA, Ulid, check_json_document
+from config_service.representation import check_entity_tags
 from config_service.settings import Settings
 from config_service.telemetry.catalogue import ServiceMetrics
 
@@ -37,6 +38,18 @@ def metrics_of(request: Request) -> ServiceMetrics:
     return request.app.state.metrics
 
 
+def dry_run_of(request: Request) -> bool:
+    """`?dry_run` (or `=true`): the write is tried and answered, and nothing is committed. The
+    request log says so."""
+    value = request.query_params.get("dry_run")
+    if value is None or value.lower() in ("false", "0"):
+        return False
+    if value.lower() not in ("", "true", "1"):
+        raise InvalidValue("dry_run takes no value: ?dry_run.", loc=("query", "dry_run"))
+    request.state.dry_run = True
+    return True
+
+
 def check_body_id(body_id: str | None, path_id: str) -> None:
     """A GET's body sent back names its resource: it must be the one in the path."""
     if body_id not in (None, path_id):
@@ -52,6 +65,17 @@ def check_config_depth(config: dict[str, Any], settings: Settings) -> None:
         raise RequestValidationError(
             [{"type": "value_error", "loc": loc, "msg": f"Value error, {error}", "input": config}]
         ) from None
+
+
+def check_representation_size(size: int, settings: Settings) -> None:
+    """What a write stores must come back in a GET whose body can be PUT back: its
+    representation within MAX_BODY_BYTES too (PostgreSQL adds spaces, spells numbers out)."""
+    if size > settings.max_body_bytes:
+        raise TooLarge(
+            f"Stored, this would be {size} bytes as a GET answers it (PostgreSQL writes "
+            '", " and ": " between members and numbers in full, 1e300 in 301 digits), over '
+            f"MAX_BODY_BYTES ({settings.max_body_bytes}); a GET's body must fit in a PUT."
+        )
 
 
 class PathId:
@@ -92,6 +116,12 @@ def if_match_header(resource: str) -> Any:
     """The optional If-Match header of a resource's PUT."""
     description = f"Apply only if the {resource}'s ETag is still this one."
     return Annotated[str | None, Header(alias="If-Match", description=description)]
+
+
+def check_if_match(if_match: str | None) -> None:
+    """If-Match, when sent, holds entity-tags: 422 on the header otherwise, before any write."""
+    if if_match is not None:
+        check_entity_tags("If-Match", if_match)
 
 
 class RequestRoute(APIRoute):

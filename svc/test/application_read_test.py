@@ -128,8 +128,22 @@ CHANGES = {
         api, app, name=f"renamed-{ULID()}"
     ),
 }
+
+
+def attach_schema(api: httpx.Client, app: dict, conf: dict, _) -> None:
+    """Attach a schema (a configuration of another application) to `conf`: its own ETag
+    changes, its bytes do not, and the application's answer embeds no headers."""
+    schema = create_configuration(api)
+    ok(api.put(schema["path"], json={"name": schema["name"], "config": {"type": "object"}}))
+    before = api.get(conf["path"]).headers["etag"]
+    link = {"Link": f'<{schema["path"]}>; rel="describedby"'}
+    ok(api.put(conf["path"], json={"name": conf["name"], "config": {"v": 0}}, headers=link))
+    assert api.get(conf["path"]).headers["etag"] != before
+
+
 # What leaves it as it was: a PUT of the same body, and another application's changes.
 NO_CHANGES = {
+    "a schema attached to one of its configurations": attach_schema,
     "configuration PUT of the same body": lambda api, app, conf, _: ok(put_version(api, conf, 0)),
     "application PUT of the same body": lambda api, app, conf, _: put_application(api, app),
     "another application's configuration PUT": lambda api, app, conf, _: ok(

@@ -1,8 +1,11 @@
 """Make the service match a directory: create what is missing, PUT what differs, nothing else.
 
-Every PUT carries `If-Match` with the ETag of the read it was compared against, so a change
-made by someone else in between is a 412 that stops the run, never an overwrite. A create
-that loses a race (409) reads what won and compares again.
+Each application's current state is one read (the application read whole, with all its
+configurations), so an unchanged directory costs two requests per application (its name's
+lookup and that read), none per configuration. A configuration that differs is read once more,
+by its own GET, for the ETag its PUT sends as `If-Match`; if that read is no longer what was
+compared, or someone changes it before the PUT (412), the run stops: never an overwrite. A
+create that loses a race (409) reads what won and compares again.
 """
 
 from collections.abc import Callable
@@ -12,21 +15,25 @@ import httpx
 
 from config_service_client.diff import Difference, differences
 from config_service_client.directory import Desired
-from config_service_client.lookup import configurations_of, find_application
+from config_service_client.lookup import by_name, find_application, get, read_whole
 from config_service_client.service import ServiceError, error_for
 
 
 class Change(NamedTuple):
-    """One configuration that differs: `current` is the GET compared against (None: create)."""
+    """One configuration that differs: `current` is what it was compared against, as its
+    application's read whole holds it (None: create)."""
 
     desired: Desired
-    current: httpx.Response | None
+    current: dict | None
     differences: list[Difference]
 
     def __str__(self) -> str:
         verb = "create" if self.current is None else "update"
         lines = [f"{verb} {self.desired.application}/{self.desired.name}"]
         return "\n".join(lines + [f"    {difference}" for difference in self.differences])
+
+
+FRESH = {"Cache-Control": "no-cache"}  # compared and written against PostgreSQL, not memory
 
 
 class Plan(NamedTuple):
@@ -40,9 +47,9 @@ class Stopped(ServiceError):
     """Apply stopped before overwriting someone else's change."""
 
 
-def compare(desired: Desired, current: httpx.Response | None) -> list[Difference]:
+def compare(desired: Desired, current: dict | None) -> list[Difference]:
     """What writing `desired` would change in `current` (the config, and managed comments)."""
-    body = current.json() if current is not None else {"config": {}, "comments": ""}
+    body = current if current is not None else {"config": {}, "comments": ""}
     found = differences(body["config"], desired.config)
     if desired.comments is not None and desired.comments != body["comments"]:
         found.append(Difference("changed", "comments", body["comments"], desired.comments))
@@ -55,7 +62,7 @@ def plan(http: httpx.Client, applications: dict[str, list[Desired]]) -> Plan:
     for name, wanted in applications.items():
         application = find_application(http, name)
         ids[name] = application["id"] if application else None
-        current = configurations_of(http, application) if application else {}
+        current = current_configurations(http, application["id"]) if application else {}
         for desired in wanted:
             found = compare(desired, current.get(desired.name))
             if found or desired.name not in current:
@@ -100,7 +107,7 @@ def create_configuration(http: httpx.Client, application_id: str, desired: Desir
     }
     response = http.post("/configurations", json=body)
     if response.status_code == 409:  # created meanwhile: compare with what won
-        current = configurations_of(http, http.get(f"/applications/{application_id}").json())
+        current = current_configurations(http, application_id)
         if desired.name in current:
             if compare(desired, current[desired.name]):
                 update_configuration(http, current[desired.name], desired)
@@ -109,7 +116,16 @@ def create_configuration(http: httpx.Client, application_id: str, desired: Desir
         raise error_for(response)
 
 
-def update_configuration(http: httpx.Client, current: httpx.Response, desired: Desired) -> None:
+def current_configurations(http: httpx.Client, application_id: str) -> dict[str, dict]:
+    """The application's configurations by name, in one read from PostgreSQL itself."""
+    return by_name(read_whole(http, application_id, headers=FRESH))
+
+
+def update_configuration(http: httpx.Client, compared: dict, desired: Desired) -> None:
+    """PUT `desired`, if the configuration is still what it was compared as (`compared`)."""
+    current = get(http, f"/configurations/{compared['id']}", headers=FRESH)  # for its ETag
+    if current.json() != compared:
+        raise stopped(desired)
     body = current.json()
     comments = body["comments"] if desired.comments is None else desired.comments
     response = http.put(
@@ -118,10 +134,14 @@ def update_configuration(http: httpx.Client, current: httpx.Response, desired: D
         headers={"If-Match": current.headers["ETag"]},
     )
     if response.status_code == 412:
-        raise Stopped(
-            f"{desired.application}/{desired.name} was changed on the service after apply read "
-            "it; nothing was overwritten: run apply again to compare with the new version",
-            412,
-        )
+        raise stopped(desired)
     if response.status_code != 200:
         raise error_for(response)
+
+
+def stopped(desired: Desired) -> Stopped:
+    return Stopped(
+        f"{desired.application}/{desired.name} was changed on the service after apply read "
+        "it; nothing was overwritten: run apply again to compare with the new version",
+        412,
+    )

@@ -106,8 +106,10 @@ def connected_to(monkeypatch, config: dict) -> list:
 def test_check_exits_3_on_differences_and_0_without(monkeypatch, capsys, apply_directory):
     writes = connected_to(monkeypatch, {"a": 1})
     assert cli.main(["apply", apply_directory, "--check", "--url", "http://s"]) == 3
-    assert writes == []
-    out = capsys.readouterr().out
+    assert [(w.method, w.url.params["dry_run"]) for w in writes] == [("PUT", "")]  # tried only
+    captured = capsys.readouterr()
+    assert "not tried with ?dry_run (403" in captured.err  # this token may not write
+    out = captured.out
     assert "update shop/prod" in out and out.endswith("1 to change, 0 unchanged, 0 drift\n")
     connected_to(monkeypatch, {"a": 2})
     assert cli.main(["--url", "http://s", "apply", apply_directory, "--check"]) == 0

@@ -30,6 +30,11 @@ class Command[R](Message[R]):
         """The read-model keys of the representations this command may change (keys.py)."""
         return ()
 
+    def touched(self, result: R) -> tuple[str, ...]:
+        """The keys it changed, once committed: touches(), unless only its result can tell
+        (a configuration's PUT learns its application from PostgreSQL)."""
+        return self.touches()
+
     def idempotent(self) -> bool:
         """Whether its handler writes with one statement that has the effect of one even when
         sent twice. The bus then runs it in autocommit (Database.write_idempotent)."""

@@ -87,17 +87,30 @@ def test_try_it_with_the_service_down_says_so_and_stops(tmp_path):
     assert "application" not in done.stdout, done.stdout  # not "application , configuration "
 
 
-def test_the_runtime_loop_refuses_to_start_without_an_id(tmp_path):
-    environment = {key: value for key, value in os.environ.items() if key != "CFG"}
+# The runtime's loop follows one configuration, or, after the snippet that sets URL, an
+# application read whole: the snippet holding that text (if any), and the variable naming the id.
+LOOPS = {"configuration": ("", "CFG"), "application": ("include=configurations", "APP")}
+
+
+def loop_script(loop: str) -> str:
+    holding = LOOPS[loop][0]
+    prelude = shell_block(RUNTIME, holding) if holding else ""
+    return prelude + shell_block(RUNTIME, "while true")
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_the_runtime_loop_refuses_to_start_without_an_id(tmp_path, loop):
+    variable = LOOPS[loop][1]
+    environment = {key: value for key, value in os.environ.items() if key not in ("CFG", "APP", "URL")}
     done = subprocess.run(
-        ["bash", "-c", shell_block(RUNTIME, "while true")],
+        ["bash", "-c", loop_script(loop)],
         cwd=tmp_path,
         env=environment,
         capture_output=True,
         text=True,
         timeout=10,
     )
-    assert done.returncode != 0 and "set CFG" in done.stderr
+    assert done.returncode != 0 and f"set {variable}" in done.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -108,17 +121,20 @@ def lines_of(stream) -> queue.Queue:
     return lines
 
 
-def test_the_runtime_loop_prints_each_version_and_leaves_no_files(live_url, tmp_path):
+@pytest.mark.parametrize("followed", LOOPS)
+def test_the_runtime_loop_prints_each_version_and_leaves_no_files(live_url, tmp_path, followed):
     api = f"{live_url}/api/v1"
     application = httpx.post(f"{api}/applications", json={"name": "loop"}).json()
     configuration = httpx.post(
         f"{api}/configurations",
         json={"application_id": application["id"], "name": "c", "config": {"v": 1}},
     ).json()
+    ids = {"CFG": configuration["id"], "APP": application["id"]}
+    variable = LOOPS[followed][1]
     loop = subprocess.Popen(
-        ["bash", "-c", pointed_at(shell_block(RUNTIME, "while true"), live_url)],
+        ["bash", "-c", pointed_at(loop_script(followed), live_url)],
         cwd=tmp_path,
-        env={**os.environ, "CFG": configuration["id"]},
+        env={**os.environ, variable: ids[variable]},
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

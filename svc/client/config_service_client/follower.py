@@ -176,11 +176,8 @@ class Follower:
         """One request and what follows from its answer: seconds to wait before the next."""
         sent, cut = self.etag, False
         try:
-            if self.id is None:
-                found = find_configuration(http, self.target.application, self.target.configuration)
-                self.id = found.json()["id"]
-            response = http.get(
-                f"/configurations/{self.id}",
+            response = self._get(
+                http,
                 headers=self._headers(sent),
                 extensions={"trace": self._traced} if sent else {},
             )
@@ -211,6 +208,18 @@ class Follower:
         error = error_for(response)
         return self._end(error) if isinstance(error, FatalError) else self._retry(error)
 
+    def _get(self, http: httpx.Client, **options) -> httpx.Response:
+        """The round's request: the configuration's GET (found by its names the first time).
+        (An application's follower asks for the application read whole instead.)"""
+        if self.id is None:
+            found = find_configuration(http, self.target.application, self.target.configuration)
+            self.id = found.json()["id"]
+        return http.get(f"/configurations/{self.id}", **options)
+
+    def _followed(self, response: httpx.Response) -> dict:
+        """The answer's `id` and `config`, what the follow holds: a configuration's body."""
+        return response.json()
+
     def _headers(self, etag: str | None) -> dict[str, str]:
         headers = {"Cache-Control": f"stale-if-error={self._stale_if_error}"}
         if etag:
@@ -234,7 +243,7 @@ class Follower:
             self._held_since = None
 
     def _received(self, response: httpx.Response) -> float:
-        body = response.json()
+        body = self._followed(response)
         etag = response.headers["ETag"]
         revision = response.headers.get("Revision")
         revision = int(revision) if revision and revision.isdigit() else None

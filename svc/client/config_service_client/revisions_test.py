@@ -44,8 +44,12 @@ class Revisions:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         query = request.url.query.decode()
+        application = {"id": "A", "name": "app", "configuration_ids": [ID]}
         if request.url.path == "/api/v1/applications":
-            return httpx.Response(200, json=[{"id": "A", "name": "app", "configuration_ids": [ID]}])
+            return httpx.Response(200, json=[application])
+        if request.url.path == "/api/v1/applications/A":  # read whole: finds the name's id
+            items = [self.bodies[self.current]]
+            return httpx.Response(200, json=application | {"configurations": items})
         if request.method == "PUT":
             self.puts.append(request)
             if request.headers["If-Match"] != f'"e{self.current}"':
@@ -141,7 +145,7 @@ def test_usage_errors_exit_2(monkeypatch, capsys):
     monkeypatch.delenv("CONFIG_SERVICE_URL", raising=False)
     for arguments in (
         ["get", "app/c"],
-        ["--url", "u", "get", "nothing"],
+        ["--url", "u", "history", "nothing"],
         ["rollback", "a/c", "--to", "0"],
     ):
         with pytest.raises(SystemExit) as exited:

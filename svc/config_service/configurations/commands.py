@@ -75,8 +75,8 @@ class UpdateConfiguration(Command[Written]):
     # A `describedby` link: follow this schema, or none (SchemaLink(None)); None keeps it.
     schema_link: SchemaLink | None = None
 
-    def touches(self) -> tuple[str, ...]:
-        return keys.configuration_updated(self.id)
+    def touched(self, result: Written) -> tuple[str, ...]:
+        return keys.configuration_updated(self.id, result.application_id)
 
     def idempotent(self) -> bool:
         return self.if_match is None  # with If-Match, a read and a check come first
@@ -183,7 +183,9 @@ def create_configuration(
         raise InvalidValue(
             f"No application has id {command.application_id}.", loc=("body", "application_id")
         )
-    return Written(Representation.from_row(row), recorded=True)
+    return Written(
+        Representation.from_row(row), recorded=True, application_id=command.application_id
+    )
 
 
 def update_configuration(
@@ -224,7 +226,10 @@ def update_configuration(
     if written["body"] is None:  # the body named another application: nothing was written
         raise stays_in(written["application_id"])
     return Written(
-        Representation.from_row(written), recorded=written["recorded"], removed=written["removed"]
+        Representation.from_row(written),
+        recorded=written["recorded"],
+        removed=written["removed"],
+        application_id=written["application_id"],
     )
 
 

@@ -58,7 +58,7 @@ class RejectCandidate(Command[Rejection]):
     client: str
 
     def touches(self) -> tuple[str, ...]:
-        return keys.configuration_updated(self.id)  # when it aborts the rollout
+        return (keys.configuration(self.id),)  # when it aborts the rollout
 
     def idempotent(self) -> bool:
         return True  # one statement; a client counts once

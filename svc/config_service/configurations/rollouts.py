@@ -102,7 +102,13 @@ class RollOutConfiguration(Command[Written]):
     application_id: str | None = None
 
     def touches(self) -> tuple[str, ...]:
-        return keys.configuration_updated(self.id)
+        return (keys.configuration(self.id),)  # who is served what (its rollout's trigger)
+
+    def touched(self, result: Written) -> tuple[str, ...]:
+        """A promotion also writes the configuration's row: its application's view changes."""
+        if result.rollout == "promoted":
+            return keys.configuration_updated(self.id, result.application_id)
+        return self.touches()
 
 
 ROLLOUT_PUT = """
@@ -175,7 +181,13 @@ def roll_out_configuration(
         raise Conflict(REFUSALS[outcome].format(candidate=locked["candidate_revision"]))
     current = Representation.from_row(row)
     answered = current if current.rollout is None else current.rollout.candidate
-    return Written(answered, recorded=row["recorded"], removed=row["removed"], rollout=outcome)
+    return Written(
+        answered,
+        recorded=row["recorded"],
+        removed=row["removed"],
+        application_id=row["application_id"],
+        rollout=outcome,
+    )
 
 
 def _check_if_match(cursor: Cursor, command: RollOutConfiguration, locked: dict) -> None:

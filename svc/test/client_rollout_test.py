@@ -53,3 +53,26 @@ def test_a_refused_candidate_is_kept_out_reported_and_aborts_the_rollout(server,
             assert rollout["ended_by"] == "automatic" and rollout["rejected_by"] == [inside]
             assert follower.config == {"v": 0} and follower.revision == 1
             assert seen == [{"v": 0}, {"v": 1}]
+
+
+def test_the_cli_starts_changes_shows_and_promotes_a_rollout(server, tmp_path, capsys):
+    from config_service_client.cli import main
+
+    with httpx.Client(base_url=server.url, timeout=TIMEOUT) as http:
+        application = http.post("/api/v1/applications", json={"name": f"cli-{tmp_path.name}"})
+        configuration = create_configuration(http, {"id": application.json()["id"]})
+        target = f"{application.json()['name']}/{configuration['name']}"
+        candidate = tmp_path / "candidate.json"
+        candidate.write_text('{"v": 1}')
+        url = ["--url", server.url]
+        assert main(["rollout", target, "--percent", "10", "--file", str(candidate), *url]) == 0
+        assert "revision 2 served to 10% of clients" in capsys.readouterr().out
+        assert main(["rollout", target, "--percent", "40", "--max-failures", "2", *url]) == 0
+        assert "revision 2 served to 40%" in capsys.readouterr().out
+        assert main(["rollout", target, *url]) == 0
+        assert "40%" in capsys.readouterr().out
+        assert main(["rollout", target, "--promote", *url]) == 0
+        assert "no rollout running; revision 2 is current" in capsys.readouterr().out
+        assert http.get(configuration["path"]).json()["config"] == {"v": 1}
+        assert main(["rollout", target, "--abort", *url]) == 1  # none runs
+        assert "no rollout is running" in capsys.readouterr().err

@@ -14,12 +14,14 @@ from config_service.configurations.models import (
     ConfigurationUpdate,
 )
 from config_service.configurations.queries import GetConfiguration
-from config_service.configurations.rejections import RejectCandidate, counts, parse_rejected
-from config_service.configurations.rollouts import (
-    RollOutConfiguration,
-    RolloutSpec,
-    parse_rollout,
+from config_service.configurations.rollout_routes import (
+    CLIENT_PARAMETERS,
+    ROLLOUT_PARAMETER,
+    report_rejection,
+    roll_out,
+    rollout_header,
 )
+from config_service.configurations.rollouts import parse_rollout
 from config_service.configurations.schema_links import requested_link
 from config_service.configurations.versions import (
     VERSION_HEADERS,
@@ -64,7 +66,6 @@ from config_service.http.responses import (
     representation_response,
     varies,
 )
-from config_service.reads import ReadConditions
 
 router = APIRouter(prefix="/configurations", tags=["configurations"], route_class=RequestRoute)
 
@@ -82,12 +83,6 @@ WRITE_PARAMETERS = {
         DRY_RUN_PARAMETER,
     ]
 }
-
-
-def _rollout_header(request: Request) -> str | None:
-    """Config-Rollout, as one value (several are one list, which no percentage is)."""
-    values = request.headers.getlist("config-rollout")
-    return ", ".join(values) if values else None
 
 
 def _vary(request: Request) -> str:
@@ -118,6 +113,7 @@ def _link_header(request: Request) -> str | None:
             ConfigurationId.openapi,
             *READ_PARAMETERS["parameters"],
             *VERSION_PARAMETERS,
+            *CLIENT_PARAMETERS,
         ]
     },
 )
@@ -133,7 +129,7 @@ async def get_configuration(request: Request) -> Response:
         headers_of = current_headers_at(path, _vary(request))
         conditions = read_conditions(request.scope)
         if conditions.rejected is not None:  # a report riding on the read (HEAD too)
-            await _report_rejection(request, id, conditions)
+            await report_rejection(request, id, conditions)
         return await answer_get(bus, request, GetConfiguration(id), headers_of, conditions)
     keep = settings_of(request).revisions_keep
     return await answer_version(bus, request, id, asked, path, keep)
@@ -163,7 +159,7 @@ async def create_configuration(body: ConfigurationCreate, request: Request) -> R
     `describedby` Link, its config must satisfy that schema."""
     check_config_depth(body.config, settings_of(request))
     check_representation_size(body.representation_size(), settings_of(request))
-    if _rollout_header(request) is not None:
+    if rollout_header(request) is not None:
         raise InvalidValue(
             "Config-Rollout: a new configuration has no current version to roll out from; "
             "create it, then PUT a candidate with Config-Rollout (docs/rollouts.md).",
@@ -199,7 +195,7 @@ async def create_configuration(body: ConfigurationCreate, request: Request) -> R
         },
         **problem_responses(404, 409, 412, *WRITE_PROBLEMS),
     },
-    openapi_extra=WRITE_PARAMETERS,
+    openapi_extra={"parameters": [*WRITE_PARAMETERS["parameters"], ROLLOUT_PARAMETER]},
 )
 async def update_configuration(
     id: ConfigurationId.declared,
@@ -216,9 +212,9 @@ async def update_configuration(
     check_body_id(body.id, id)
     check_if_match(if_match)
     dry_run = dry_run_of(request)
-    rollout = _rollout_header(request)
+    rollout = rollout_header(request)
     if rollout is not None:
-        return await _roll_out(request, id, body, parse_rollout(rollout), if_match, dry_run)
+        return await roll_out(request, id, body, parse_rollout(rollout), if_match, dry_run)
     written = await bus_of(request).dispatch(
         UpdateConfiguration(
             id=id,
@@ -234,59 +230,3 @@ async def update_configuration(
     configuration = count_revisions(request, metrics_of(request), written, dry_run)
     path = resource_path(request, configuration.id)
     return representation_response(configuration, headers=current_headers(configuration, path))
-
-
-async def _roll_out(
-    request: Request,
-    id: str,
-    body: ConfigurationUpdate,
-    rollout: RolloutSpec,
-    if_match: str | None,
-    dry_run: bool,
-) -> Response:
-    """A PUT with Config-Rollout: start, change, replace, promote or abort a rollout."""
-    if _link_header(request) is not None:
-        raise InvalidValue(
-            "Config-Rollout: a candidate keeps the configuration's schema; change the "
-            "attachment with a PUT of its own, with no rollout running.",
-            loc=("header", "config-rollout"),
-        )
-    request.state.rollout = rollout.percent  # for the request log
-    written = await bus_of(request).dispatch(
-        RollOutConfiguration(
-            id=id,
-            name=body.name,
-            comments=body.comments,
-            config=body.config,
-            rollout=rollout,
-            if_match=if_match,
-            application_id=body.application_id,
-        ),
-        delivery_of(request, dry_run=dry_run),
-    )
-    metrics = metrics_of(request)
-    if written.rollout is not None and not dry_run:
-        metrics.rollout_changes.inc(written.rollout)
-        if written.rollout == "aborted":
-            metrics.rollout_aborts.inc("operator")
-    configuration = count_revisions(request, metrics, written, dry_run)
-    path = resource_path(request, configuration.id)
-    return representation_response(configuration, headers=current_headers(configuration, path))
-
-
-async def _report_rejection(request: Request, id: str, conditions: ReadConditions) -> None:
-    """Count a `Config-Rejected` report when it names the running candidate and comes from
-    its cohort (after a read that checks scope, as the GET does); ignore it otherwise."""
-    revision = parse_rejected(conditions.rejected or "", conditions.client)
-    bus = bus_of(request)
-    current = (await bus.dispatch(GetConfiguration(id), delivery_of(request))).representation
-    if conditions.client is None or not counts(current, revision, conditions.client):
-        return
-    rejection = await bus.dispatch(
-        RejectCandidate(id, revision, conditions.client), delivery_of(request)
-    )
-    metrics = metrics_of(request)
-    if rejection.counted:
-        metrics.rollout_rejections.inc()
-    if rejection.aborted:
-        metrics.rollout_aborts.inc("automatic")

@@ -379,3 +379,38 @@ def test_a_percentage_without_step_pauses_the_schedule(client, configuration):
     put(client, configuration, 1, "20")
     time.sleep(2.5)
     assert client.get(configuration["path"]).headers["config-rollout"] == "20;revision=2"
+
+
+def test_reports_and_rollout_changes_out_of_scope_change_nothing(database_url, tmp_path):
+    """A report needs read scope, as the GET it rides on (404, not counted); a rollout PUT
+    needs write scope, as any PUT."""
+    from fastapi.testclient import TestClient
+
+    from config_service.main import create_app
+    from conftest import make_settings
+    from test.random_refs import random_name
+    from test.tokens import FileToken, write_tokens_file
+
+    mine = random_name("mine")
+    admin = FileToken("admin", "write", ("*",))
+    outsider = FileToken("outsider", "write", (f"{mine}-other",))
+    path = write_tokens_file(tmp_path / "tokens.toml", admin, outsider)
+    with TestClient(create_app(make_settings(database_url, api_tokens_file=path))) as scoped:
+        scoped.headers.update(admin.headers)
+        created = scoped.post("/api/v1/applications", json={"name": mine}).json()
+        configuration = create_configuration(scoped, created)
+        started = put(scoped, configuration, 1, "50;max-failures=1")
+        inside = sorted(cohort(configuration, 50))[0]
+        headers = {**outsider.headers, "Config-Client": inside, "Config-Rejected": "2"}
+        assert scoped.head(configuration["path"], headers=headers).status_code == 404
+        body = {"name": configuration["name"], "config": {"v": 1}}
+        for rollout in ("0", "100", "70"):
+            refused = scoped.put(
+                configuration["path"],
+                json=body,
+                headers={**outsider.headers, "Config-Rollout": rollout},
+            )
+            assert refused.status_code == 404, refused.text
+        entry = history(scoped, configuration)[0]["rollout"]
+        assert (entry["state"], entry["percent"], entry["rejections"]) == ("running", 50, 0)
+        assert started.status_code == 200

@@ -122,3 +122,25 @@ def _held_values(text: str):
     for line in text.splitlines():
         if line.startswith("config_service_watch_held_requests") and not line.startswith("#"):
             yield float(line.rsplit(" ", 1)[1])
+
+
+def test_a_step_up_wakes_only_the_clients_it_brings_in(server, configuration):
+    started = put(configuration, 1, "10")
+    current = httpx.get(configuration["url"]).headers["etag"]
+    brought_in = next(
+        c for c in CLIENTS
+        if in_cohort(configuration["id"], c, 30) and not in_cohort(configuration["id"], c, 10)
+    )  # fmt: skip
+    left_out = next(c for c in CLIENTS if not in_cohort(configuration["id"], c, 30))
+    already_in = next(c for c in CLIENTS if in_cohort(configuration["id"], c, 10))
+    with ThreadPoolExecutor(3) as pool:
+        held = {
+            brought_in: pool.submit(held_get, configuration, brought_in, current),
+            left_out: pool.submit(held_get, configuration, left_out, current),
+            already_in: pool.submit(held_get, configuration, already_in, started.headers["etag"]),
+        }
+        wait_until_held(server, 3)
+        put(configuration, 1, "30")
+        assert held[brought_in].result() == (200, 1)
+        assert held[left_out].result() == (304, None)
+        assert held[already_in].result() == (304, None)

@@ -146,6 +146,9 @@ class ReadCache:
         if previous is not None:
             self._bytes -= previous.size
         size = len(representation.body) + ENTRY_OVERHEAD
+        rollout = representation.rollout
+        if rollout is not None and rollout.candidate is not None:  # kept beside it (rollouts)
+            size += len(rollout.candidate.body) + ENTRY_OVERHEAD
         if size > self._max_bytes:
             return  # also READ_CACHE_BYTES=0: nothing is kept
         self._entries[key] = _Entry(representation, size)

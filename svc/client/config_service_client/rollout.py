@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from config_service_client.lookup import get
-from config_service_client.service import ServiceError, error_for
+from config_service_client.service import ServiceError, put_if_match
 
 FIELDS = ("name", "comments", "config")
 
@@ -67,26 +67,19 @@ def change(
 ) -> httpx.Response:
     """PUT with `Config-Rollout: header`: the candidate's body while one runs (its ETag in
     If-Match), else the current body with `file`'s config, which starts a candidate."""
-    body = current.json()
     rollout = running(current)
     if rollout is not None and file is None:
-        candidate = get(
-            http, f"/configurations/{body['id']}", params={"revision": rollout.revision}
+        # The candidate's GET: its body is sent back, its ETag is what If-Match names.
+        named = get(
+            http, f"/configurations/{current.json()['id']}", params={"revision": rollout.revision}
         )
-        sent, etag = candidate.json(), candidate.headers["ETag"]
+        sent = named.json()
     elif file is not None:
-        sent, etag = {**body, "config": json.loads(file.read_text())}, current.headers["ETag"]
+        named, sent = current, {**current.json(), "config": json.loads(file.read_text())}
     else:
         raise ServiceError("no rollout is running: start one with --percent P --file FILE")
-    response = http.put(
-        f"/configurations/{body['id']}",
-        json={key: sent[key] for key in FIELDS},
-        headers={"Config-Rollout": header, "If-Match": etag},
+    body = {key: sent[key] for key in FIELDS}
+    changed = ServiceError(
+        "the rollout changed meanwhile; nothing was overwritten: look again", 412
     )
-    if response.status_code == 412:
-        raise ServiceError(
-            "the rollout changed meanwhile; nothing was overwritten: look again", 412
-        )
-    if response.status_code != 200:
-        raise error_for(response)
-    return response
+    return put_if_match(http, named, body, changed, headers={"Config-Rollout": header})

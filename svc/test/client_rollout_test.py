@@ -76,3 +76,34 @@ def test_the_cli_starts_changes_shows_and_promotes_a_rollout(server, tmp_path, c
         assert http.get(configuration["path"]).json()["config"] == {"v": 1}
         assert main(["rollout", target, "--abort", *url]) == 1  # none runs
         assert "no rollout is running" in capsys.readouterr().err
+
+
+def test_apply_with_rollout_makes_each_changed_configuration_a_candidate(server, tmp_path, capsys):
+    import json
+
+    from config_service_client.cli import main
+
+    application = f"apply-{tmp_path.name}"[:60]
+    (tmp_path / application).mkdir()
+    file = tmp_path / application / "db.json"
+    url = ["--url", server.url]
+
+    def apply(config, *options):
+        file.write_text(json.dumps(config))
+        return main(["apply", str(tmp_path), *options, *url])
+
+    assert apply({"pool": 1}) == 0  # created: a first version is no candidate
+    assert apply({"pool": 2}, "--rollout", "20") == 0
+    with httpx.Client(base_url=f"{server.url}/api/v1", timeout=TIMEOUT) as http:
+        found = http.get("/applications", params={"name": application}).json()[0]
+        whole = http.get(f"/applications/{found['id']}", params={"include": "configurations"})
+        path = f"/configurations/{whole.json()['configurations'][0]['id']}"
+        answered = http.get(path)
+        assert answered.json()["config"] == {"pool": 1}
+        assert answered.headers["config-rollout"] == "20;revision=2"
+        assert apply({"pool": 3}, "--rollout", "30") == 0  # replaces the running candidate
+        assert http.get(path).headers["config-rollout"] == "30;revision=3"
+        history = http.get(path, params={"history": ""}).json()
+        assert [entry["rollout"] and entry["rollout"]["state"] for entry in history] == [
+            "running", "replaced", None
+        ]  # fmt: skip

@@ -70,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="print what would change, each change tried by the service (?dry_run); write nothing",
     )
     apply.add_argument(
+        "--rollout",
+        metavar="SPEC",
+        help="every changed configuration becomes a candidate: SPEC is a Config-Rollout "
+        "value, e.g. 10 or 10;step=20;every=300;max-failures=3 (see the service's rollouts doc)",
+    )
+    apply.add_argument(
         "--check",
         action="store_true",
         help="as --dry-run; exit 1 if the service would refuse a file, 3 on differences",
@@ -150,7 +156,7 @@ def run_apply(arguments: argparse.Namespace, url: str, token: str | None) -> int
         # Tried first (?dry_run): a file the service would refuse stops the run, nothing written.
         writing = not (arguments.dry_run or arguments.check)
         try:
-            refused = trial.refusals(http, planned)
+            refused = trial.refusals(http, planned, arguments.rollout)
         except trial.NotTried as not_tried:
             if writing:  # its writes would be refused alike
                 raise error_for(not_tried.response) from None
@@ -158,7 +164,7 @@ def run_apply(arguments: argparse.Namespace, url: str, token: str | None) -> int
             refused = []
         writing = writing and not refused
         if writing:
-            applying.execute(http, planned, print)
+            applying.execute(http, planned, print, arguments.rollout)
         else:
             for change in planned.changes:
                 print(change)

@@ -87,3 +87,22 @@ def test_the_step_that_reaches_100_promotes_the_candidate(database_url, schedule
             (scheduled,),
         )
         assert cursor.fetchone() == {"config": {"v": 1}, "revision": 2}
+
+
+def test_a_promotion_the_schedule_cannot_make_pauses_it_and_the_others_step_on(
+    database_url, application_id, scheduled
+):
+    """The candidate's name ("n") taken meanwhile: its last step pauses the schedule instead
+    of failing every call (and so every other rollout's steps)."""
+    with connect(database_url) as connection, connection.cursor() as cursor:
+        COMMAND_HANDLERS[CreateConfiguration](
+            cursor,
+            CreateConfiguration(application_id=application_id, name="n", comments="", config={}),
+        )
+        cursor.execute(
+            "UPDATE configuration_rollouts SET percent = 95 WHERE configuration_id = %s",
+            (scheduled,),
+        )
+    assert steps_taken(database_url, scheduled) == 0
+    after = rollout_of(database_url, scheduled)
+    assert (after["percent"], after["state"], after["until_next"]) == (95, "running", None)

@@ -30,8 +30,17 @@ BEGIN
     LOOP
         stepped := least(due.percent + due.step, 100);
         IF stepped = 100 THEN
-            PERFORM configuration_rollout_promote(due.configuration_id, due.revision,
-                                                  'automatic');
+            BEGIN
+                PERFORM configuration_rollout_promote(due.configuration_id, due.revision,
+                                                      'automatic');
+            EXCEPTION WHEN unique_violation THEN
+                -- The candidate's name was taken meanwhile: the schedule pauses where it is
+                -- (a PUT promotes it, or says why not), rather than fail every call.
+                UPDATE configuration_rollouts rollout SET next_step_at = NULL
+                WHERE rollout.configuration_id = due.configuration_id
+                  AND rollout.revision = due.revision;
+                CONTINUE;
+            END;
         ELSE
             UPDATE configuration_rollouts rollout
             SET percent = stepped,

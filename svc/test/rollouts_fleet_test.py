@@ -11,6 +11,7 @@ import httpx
 
 from test.fleet import Fleet
 from test.random_refs import random_name
+from test.waiting import until
 from test.workers import TIMEOUT
 
 
@@ -25,6 +26,14 @@ def steps_logged(fleet: Fleet, configuration_id: str) -> list[int]:
                 if fields["configuration_id"] == configuration_id:
                     taken.append(fields["rollout"])
     return sorted(taken)
+
+
+def logged_at_least(fleet: Fleet, configuration_id: str, count: int) -> list[int]:
+    """The steps logged, once at least `count` are (a worker writes its log lines in batches,
+    so the last may land a moment after the step), and a moment later, for any extra."""
+    until(lambda: len(steps_logged(fleet, configuration_id)) >= count, TIMEOUT, f"{count} steps")
+    time.sleep(0.5)
+    return steps_logged(fleet, configuration_id)
 
 
 def rollout_header(url: str) -> str | None:
@@ -49,7 +58,7 @@ def test_three_instances_take_each_step_once_and_continue_after_all_stop(databas
         put = httpx.put(url, json=candidate, headers={"Config-Rollout": "10;step=25;every=1"})
         assert put.status_code == 200, put.text
         until_promoted(url, 15)
-        assert steps_logged(fleet, created["id"]) == [35, 60, 85, 100]
+        assert logged_at_least(fleet, created["id"], 4) == [35, 60, 85, 100]
 
         # Every instance stops mid-rollout; started again, the schedule goes on.
         candidate = {"name": body["name"], "config": {"v": 2}}
@@ -68,5 +77,5 @@ def test_three_instances_take_each_step_once_and_continue_after_all_stop(databas
         history = httpx.get(url, params={"history": ""}, timeout=TIMEOUT).json()
         assert history[0]["revision"] == 3
         assert history[0]["rollout"]["state"] == "promoted"
-        logged = steps_logged(fleet, created["id"])
+        logged = logged_at_least(fleet, created["id"], 7)
         assert logged == [35, 40, 60, 70, 85, 100, 100], logged

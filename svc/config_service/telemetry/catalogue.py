@@ -111,7 +111,7 @@ class ServiceMetrics:
         # started - promoted - aborted over the fleet, or SELECT from configuration_rollouts.
         self.rollout_changes = registry.counter(
             f"{prefix}rollout_changes_total",
-            "Rollout changes made by PUTs with Config-Rollout, by change.",
+            "Rollout changes, by change (PUTs with Config-Rollout; scheduled promotions too).",
             {"change": ROLLOUT_CHANGES},
         )
         self.rollout_aborts = registry.counter(

@@ -20,6 +20,7 @@ import pytest
 
 from test.live_server import ServerProcess
 from test.postgres import terminate_connections
+from test.prometheus import at, read_samples
 from test.random_refs import MISSING_ID, random_name
 from test.waiting import until
 from test.watching import (
@@ -447,6 +448,29 @@ def test_past_max_waiters_a_watch_is_answered_304_at_once_never_an_error(
     woken = answer(again, within=MARGIN + 2)
     assert woken.status == 200
     assert_applied(woken, 10, max_wait=10)
+
+
+def test_held_watches_are_counted_as_held_not_in_flight(second_server, database_url, threads):
+    """In-flight requests measure load: the watches a fleet of runtimes holds are counted by
+    their own gauge instead (before: 2 held made 3 in flight, the scrape included)."""
+    server, api = second_server, Api(second_server, WRITE_TOKEN)
+    configuration = api.new_configuration(config={"v": 0})
+    held = [hold(threads, server, configuration, 10) for _ in range(2)]
+    assert_held(*held)
+
+    samples = read_samples(api.http.get("/metrics").content)  # the write token's scope is "*"
+    assert at(samples, "config_service_watch_held_requests") == 2
+    assert at(samples, "config_service_http_requests_in_flight") == 1  # this scrape
+
+    set_config(database_url, configuration.id, '{"v": 1}')
+    assert [answer(each, within=MARGIN + 2).status for each in held] == [200, 200]
+
+    def settled() -> bool:  # the request log counts a request out just after its answer
+        samples = read_samples(api.http.get("/metrics").content)
+        held_now = at(samples, "config_service_watch_held_requests")
+        return (held_now, at(samples, "config_service_http_requests_in_flight")) == (0, 1)
+
+    until(settled, message="the answered watches still count")
 
 
 def test_a_watch_whose_client_has_gone_gives_its_place_back(second_server, database_url, threads):

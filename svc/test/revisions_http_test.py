@@ -17,7 +17,7 @@ from test.resources import API, create_application, create_configuration, execut
 from test.revisions import revisions
 from test.waiting import until
 
-IMMUTABLE = "max-age=31536000, immutable"
+IMMUTABLE = "max-age=86400, immutable"  # a day: docs/operations.md, Proxies and CDNs
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,18 @@ from config_service.configurations.queries import GetConfiguration
 from config_service.configurations.revisions import Written
 from config_service.errors import InvalidValue, NotFound
 from config_service.http.openapi_parts import header
-from config_service.http.responses import JSON, delivery_of, read_conditions, read_response
-from config_service.representation import Representation, etag_of, none_match
+from config_service.http.responses import delivery_of, read_conditions, read_response
+from config_service.reads import Read
+from config_service.representation import Representation, none_match
 from config_service.telemetry.catalogue import ServiceMetrics
 
-# A year: the longest max-age RFC 9111 suggests; a revision never changes.
-IMMUTABLE = "max-age=31536000, immutable"
+# A revision never changes, but it may go: retention removes it (410) and an operator may
+# delete one that holds a secret committed by mistake. A day bounds how long a cache keeps
+# serving it after that, at little cost (revisions are read for rollbacks and diffs, not by
+# runtimes on every poll); docs/operations.md, Proxies and CDNs. With tokens, http/bearer.py
+# adds `private`: only the caller's own cache may keep it.
+REVISION_MAX_AGE = 86400
+IMMUTABLE = f"max-age={REVISION_MAX_AGE}, immutable"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 # Positive decimal integers, ASCII only (str.isdigit() takes "²"); at most 10 digits, so that
@@ -153,19 +159,20 @@ async def answer_version(
     read = await bus.dispatch(
         GetRevision(configuration_id, revision), delivery_of(request, conditions)
     )
-    return read_response(request, read, lambda old: old_revision_headers(old, path))
+    return read_response(read, conditions, lambda old: old_revision_headers(old, path))
 
 
 async def _answer_history(
     bus: MessageBus, request: Request, configuration_id: str, asked: AskedHistory, path: str
 ) -> Response:
     page = await bus.dispatch(ListRevisions(configuration_id, asked.limit, asked.before))
-    headers = {"ETag": etag_of(page.body), "Cache-Control": "no-cache"}
+    conditions = read_conditions(request.scope)
+    listed = page.representation
+    read = Read(listed, not_modified=not none_match(conditions.if_none_match, listed.etag))
+    links = {}
     if page.next_before is not None:
-        headers["Link"] = history_link(path, asked.limit, page.next_before)
-    if not none_match(read_conditions(request.scope).if_none_match, headers["ETag"]):
-        return Response(status_code=304, headers=headers)
-    return Response(page.body, media_type=JSON, headers=headers)
+        links["Link"] = history_link(path, asked.limit, page.next_before)
+    return read_response(read, conditions, lambda _: links)
 
 
 # --- writes ----------------------------------------------------------------------------------

@@ -83,6 +83,7 @@ Name = Annotated[
 Comments = Annotated[
     str,
     Field(
+        description="Free text, up to 1024 characters; empty when not sent.",
         max_length=1024,
         examples=["Owned by the payments team."],
         json_schema_extra={"pattern": NO_NUL_PATTERN},
@@ -129,9 +130,10 @@ ConfigDocument = Annotated[
 
 
 class Strict(BaseModel):
-    """Unknown fields are refused, so that a typo in a request body surfaces as 422."""
+    """Unknown fields are refused, so that a typo in a request body surfaces as 422. In a
+    response's schema every field is required: the service always sends them all."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
 
 # Examples, distinct per resource so a reader of the docs can tell the ids apart.

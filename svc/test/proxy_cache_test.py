@@ -13,9 +13,10 @@ import httpx
 import pytest
 
 from config_service.main import create_app
+from config_service.settings import SVC_DIR
 from conftest import make_settings
 from test.live_server import LiveServer
-from test.nginx import Nginx
+from test.nginx import RECIPE, Nginx
 from test.random_refs import random_name
 from test.tokens import FileToken, write_tokens_file
 
@@ -156,3 +157,9 @@ def test_a_watch_through_the_proxy_is_held_only_with_the_recipe(database_url, re
         assert (watched.status_code, watched.headers["preference-applied"]) == (304, "wait=1")
     else:
         assert watched.status_code == 200 and "preference-applied" not in watched.headers
+
+
+def test_the_operations_doc_gives_the_recipe_these_tests_run():
+    operations = (SVC_DIR / "docs" / "operations.md").read_text()
+    proxies = operations[operations.index("## Proxies and CDNs") :]
+    assert RECIPE in proxies[: proxies.index("\n## ")]

@@ -207,15 +207,17 @@ VERSION_PARAMETERS = [
     ),
     _query_parameter(
         "history",
-        "Instead of the configuration, its revisions, newest first: a JSON list of "
-        '`{"revision", "changed_at", "changed_by", "request_id", "etag"}`. No value.',
+        "Instead of the configuration, a page of its revisions, newest first "
+        "(`ConfigurationHistory`). Send it empty: `?history`.",
         {"type": "string", "maxLength": 0},
         allowEmptyValue=True,
     ),
+    # No `default` in the schema: a generated client would send it on every call, and the
+    # plain GET and `?revision=N` refuse it.
     _query_parameter(
         "limit",
-        f"With `history`: revisions per page, 1–{MAX_LIMIT}.",
-        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+        f"With `history`: revisions per page, 1–{MAX_LIMIT}; {DEFAULT_LIMIT} when not sent.",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
     ),
     _query_parameter(
         "before",
@@ -224,9 +226,12 @@ VERSION_PARAMETERS = [
     ),
 ]
 VERSION_HEADERS = {
-    "Revision": header("The number of the revision this representation is.", example="3"),
+    "Revision": header(
+        "The number of the revision this representation is (not on `?history`).", example="3"
+    ),
     "Link": header(
         'RFC 5829: `<…?history>; rel="version-history"` and, past revision 1, '
-        '`<…?revision=n-1>; rel="predecessor-version"`.'
+        '`<…?revision=n-1>; rel="predecessor-version"`. On `?history`: '
+        '`<…?history&limit=n&before=m>; rel="next"` while more remain.'
     ),
 }

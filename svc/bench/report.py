@@ -43,6 +43,10 @@ TOKEN_GLOBAL = "GET configuration, global token"
 TOKEN_SCOPED = "GET configuration, scoped token (1 pattern, 50 entries)"
 LIST_GLOBAL = "GET application list, global token"
 LIST_SCOPED = "GET application list, scoped token"
+PUT_UNATTACHED = "PUT configuration (40 settings), no schema"
+PUT_ATTACHED = "PUT configuration (40 settings), attached to a 40-property schema"
+GET_UNATTACHED = "GET configuration (40 settings), no schema"
+GET_ATTACHED = "GET configuration (40 settings), attached to a schema"
 WRK_ORDER = [
     BASELINE,
     GET_CONFIGURATION,
@@ -72,6 +76,10 @@ WRK_ORDER = [
     TOKEN_SCOPED,
     LIST_GLOBAL,
     LIST_SCOPED,
+    PUT_UNATTACHED,
+    PUT_ATTACHED,
+    GET_UNATTACHED,
+    GET_ATTACHED,
 ]
 # Each row's "× reference" in the table; the rows measured between the writes are compared
 # with the baseline measured between them too.
@@ -88,6 +96,10 @@ REFERENCE = {
     GET_CONFIGURATION_GZIP: GET_CONFIGURATION,
     GET_LARGE: None,
     GET_LARGE_GZIP: GET_LARGE,
+    PUT_UNATTACHED: None,
+    PUT_ATTACHED: PUT_UNATTACHED,
+    GET_UNATTACHED: None,
+    GET_ATTACHED: GET_UNATTACHED,
 }
 SHORT_NAMES = {
     BASELINE: "baseline",
@@ -170,6 +182,7 @@ class Measurements:
     soak: Soak | None = None
     watchdog_ratios: dict[str, list[float]] = field(default_factory=dict)  # bare calls, per round
     wire_bytes: dict[str, int] = field(default_factory=dict)  # scenario -> bytes of one answer
+    schema_verdicts: dict[int, float] = field(default_factory=dict)  # status -> seconds
     skipped: dict[str, str] = field(default_factory=dict)  # part -> why it was not measured
 
 
@@ -626,6 +639,7 @@ def targets(measured: Measurements) -> list[Target]:
             0.97,
             "write",
         ),
+        *_schema_targets(m),
         _no_errors(m),
         _churn(m),
         *_propagation(m),
@@ -693,6 +707,40 @@ def _frozen(measured: Measurements) -> list[Target]:
             2.0,
             at_most=True,
             unit="s",
+        ),
+    ]
+
+
+def _schema_targets(measured: Measurements) -> list[Target]:
+    """Issue 29: a schema costs a PUT little and a GET nothing; a schema's change is judged
+    against 1,000 followers within a second."""
+    verdict = "a schema change followed by 1,000 configurations: 409/200 verdict ≤ 1 s"
+    seconds = measured.schema_verdicts
+    return [
+        _rate_ratio(
+            measured,
+            "PUT attached to a 40-property schema ≥ 0.9× unattached req/s",
+            PUT_ATTACHED,
+            PUT_UNATTACHED,
+            0.9,
+            "schemas",
+        ),
+        _rate_ratio(
+            measured,
+            "GET from memory, attached ≥ 0.97× unattached req/s",
+            GET_ATTACHED,
+            GET_UNATTACHED,
+            0.97,
+            "schemas",
+        ),
+        Target(
+            verdict,
+            (max(seconds.values()),) if seconds else (),
+            1.0,
+            at_most=True,
+            unit="s",
+            detail=", ".join(f"{status}: {s:.2f} s" for status, s in sorted(seconds.items()))
+            or _skip_reason(measured, "schemas"),
         ),
     ]
 

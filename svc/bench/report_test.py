@@ -51,6 +51,10 @@ def all_good(**overrides) -> Measurements:
         report.GET_CONFIGURATION_GZIP: rounds(1990, 2100, 1900),
         report.GET_LARGE: rounds(300, 310, 290),
         report.GET_LARGE_GZIP: rounds(900, 950, 880),
+        report.PUT_UNATTACHED: rounds(600, 600, 600),
+        report.PUT_ATTACHED: rounds(580, 590, 570),
+        report.GET_UNATTACHED: rounds(2000, 2000, 2000),
+        report.GET_ATTACHED: rounds(1990, 2000, 2010),
     }
     measured = Measurements(
         wrk=wrk,
@@ -64,6 +68,7 @@ def all_good(**overrides) -> Measurements:
         propagation=report.Propagation(tuple(float(n % 10) for n in range(200)), 0, 0),
         frozen=stalled(),
         soak=Soak(answers=[Answer("held", 304, 3.0)], recovery={"PostgreSQL stopped": 0.5}),
+        schema_verdicts={409: 0.3, 200: 0.3},
         watchdog_ratios={"read": [1.0, 0.99, 1.01], "write": [1.0, 1.0, 0.98]},
         wire_bytes={report.GET_LARGE: 1_000_500, report.GET_LARGE_GZIP: 70_500},
     )
@@ -84,7 +89,7 @@ def verdicts(measured: Measurements) -> dict[str, str]:
 def test_all_targets_met():
     outcomes = report.targets(all_good())
     assert [t.line() for t in outcomes if t.verdict != "PASS"] == []
-    assert len(outcomes) == 37
+    assert len(outcomes) == 40
     assert not report.failed(outcomes)
 
 
@@ -172,7 +177,7 @@ def test_the_table_is_aligned_and_shows_every_scenario():
     assert lines[0].startswith("| scenario ")
     assert len({len(line) for line in lines}) == 1, "columns are padded to one width"
     # wrk rows, churn, propagation, 2 floors + watch, faults, soak, watchdog
-    assert len(lines) == 2 + 28 + 1 + 1 + 3 + 3
+    assert len(lines) == 2 + 32 + 1 + 1 + 3 + 3
     get = next(line for line in lines if line.startswith("| GET configuration  "))
     cells = [cell.strip() for cell in get.strip("|").split("|")]
     assert cells[1:3] == ["2000", "1900–2100"]
@@ -253,3 +258,22 @@ def test_compression_is_held_to_its_bytes_and_shown_with_them():
     assert verdicts(measured)[title] == "FAIL"
     assert "1,000,500 bytes per answer on the wire" in report.table(measured)
     assert verdicts(all_good(wire_bytes={}))[title] == "SKIP"
+
+
+def test_schema_targets_compare_attached_with_unattached_and_bound_the_verdict():
+    def result(rate):
+        return Result(
+            requests_per_second=rate, p50_ms=1.0, p99_ms=1.0, non_2xx_3xx=0, socket_errors=0
+        )
+
+    measured = report.Measurements()
+    measured.wrk = {
+        report.PUT_UNATTACHED: [result(100)],
+        report.PUT_ATTACHED: [result(85)],
+        report.GET_UNATTACHED: [result(1000)],
+        report.GET_ATTACHED: [result(990)],
+    }
+    measured.schema_verdicts = {409: 0.4, 200: 1.2}
+    put, get, verdict = report._schema_targets(measured)
+    assert (put.verdict, get.verdict, verdict.verdict) == ("FAIL", "PASS", "FAIL")
+    assert "409: 0.40 s" in verdict.detail

@@ -15,6 +15,8 @@ end, also on failure or Ctrl-C), starts every server on a free port, and measure
          held on one worker, and the fan-out of one PUT to all of them.
   faults the service behind a TCP proxy that stalls: 200 requests needing PostgreSQL, 16 at a
          time, each answered 503 in bounded time; then the time to recover (faults.py).
+  schemas PUT and GET of configurations attached to a 40-property schema against unattached
+         ones, interleaved; the verdict on a schema change with 1,000 followers (schemas.py).
   soak   2 workers under mixed load and held watches through four faults: stopped, frozen,
          backends and listener killed; no write lost, only 503s, bounded (soak.py).
 
@@ -38,6 +40,7 @@ from bench import (
     access,
     faults,
     metrics,
+    schemas,
     watchdog_cost,
     rawhttp,
     report,
@@ -53,7 +56,7 @@ from bench.report import Measurements
 from config_service.settings import SVC_DIR, get_settings
 
 RESULTS_DIR = SVC_DIR / "bench" / "results"  # the servers' logs
-PHASES = ("read", "write", "access", "churn", "watch", "faults", "soak")
+PHASES = ("read", "write", "access", "schemas", "churn", "watch", "faults", "soak")
 CHURN_CONFIGURATIONS = 100_000
 CHURN_CACHE_BYTES = 16 * 1024 * 1024
 CHURN_SECONDS = 30  # long enough to read ~35,000 distinct ids: see report.CHURN_OVERHEAD_BYTES
@@ -368,6 +371,9 @@ def _run(arguments: argparse.Namespace) -> int:
             if "access" in arguments.phases:
                 print("access", flush=True)
                 access.access_phase(bench, dsn, RESULTS_DIR, seeded, arguments.repetitions)
+            if "schemas" in arguments.phases:
+                print("schemas", flush=True)
+                schemas.schemas_phase(bench, service, arguments.repetitions)
         if "churn" in arguments.phases:
             print("churn", flush=True)
             churn_phase(bench, dsn, RESULTS_DIR)

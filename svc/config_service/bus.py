@@ -6,7 +6,9 @@ tables are everything the service can do. Commands run in a write transaction (a
 one-statement command in autocommit, its own transaction) and, once committed, tell the read
 model what they touched before anyone is answered. Get queries are answered by the read
 model, which asks PostgreSQL only when memory will not do; other queries run in autocommit
-mode (one round trip). The bus keeps no per-request state.
+mode (one round trip). A command delivered as a dry run (`?dry_run`) runs its whole write in
+a transaction that is rolled back: nothing is committed, so nothing is announced either. The
+bus keeps no per-request state.
 """
 
 from collections.abc import Callable, Mapping
@@ -20,6 +22,11 @@ from config_service.store.database import Cursor, Database
 # Every handler takes the message's Delivery too (who sent it: scope and name), defaulted.
 type Handler = Callable[[Cursor, Any, Delivery], Any]
 type HandlerTable = Mapping[type[Message], Handler]
+
+
+class NeedsTransaction(Exception):
+    """Raised by a command's handler run in autocommit that finds its write needs more than one
+    statement after all (a schema's followers to check): it is run again in a transaction."""
 
 
 class MessageBus:
@@ -45,8 +52,13 @@ class MessageBus:
         if isinstance(message, Command):
             handler = self._handler(self._commands, message)
             database = self._database
+            if delivery.dry_run:
+                return await database.rehearse(handler, message, delivery)
             write = database.write_idempotent if message.idempotent() else database.write
-            result = await write(handler, message, delivery)  # who sent it
+            try:
+                result = await write(handler, message, delivery)  # who sent it
+            except NeedsTransaction:
+                result = await database.write(handler, message, delivery)
             for key in message.touches():
                 self._read_model.written(key)  # committed: this worker never answers the old one
             return result

@@ -8,7 +8,7 @@ import pytest
 from config_service import main
 from config_service.access.scope import EVERYTHING
 from config_service.access.tokens import Caller
-from config_service.bus import MessageBus
+from config_service.bus import MessageBus, NeedsTransaction
 from config_service.messages import Command, Delivery, Get, Query
 from config_service.read_model.model import ReadModel
 from config_service.reads import Read
@@ -33,6 +33,10 @@ class RecordingDatabase:
 
     async def write_idempotent(self, work, message, delivery):
         self.calls.append(("write_idempotent", work, message))
+        return work(None, message, delivery)
+
+    async def rehearse(self, work, message, delivery):
+        self.calls.append(("rehearse", work, message))
         return work(None, message, delivery)
 
 
@@ -106,6 +110,36 @@ def test_an_idempotent_command_runs_as_an_idempotent_write():
     bus, read_model = new_bus(database)
     assert asyncio.run(bus.dispatch(Repeat("a"))) == "A"
     assert database.calls == [("write_idempotent", shout, Repeat("a"))]
+
+
+def test_a_dry_run_is_rehearsed_and_touches_nothing_in_memory():
+    database = RecordingDatabase()
+    bus, read_model = new_bus(database)
+
+    async def scenario() -> int:
+        await bus.dispatch(GetThing("x"))
+        await bus.dispatch(Shout("x"), Delivery(dry_run=True))  # would touch thing:x
+        await bus.dispatch(GetThing("x"))
+        return len([call for call in database.calls if call[0] == "read"])
+
+    assert asyncio.run(scenario()) == 1  # still answered from memory
+    assert ("rehearse", shout, Shout("x")) in database.calls
+
+
+def test_an_idempotent_command_that_needs_a_transaction_runs_again_in_one():
+    database = RecordingDatabase()
+
+    def needs_more(cursor, message, delivery):
+        if database.calls[-1][0] == "write_idempotent":
+            raise NeedsTransaction()
+        return "done"
+
+    read_model = ReadModel(
+        max_bytes=1 << 20, max_wait=5, max_waiters=10, retry_after=1, metrics=ignored_metrics()
+    )
+    bus = MessageBus(database, read_model, commands={Repeat: needs_more}, queries={})
+    assert asyncio.run(bus.dispatch(Repeat("a"))) == "done"
+    assert [call[0] for call in database.calls] == ["write_idempotent", "write"]
 
 
 def test_get_queries_are_answered_from_memory_once_read_until_a_command_touches_them():

@@ -4,15 +4,17 @@ Each is rendered as problem+json by `http/problems.py`, the one place that maps 
 """
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 
 class DomainError(Exception):
-    """An outcome a handler reports instead of a result."""
+    """An outcome a handler reports instead of a result; `errors` says where, one item each
+    (`{"loc": [...], "msg": ...}` and maybe more members), for the problem's `errors`."""
 
-    def __init__(self, detail: str):
+    def __init__(self, detail: str, *, errors: Sequence[dict[str, Any]] = ()):
         super().__init__(detail)
         self.detail = detail
+        self.errors = tuple(errors)
 
 
 class NotFound(DomainError):
@@ -31,6 +33,11 @@ class AlreadyExists(DomainError):
     """A name is taken (a unique constraint said so)."""
 
 
+class Conflict(DomainError):
+    """The write cannot be applied in the resource's current state (e.g. a schema change that
+    configurations following it would not satisfy)."""
+
+
 class PreconditionFailed(DomainError):
     """If-Match names a version that is no longer current."""
 
@@ -38,8 +45,14 @@ class PreconditionFailed(DomainError):
 class InvalidValue(DomainError):
     """A value that passed the schema but cannot be stored or is not allowed here."""
 
-    def __init__(self, detail: str, *, loc: Sequence[str | int] = ("body",)):
-        super().__init__(detail)
+    def __init__(
+        self,
+        detail: str,
+        *,
+        loc: Sequence[str | int] = ("body",),
+        errors: Sequence[dict[str, Any]] = (),
+    ):
+        super().__init__(detail, errors=errors or [{"loc": list(loc), "msg": detail}])
         self.loc = tuple(loc)
 
 

@@ -35,7 +35,7 @@ _ULID = TypeAdapter(ULID)
 
 
 @lru_cache(maxsize=4096)  # runtimes read the same ids again and again
-def _canonical_ulid(value: str) -> str:
+def canonical_ulid(value: str) -> str:
     """ULIDs are case-insensitive: accept any case, answer with the canonical upper case."""
     if len(value) != 26:
         raise ValueError("must be a ULID of 26 characters")
@@ -44,10 +44,10 @@ def _canonical_ulid(value: str) -> str:
 
 # Text on the wire and in the database; checked by pydantic-extra-types' ULID. (FastAPI takes
 # only plain types as path parameters, so the annotated type is str.)
-Ulid = Annotated[str, AfterValidator(_canonical_ulid), WithJsonSchema(ULID_JSON_SCHEMA)]
+Ulid = Annotated[str, AfterValidator(canonical_ulid), WithJsonSchema(ULID_JSON_SCHEMA)]
 # The same, for fields a client may send back but never changes (OpenAPI `readOnly`).
 ReadOnlyUlid = Annotated[
-    str, AfterValidator(_canonical_ulid), WithJsonSchema({**ULID_JSON_SCHEMA, "readOnly": True})
+    str, AfterValidator(canonical_ulid), WithJsonSchema({**ULID_JSON_SCHEMA, "readOnly": True})
 ]
 
 

@@ -9,6 +9,9 @@ announce is what these rules say. (Migrations 0003-0005 cite `revalidation.py` a
 
 APPLICATION = "application"
 CONFIGURATION = "configuration"
+# Where the resources are on the wire: `{API_PREFIX}/{kind}s/{id}`.
+API_PREFIX = "/api/v1"
+CONFIGURATIONS_PATH = f"{API_PREFIX}/{CONFIGURATION}s"
 # The key of a notification that any representation may have changed (a TRUNCATE, 0005).
 EVERYTHING = "*"
 

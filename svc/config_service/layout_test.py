@@ -17,12 +17,13 @@ VOCABULARY = {"errors", "keys", "representation", "fields", "reads", "settings",
 MAY_IMPORT: dict[str, set[str]] = {
     "vocabulary": {"access"},
     "access": set(),
+    "json_schema": set(),
     "telemetry": set(),
     "store": {"telemetry"},
     "read_model": {"access", "telemetry", "store"},
     "http": {"access", "telemetry", "bus"},
     "applications": {"access", "telemetry", "store", "http", "bus"},
-    "configurations": {"access", "telemetry", "store", "http", "bus"},
+    "configurations": {"access", "telemetry", "store", "http", "bus", "json_schema"},
 }
 
 

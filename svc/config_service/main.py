@@ -30,6 +30,7 @@ from config_service.http.openapi import install_openapi
 from config_service.http.problems import install_problem_handlers
 from config_service.http.query_parameters import QueryParameterMiddleware
 from config_service.http.request_log import RequestLogMiddleware
+from config_service.keys import API_PREFIX
 from config_service.read_model.listener import open_listener
 from config_service.read_model.model import ReadModel
 from config_service.settings import SVC_DIR, Settings, get_settings
@@ -41,7 +42,6 @@ from config_service.telemetry.route import router as monitoring_router
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1"
 VERSION = tomllib.loads((SVC_DIR / "pyproject.toml").read_text())["project"]["version"]
 
 

@@ -71,6 +71,8 @@ class Delivery:
     on_held: Callable[[Held], None] = field(default=_ignore_held, compare=False)
     caller: Caller = ANONYMOUS
     request_id: str | None = None
+    # A command's whole write, answered as it would be, then rolled back (?dry_run).
+    dry_run: bool = False
 
 
 NO_DELIVERY = Delivery()

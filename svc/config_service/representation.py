@@ -3,7 +3,9 @@
 Query handlers have PostgreSQL render a resource as JSON text (`row_to_json`), so a read
 never parses or re-serialises the stored config. The ETag is a hash of those exact bytes:
 whatever changes the representation (a configuration added to an application included)
-changes the tag.
+changes the tag. A configuration's `describedby` link (its schema) is part of what it is: it is
+hashed with the bytes, so attaching a schema changes the tag as a change of the body does
+(and a configuration without one keeps the tag of its bytes alone).
 
 A large body is also kept gzip-encoded, made once per representation (so once per version in
 the read model's memory), for clients that accept it. Both encodings carry the one ETag: it
@@ -20,9 +22,12 @@ from config_service.errors import PreconditionFailed
 STALE_IF_MATCH = "The resource changed since the version named in If-Match; GET it again and reapply your change."
 
 
-def etag_of(body: bytes) -> str:
-    """A strong ETag for these exact bytes."""
-    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+def etag_of(body: bytes, described_by: str | None = None) -> str:
+    """A strong ETag for these exact bytes (and the schema link, when there is one)."""
+    digest = hashlib.blake2b(body, digest_size=16)
+    if described_by is not None:
+        digest.update(b"\n" + described_by.encode())
+    return '"' + digest.hexdigest() + '"'
 
 
 # Bodies from this size on are sent gzip-encoded to clients that accept it. Below it the whole
@@ -63,11 +68,13 @@ class Representation:
     application_name: str = ""
     # A configuration's revision number (applications have none); not part of the ETag.
     revision: int | None = field(default=None, kw_only=True)
+    # A configuration's schema, as stored: `{id}` or `{id}?revision=N` (schema_links.py).
+    described_by: str | None = field(default=None, kw_only=True)
     etag: str = field(init=False)
     _gzipped: object = field(default=_NOT_YET, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "etag", etag_of(self.body))
+        object.__setattr__(self, "etag", etag_of(self.body, self.described_by))
 
     @property
     def gzipped(self) -> bytes | None:
@@ -81,9 +88,13 @@ class Representation:
     @classmethod
     def from_row(cls, row: dict) -> "Representation":
         """From a row with `id`, `body` (the JSON text) and `application_name` columns, and
-        maybe `revision`."""
+        maybe `revision` and `described_by`."""
         return cls(
-            row["id"], row["body"].encode(), row["application_name"], revision=row.get("revision")
+            row["id"],
+            row["body"].encode(),
+            row["application_name"],
+            revision=row.get("revision"),
+            described_by=row.get("described_by"),
         )
 
     def check_if_match(self, if_match: str) -> None:

@@ -17,10 +17,12 @@ from config_service.http.dependencies import (
     RequestRoute,
     bus_of,
     check_body_id,
+    dry_run_of,
     if_match_header,
 )
 from config_service.http.openapi_parts import (
     CACHE_CONTROL,
+    DRY_RUN_PARAMETER,
     READ_PARAMETERS,
     READ_PROBLEMS,
     WRITE_PROBLEMS,
@@ -56,11 +58,13 @@ IfMatch = if_match_header("application")
         },
         **problem_responses(409, *WRITE_PROBLEMS),
     },
+    openapi_extra={"parameters": [DRY_RUN_PARAMETER]},
 )
 async def create_application(body: ApplicationCreate, request: Request) -> Response:
     """Creates an application with a new id; its name must not be taken."""
     command = CreateApplication(name=body.name, comments=body.comments)
-    application = await bus_of(request).dispatch(command, delivery_of(request))
+    dry_run = dry_run_of(request)
+    application = await bus_of(request).dispatch(command, delivery_of(request, dry_run=dry_run))
     location = str(request.url_for("get_application", id=application.id))
     return representation_response(application, 201, {"Location": location})
 
@@ -77,6 +81,7 @@ async def create_application(body: ApplicationCreate, request: Request) -> Respo
         },
         **problem_responses(404, 409, 412, *WRITE_PROBLEMS),
     },
+    openapi_extra={"parameters": [DRY_RUN_PARAMETER]},
 )
 async def update_application(
     id: ApplicationId.declared,
@@ -89,7 +94,7 @@ async def update_application(
     check_body_id(body.id, id)
     application = await bus_of(request).dispatch(
         UpdateApplication(id=id, name=body.name, comments=body.comments, if_match=if_match),
-        delivery_of(request),
+        delivery_of(request, dry_run=dry_run_of(request)),
     )
     return representation_response(application)
 

@@ -9,8 +9,11 @@ call), told who writes and how many revisions to keep.
 A POST, and a PUT without If-Match, is one call that has the effect of one even when sent
 twice (`idempotent`), so it runs in autocommit: one round trip (0010 says how). A PUT with
 If-Match first locks and reads the configuration, to compare the ETag here, in a transaction.
+Either way the call says what the service checked against schemas, and PostgreSQL writes only
+when that is what the write requires (schemas.py, migration 0011).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -23,7 +26,14 @@ from config_service import keys
 from config_service.bus import HandlerTable
 from config_service.configurations.queries import no_configuration
 from config_service.configurations.revisions import Written, author_parameters
-from config_service.errors import InvalidValue, configuration_name_taken
+from config_service.configurations.schema_links import SchemaLink
+from config_service.configurations.schemas import SchemaBook, check, refused_link
+from config_service.errors import (
+    Conflict,
+    DomainError,
+    InvalidValue,
+    configuration_name_taken,
+)
 from config_service.messages import NO_DELIVERY, Command, Delivery
 from config_service.representation import Representation
 from config_service.store.database import Cursor
@@ -39,6 +49,8 @@ class CreateConfiguration(Command[Written]):
     name: str
     comments: str
     config: dict[str, Any]
+    # The schema it follows, from a `describedby` link (None: none).
+    schema_link: SchemaLink | None = None
     # Chosen once per request, so that sent again it finds itself created (0010).
     id: str = field(default_factory=_new_id)
 
@@ -58,6 +70,8 @@ class UpdateConfiguration(Command[Written]):
     if_match: str | None = None
     # A GET's body sent back names the application; it must be the one the configuration has.
     application_id: str | None = None
+    # A `describedby` link: follow this schema, or none (SchemaLink(None)); None keeps it.
+    schema_link: SchemaLink | None = None
 
     def touches(self) -> tuple[str, ...]:
         return keys.configuration_updated(self.id)
@@ -66,46 +80,100 @@ class UpdateConfiguration(Command[Written]):
         return self.if_match is None  # with If-Match, a read and a check come first
 
 
-# The write functions of migrations 0009 and 0010, which keep their plans and say what each does.
+# The write functions of migrations 0009 to 0011, which keep their plans and say what each does.
 CREATE = """
-    SELECT id, body, revision, application_name
-    FROM configuration_create(%(id)s, %(application_id)s, %(name)s, %(comments)s, %(config)s,
-                              %(changed_by)s, %(request_id)s,
-                              %(everything)s, %(exact)s::text[], %(prefixes)s::text[])
+    SELECT id, body, revision, application_name, described_by, required, refused
+    FROM configuration_create_checked(
+        %(checked)s, %(schema_id)s, %(pinned)s,
+        %(id)s, %(application_id)s, %(name)s, %(comments)s, %(config)s,
+        %(changed_by)s, %(request_id)s, %(everything)s, %(exact)s::text[], %(prefixes)s::text[])
 """
 LOCK = """
-    SELECT application_id, application_name, body
-    FROM configuration_lock(%(id)s, %(changed_by)s, %(request_id)s)
+    SELECT application_id, application_name, body, described_by
+    FROM configuration_lock(%(id)s, %(changed_by)s, %(request_id)s),
+         configuration_described_by(%(id)s) AS described_by
 """
 PUT = """
-    SELECT id, body, revision, application_name, application_id, recorded, removed
-    FROM configuration_put(%(id)s, %(name)s, %(comments)s, %(config)s, %(application_id)s,
-                           %(keep)s, %(changed_by)s, %(request_id)s,
-                           %(everything)s, %(exact)s::text[], %(prefixes)s::text[])
+    SELECT id, body, revision, application_name, application_id, recorded, removed,
+           described_by, required, refused
+    FROM configuration_put_checked(
+        %(checked)s, %(relink)s, %(schema_id)s, %(pinned)s,
+        %(id)s, %(name)s, %(comments)s, %(config)s, %(application_id)s,
+        %(keep)s, %(changed_by)s, %(request_id)s,
+        %(everything)s, %(exact)s::text[], %(prefixes)s::text[])
 """
+# A write sent again with what PostgreSQL said it requires (schemas.py): more rounds than this
+# mean schemas keep changing under it.
+MAX_CHECK_ROUNDS = 4
+
+
+def _checked_write(
+    cursor: Cursor,
+    book: SchemaBook | None,
+    configuration_id: str,
+    config: dict[str, Any],
+    write: Callable[[str], dict | None],
+) -> dict | None:
+    """Send `write(checked)` until PostgreSQL takes what was checked; its row, or None.
+
+    Without a book (a handler called directly), nothing is remembered between writes."""
+    book = book or SchemaBook()
+    # What its last write had to check is most likely what this one has to: checked first, it
+    # saves a round trip. If the body fails it, the schema may have changed since: PostgreSQL
+    # says what is required now.
+    checked = book.claim(configuration_id)
+    if checked:
+        try:
+            check(cursor, book, configuration_id, config, checked)
+        except DomainError:
+            checked = ""
+    for _ in range(MAX_CHECK_ROUNDS):
+        row = write(checked)
+        if row is None or (row["required"] is None and row["refused"] is None):
+            book.remember(configuration_id, checked)
+            return row
+        if row["refused"] is not None:
+            raise refused_link(row["refused"])
+        checked = check(cursor, book, configuration_id, config, row["required"])
+    raise Conflict(
+        "The schemas of this configuration kept changing while it was checked; send it again."
+    )
+
+
+def _link_parameters(link: SchemaLink | None) -> dict[str, Any]:
+    if link is None:
+        return {"relink": False, "schema_id": None, "pinned": None}
+    return {"relink": True, "schema_id": link.schema_id, "pinned": link.pinned}
 
 
 def create_configuration(
-    cursor: Cursor, command: CreateConfiguration, delivery: Delivery = NO_DELIVERY
+    cursor: Cursor,
+    command: CreateConfiguration,
+    delivery: Delivery = NO_DELIVERY,
+    *,
+    book: SchemaBook | None = None,
 ) -> Written:
     """Insert a new configuration into an existing application of the caller's scope: its
-    revision 1."""
-    try:
-        cursor.execute(
-            CREATE,
-            {
-                "id": command.id,
-                "application_id": command.application_id,
-                "name": command.name,
-                "comments": command.comments,
-                "config": Json(command.config),
-                **author_parameters(delivery),
-                **delivery.caller.scope.sql_parameters(),
-            },
-        )
-    except psycopg2.errors.UniqueViolation as error:
-        raise configuration_name_taken(command.name) from error
-    row = cursor.fetchone()
+    revision 1, attached to its schema, if any, whose rules it satisfies."""
+    parameters = {
+        "id": command.id,
+        "application_id": command.application_id,
+        "name": command.name,
+        "comments": command.comments,
+        "config": Json(command.config),
+        **_link_parameters(command.schema_link),
+        **author_parameters(delivery),
+        **delivery.caller.scope.sql_parameters(),
+    }
+
+    def create(checked: str) -> dict | None:
+        try:
+            cursor.execute(CREATE, {**parameters, "checked": checked})
+        except psycopg2.errors.UniqueViolation as error:
+            raise configuration_name_taken(command.name) from error
+        return cursor.fetchone()
+
+    row = _checked_write(cursor, book, command.id, command.config, create)
     if row is None:  # no such application, or out of scope: the same answer
         raise InvalidValue(
             f"No application has id {command.application_id}.", loc=("body", "application_id")
@@ -119,29 +187,33 @@ def update_configuration(
     delivery: Delivery = NO_DELIVERY,
     *,
     revisions_keep: int,
+    book: SchemaBook | None = None,
 ) -> Written:
-    """Replace a configuration's name, comments and config, if If-Match names its version
-    and its application is in the caller's scope; keep its newest `revisions_keep` revisions
-    (0: all)."""
+    """Replace a configuration's name, comments and config (and its schema, when a link is
+    sent), if If-Match names its version, its application is in the caller's scope and its
+    schemas are satisfied; keep its newest `revisions_keep` revisions (0: all)."""
     if command.if_match is not None:
         _check_if_match(cursor, command, delivery)
-    try:
-        cursor.execute(
-            PUT,
-            {
-                "id": command.id,
-                "name": command.name,
-                "comments": command.comments,
-                "config": Json(command.config),
-                "application_id": command.application_id,
-                "keep": revisions_keep,
-                **author_parameters(delivery),
-                **delivery.caller.scope.sql_parameters(),
-            },
-        )
-    except psycopg2.errors.UniqueViolation as error:
-        raise configuration_name_taken(command.name) from error
-    written = cursor.fetchone()
+    parameters = {
+        "id": command.id,
+        "name": command.name,
+        "comments": command.comments,
+        "config": Json(command.config),
+        "application_id": command.application_id,
+        "keep": revisions_keep,
+        **_link_parameters(command.schema_link),
+        **author_parameters(delivery),
+        **delivery.caller.scope.sql_parameters(),
+    }
+
+    def put(checked: str) -> dict | None:
+        try:
+            cursor.execute(PUT, {**parameters, "checked": checked})
+        except psycopg2.errors.UniqueViolation as error:
+            raise configuration_name_taken(command.name) from error
+        return cursor.fetchone()
+
+    written = _checked_write(cursor, book, command.id, command.config, put)
     if written is None:  # no such configuration, or out of scope: the same answer
         raise no_configuration(command.id)
     if written["body"] is None:  # the body named another application: nothing was written
@@ -160,7 +232,8 @@ def _check_if_match(cursor: Cursor, command: UpdateConfiguration, delivery: Deli
         raise no_configuration(command.id)  # out of scope: as missing, before If-Match too
     if command.application_id not in (None, row["application_id"]):
         raise _stays_in(row["application_id"])
-    Representation(command.id, row["body"].encode()).check_if_match(command.if_match)
+    current = Representation(command.id, row["body"].encode(), described_by=row["described_by"])
+    current.check_if_match(command.if_match)
 
 
 def _stays_in(application_id: str) -> InvalidValue:
@@ -173,7 +246,10 @@ def _stays_in(application_id: str) -> InvalidValue:
 
 def command_handlers(revisions_keep: int) -> HandlerTable:
     """The handler table, with REVISIONS_KEEP."""
+    book = SchemaBook()  # this worker's compiled schemas
     return {
-        CreateConfiguration: create_configuration,
-        UpdateConfiguration: partial(update_configuration, revisions_keep=revisions_keep),
+        CreateConfiguration: partial(create_configuration, book=book),
+        UpdateConfiguration: partial(
+            update_configuration, revisions_keep=revisions_keep, book=book
+        ),
     }

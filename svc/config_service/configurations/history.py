@@ -11,6 +11,7 @@ from datetime import UTC
 
 from config_service.bus import HandlerTable
 from config_service.configurations.queries import no_configuration
+from config_service.configurations.schema_links import described_by_path
 from config_service.errors import NotFound, revision_removed
 from config_service.keys import key_of
 from config_service.messages import NO_DELIVERY, Delivery, Get, Query
@@ -18,7 +19,7 @@ from config_service.representation import Representation, etag_of
 from config_service.store.database import Cursor
 
 SELECT_REVISION = """
-    SELECT configuration.id, revision.body,
+    SELECT configuration.id, revision.body, revision.described_by,
            (SELECT max(revision) FROM configuration_revisions
             WHERE configuration_id = configuration.id) AS latest,
            a.name AS application_name
@@ -33,10 +34,10 @@ SELECT_REVISION = """
 # One more than asked for, to know whether another page follows.
 SELECT_HISTORY = """
     SELECT configuration.id, page.revision, page.changed_at, page.changed_by, page.request_id,
-           page.body
+           page.body, page.described_by
     FROM configurations configuration
     LEFT JOIN LATERAL (
-        SELECT revision, changed_at, changed_by, request_id, body
+        SELECT revision, changed_at, changed_by, request_id, body, described_by
         FROM configuration_revisions
         WHERE configuration_id = configuration.id
           AND revision < %(before)s
@@ -87,7 +88,13 @@ def get_revision(
         raise no_configuration(query.id)
     if row["body"] is not None:
         body = row["body"].encode()
-        return Representation(query.id, body, row["application_name"], revision=query.revision)
+        return Representation(
+            query.id,
+            body,
+            row["application_name"],
+            revision=query.revision,
+            described_by=row["described_by"],
+        )
     if row["latest"] is not None and query.revision <= row["latest"]:
         raise revision_removed(query.id, query.revision)
     raise NotFound(f"Configuration {query.id} has no revision {query.revision}.")
@@ -115,7 +122,9 @@ def _entry(row: dict) -> dict:
         "changed_at": row["changed_at"].astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "changed_by": row["changed_by"],
         "request_id": row["request_id"],
-        "etag": etag_of(row["body"].encode()),
+        "etag": etag_of(row["body"].encode(), row["described_by"]),
+        # The schema it was made under: an attachment changed alone is a revision of its own.
+        "describedby": described_by_path(row["described_by"]),
     }
 
 

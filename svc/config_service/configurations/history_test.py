@@ -60,7 +60,14 @@ def test_history_is_newest_first_and_paged_by_before(database_url, configuration
     first = read(database_url, list_revisions, ListRevisions(configuration_id, limit=2))
     entries = json.loads(first.representation.body)
     assert [e["revision"] for e in entries] == [5, 4] and first.next_before == 4
-    assert set(entries[0]) == {"revision", "changed_at", "changed_by", "request_id", "etag"}
+    assert set(entries[0]) == {
+        "revision",
+        "changed_at",
+        "changed_by",
+        "request_id",
+        "etag",
+        "describedby",
+    }
     assert entries[0]["request_id"] == "r5" and entries[0]["changed_by"] is None
     assert entries[0]["changed_at"].endswith("Z")
     assert datetime.fromisoformat(entries[0]["changed_at"]).utcoffset().total_seconds() == 0

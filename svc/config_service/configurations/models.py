@@ -91,6 +91,11 @@ class ConfigurationHistoryEntry(Strict):
         description="Its ETag: `?revision=N` answers with it, and a PUT of it with `If-Match`.",
         examples=['"5d0c3f0b8a1e4f6b"'],
     )
+    describedby: str | None = Field(
+        description="The path of the schema it was made under (`?revision=N` when pinned); "
+        "null when none.",
+        examples=[f"/api/v1/configurations/{CONFIGURATION_ID_EXAMPLE}"],
+    )
 
 
 class ConfigurationHistory(RootModel[list[ConfigurationHistoryEntry]]):

@@ -13,10 +13,12 @@ from config_service.messages import NO_DELIVERY, Delivery, Get
 from config_service.representation import Representation
 from config_service.store.database import Cursor
 
-# The representation, its revision number and its application's name (which decides scope)
-# in one statement, so they always agree; a function, so that its plan is kept (0008).
+# The representation, its revision number, its application's name (which decides scope) and
+# its schema link in one statement, so they always agree; a function, so that its plan is kept
+# (0008, 0011).
 SELECT_CONFIGURATION = """
-    SELECT id, body, revision, application_name FROM configuration_read(%(id)s)
+    SELECT id, body, revision, application_name, described_by
+    FROM configuration_read_described(%(id)s)
 """
 
 

@@ -1,5 +1,7 @@
 """HTTP routes for configurations: parse, dispatch to the bus, shape the response. Nothing else."""
 
+from urllib.parse import urlsplit
+
 from fastapi import APIRouter, Request, Response
 
 from config_service.configurations.commands import (
@@ -13,15 +15,16 @@ from config_service.configurations.models import (
     ConfigurationUpdate,
 )
 from config_service.configurations.queries import GetConfiguration
+from config_service.configurations.schema_links import requested_link
 from config_service.configurations.versions import (
     VERSION_HEADERS,
     VERSION_PARAMETERS,
     answer_version,
     asked_version,
     count_revisions,
+    current_headers,
     current_headers_at,
     resource_path,
-    revision_header,
 )
 from config_service.fields import CONFIGURATION_ID_EXAMPLE
 from config_service.http.dependencies import (
@@ -30,16 +33,19 @@ from config_service.http.dependencies import (
     bus_of,
     check_body_id,
     check_config_depth,
+    dry_run_of,
     if_match_header,
     metrics_of,
     settings_of,
 )
 from config_service.http.openapi_parts import (
+    DRY_RUN_PARAMETER,
     READ_PARAMETERS,
     READ_PROBLEMS,
     WRITE_PROBLEMS,
     WRITTEN_HEADERS,
     header,
+    header_parameter,
     problem_responses,
     read_responses,
 )
@@ -49,6 +55,24 @@ router = APIRouter(prefix="/configurations", tags=["configurations"], route_clas
 
 ConfigurationId = PathId("configuration", CONFIGURATION_ID_EXAMPLE)
 IfMatch = if_match_header("configuration")
+# What a POST or PUT reads itself, besides its declared parameters.
+WRITE_PARAMETERS = {
+    "parameters": [
+        header_parameter(
+            "Link",
+            'Attach a schema: `</api/v1/configurations/{schema_id}>; rel="describedby"`, '
+            "optionally with `?revision=N` to pin one revision; `<>` detaches. Without it a "
+            "PUT keeps the attachment. See docs/schemas.md.",
+        ),
+        DRY_RUN_PARAMETER,
+    ]
+}
+
+
+def _link_header(request: Request) -> str | None:
+    """Every Link header of the request, as one (RFC 9110 5.3)."""
+    values = request.headers.getlist("link")
+    return ", ".join(values) if values else None
 
 
 # Declared first, in the router main.py includes first: routes are tried in order, and this
@@ -105,22 +129,27 @@ async def get_configuration(request: Request) -> Response:
         },
         **problem_responses(409, *WRITE_PROBLEMS),
     },
+    openapi_extra=WRITE_PARAMETERS,
 )
 async def create_configuration(body: ConfigurationCreate, request: Request) -> Response:
-    """Creates a configuration; its name must be new within its application."""
+    """Creates a configuration; its name must be new within its application. With a
+    `describedby` Link, its config must satisfy that schema."""
     check_config_depth(body.config, settings_of(request))
+    dry_run = dry_run_of(request)
     written = await bus_of(request).dispatch(
         CreateConfiguration(
             application_id=body.application_id,
             name=body.name,
             comments=body.comments,
             config=body.config,
+            schema_link=requested_link(_link_header(request)),
         ),
-        delivery_of(request),
+        delivery_of(request, dry_run=dry_run),
     )
-    configuration = count_revisions(request, metrics_of(request), written)
+    configuration = count_revisions(request, metrics_of(request), written, dry_run)
     location = str(request.url_for("get_configuration", id=configuration.id))
-    headers = {"Location": location, **revision_header(configuration)}
+    path = urlsplit(location).path
+    headers = {"Location": location, **current_headers(configuration, path)}
     return representation_response(configuration, 201, headers)
 
 
@@ -136,6 +165,7 @@ async def create_configuration(body: ConfigurationCreate, request: Request) -> R
         },
         **problem_responses(404, 409, 412, *WRITE_PROBLEMS),
     },
+    openapi_extra=WRITE_PARAMETERS,
 )
 async def update_configuration(
     id: ConfigurationId.declared,
@@ -144,9 +174,12 @@ async def update_configuration(
     if_match: IfMatch = None,
 ) -> Response:
     """Replaces name, comments and config; send If-Match with the ETag you read. The body a
-    GET returned may be sent back edited; the configuration stays in its application."""
+    GET returned may be sent back edited; the configuration stays in its application. Its
+    config must satisfy its schema; a schema's new config must be satisfied by those that
+    follow it unpinned (else 409)."""
     check_config_depth(body.config, settings_of(request))
     check_body_id(body.id, id)
+    dry_run = dry_run_of(request)
     written = await bus_of(request).dispatch(
         UpdateConfiguration(
             id=id,
@@ -155,8 +188,10 @@ async def update_configuration(
             config=body.config,
             if_match=if_match,
             application_id=body.application_id,
+            schema_link=requested_link(_link_header(request)),
         ),
-        delivery_of(request),
+        delivery_of(request, dry_run=dry_run),
     )
-    configuration = count_revisions(request, metrics_of(request), written)
-    return representation_response(configuration, headers=revision_header(configuration))
+    configuration = count_revisions(request, metrics_of(request), written, dry_run)
+    path = resource_path(request, configuration.id)
+    return representation_response(configuration, headers=current_headers(configuration, path))

@@ -13,6 +13,7 @@ from config_service.bus import MessageBus
 from config_service.configurations.history import GetRevision, ListRevisions
 from config_service.configurations.queries import GetConfiguration
 from config_service.configurations.revisions import Written
+from config_service.configurations.schema_links import described_by_link
 from config_service.errors import InvalidValue, NotFound
 from config_service.http.openapi_parts import header
 from config_service.http.responses import delivery_of, read_conditions, read_response
@@ -83,27 +84,24 @@ def _link(path: str, query: str, relation: str) -> str:
     return f'<{path}?{query}>; rel="{relation}"'
 
 
-def _links(path: str, revision: int) -> str:
+def _links(path: str, representation: Representation) -> str:
+    revision = representation.revision
     links = [_link(path, "history", "version-history")]
     if revision > 1:
         links.append(_link(path, f"revision={revision - 1}", "predecessor-version"))
+    if representation.described_by is not None:
+        links.append(described_by_link(representation.described_by))
     return ", ".join(links)
 
 
-def revision_header(representation: Representation) -> dict[str, str]:
-    """`Revision: n` for a response carrying a configuration (none if it has no revision)."""
-    if representation.revision is None:
-        return {}
-    return {"Revision": str(representation.revision)}
-
-
 def current_headers(representation: Representation, path: str) -> dict[str, str]:
-    """A current GET's: its revision, and links to its history and predecessor."""
+    """A current representation's (GET, POST, PUT): its revision, and links to its history,
+    its predecessor and its schema."""
     if representation.revision is None:
         return {}
     return {
         "Revision": str(representation.revision),
-        "Link": _links(path, representation.revision),
+        "Link": _links(path, representation),
     }
 
 
@@ -178,12 +176,14 @@ async def _answer_history(
 # --- writes ----------------------------------------------------------------------------------
 
 
-def count_revisions(request: Request, metrics: ServiceMetrics, written: Written) -> Representation:
-    """Count what a write did to revisions, name its revision in the request log, and return
-    its representation."""
-    if written.recorded:
+def count_revisions(
+    request: Request, metrics: ServiceMetrics, written: Written, dry_run: bool = False
+) -> Representation:
+    """Count what a write did to revisions (a dry run did nothing), name its revision in the
+    request log, and return its representation."""
+    if written.recorded and not dry_run:
         metrics.revisions_recorded.inc()
-    if written.removed:
+    if written.removed and not dry_run:
         metrics.revisions_removed.inc(amount=written.removed)
     request.state.revision = written.representation.revision
     return written.representation

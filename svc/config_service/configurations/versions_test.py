@@ -8,7 +8,6 @@ from config_service.configurations.versions import (
     current_headers,
     history_link,
     old_revision_headers,
-    revision_header,
 )
 from config_service.errors import InvalidValue
 from config_service.representation import Representation
@@ -72,8 +71,6 @@ def test_an_old_revision_is_immutable_and_named():
     headers = old_revision_headers(Representation("ID", b"{}", revision=2), PATH)
     assert (headers["Revision"], headers["Cache-Control"]) == ("2", IMMUTABLE)
     assert f'<{PATH}?revision=1>; rel="predecessor-version"' in headers["Link"]
-    assert revision_header(Representation("ID", b"{}", revision=7)) == {"Revision": "7"}
-    assert revision_header(Representation("ID", b"{}")) == {}
 
 
 def test_the_next_page_of_history():

@@ -37,6 +37,18 @@ def metrics_of(request: Request) -> ServiceMetrics:
     return request.app.state.metrics
 
 
+def dry_run_of(request: Request) -> bool:
+    """`?dry_run` (or `=true`): the write is tried and answered, and nothing is committed. The
+    request log says so."""
+    value = request.query_params.get("dry_run")
+    if value is None or value.lower() in ("false", "0"):
+        return False
+    if value.lower() not in ("", "true", "1"):
+        raise InvalidValue("dry_run takes no value: ?dry_run.", loc=("query", "dry_run"))
+    request.state.dry_run = True
+    return True
+
+
 def check_body_id(body_id: str | None, path_id: str) -> None:
     """A GET's body sent back names its resource: it must be the one in the path."""
     if body_id not in (None, path_id):

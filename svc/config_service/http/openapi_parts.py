@@ -107,6 +107,11 @@ class ProblemDetail(BaseModel):
 
     loc: list[str | int] = Field(examples=[["body", "name"]])
     msg: str = Field(examples=["String should have at least 1 character"])
+    keyword: str | None = Field(
+        default=None,
+        description="For a config that does not satisfy its JSON Schema: the failing keyword.",
+        examples=["minimum"],
+    )
 
 
 class Problem(BaseModel):
@@ -199,5 +204,16 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 # What every read and every write may answer, besides its own outcomes.
+# Of every POST and PUT: try the write, commit nothing.
+DRY_RUN_PARAMETER = {
+    "name": "dry_run",
+    "in": "query",
+    "required": False,
+    "description": "Run the whole write (every check, the answer it would get) in a "
+    "transaction that is rolled back: nothing is stored, recorded or announced. No value.",
+    "schema": {"type": "string", "enum": ["", "true", "false"]},
+    "allowEmptyValue": True,
+}
+
 READ_PROBLEMS = (401, 422, 503)
 WRITE_PROBLEMS = (400, 401, 403, 413, 415, 422, 503)

@@ -15,6 +15,7 @@ from starlette.types import Scope
 
 from config_service.errors import (
     AlreadyExists,
+    Conflict,
     DatabaseUnavailable,
     DomainError,
     Gone,
@@ -37,6 +38,7 @@ STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
     OutOfScope: (403, "Forbidden"),
     Gone: (410, "Gone"),
     AlreadyExists: (409, "Already exists"),
+    Conflict: (409, "Conflict"),
     PreconditionFailed: (412, "Precondition failed"),
     InvalidValue: (422, "Invalid value"),
     DatabaseUnavailable: (503, "Service unavailable"),
@@ -74,14 +76,12 @@ def problem(
 def _domain_error_handler(metrics: ServiceMetrics):
     async def domain_error(request: Request, exc: DomainError) -> Response:
         status, title = STATUS_OF[type(exc)]
-        errors, headers = (), None
-        if isinstance(exc, InvalidValue):
-            errors = [{"loc": list(exc.loc), "msg": exc.detail}]
+        headers = None
         if isinstance(exc, DatabaseUnavailable):
             headers = {"Retry-After": str(exc.retry_after)}
             metrics.db_unavailable.inc(exc.reason)
         return problem(
-            request.scope, status, exc.detail, title=title, errors=errors, headers=headers
+            request.scope, status, exc.detail, title=title, errors=exc.errors, headers=headers
         )
 
     return domain_error

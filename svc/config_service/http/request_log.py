@@ -94,6 +94,8 @@ def _log_request(level: int, scope: Scope, status: int, seconds: float, request_
     revision = scope["state"].get("revision")  # a configuration's, after a write
     if revision is not None:
         fields["revision"] = revision
+    if scope["state"].get("dry_run"):  # ?dry_run: answered, nothing committed
+        fields["dry_run"] = True
     if records_differ_by_more_than_time():
         log.log(level, "request", extra={"fields": fields})
     else:

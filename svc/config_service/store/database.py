@@ -118,6 +118,12 @@ class Database:
         """Run `work(cursor, ...)` in a transaction, committed when it returns."""
         return await self._run(work, args, kwargs, write=True, autocommit=False)
 
+    async def rehearse[**P, T](
+        self, work: Callable[Concatenate[Cursor, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `work(cursor, ...)` in a transaction rolled back when it returns (?dry_run)."""
+        return await self._run(work, args, kwargs, write=True, autocommit=False, commit=False)
+
     async def _run[T](
         self,
         work: Callable[..., T],
@@ -126,6 +132,7 @@ class Database:
         *,
         write: bool,
         autocommit: bool,
+        commit: bool = True,
     ) -> T:
         if self.not_ready is not None:
             raise self._unavailable(self.not_ready)
@@ -136,7 +143,7 @@ class Database:
         # The call's deadline counts from now: the wait for a connection is part of it.
         asked = time.monotonic()
         call = lambda cursor: work(cursor, *args, **kwargs)  # noqa: E731
-        future = self._executor.submit(self._run_with_one_retry, call, write, autocommit, asked)
+        future = self._executor.submit(self._run_retried, call, write, autocommit, commit, asked)
         # Counted down in whichever thread ends it: done, failed, or cancelled before it ran.
         future.add_done_callback(self._call_done)
         return await asyncio.wrap_future(future)
@@ -149,14 +156,14 @@ class Database:
         detail = "Every database connection of this worker is busy."
         return self._unavailable(detail, "pool_exhausted")
 
-    def _run_with_one_retry[T](
-        self, work: Callable[[Cursor], T], write: bool, autocommit: bool, asked: float
+    def _run_retried[T](
+        self, work: Callable[[Cursor], T], write: bool, autocommit: bool, commit: bool, asked: float
     ) -> T:
         if time.monotonic() - asked > self._wait:
             raise self._exhausted()  # waited for a thread longer than DB_POOL_WAIT
         deadline = asked + self._call_seconds
         try:
-            return self._run_on_a_connection(work, write, autocommit, deadline)
+            return self._run_on_a_connection(work, write, autocommit, commit, deadline)
         except _LostResendable:
             # Typically a connection that died idle across a server restart. One more try on
             # a fresh connection cannot apply a write twice (_LostResendable says why).
@@ -164,7 +171,7 @@ class Database:
             with self._counting:
                 self._metrics.db_retries.inc()
             try:
-                return self._run_on_a_connection(work, write, autocommit, deadline)
+                return self._run_on_a_connection(work, write, autocommit, commit, deadline)
             except _LostResendable as lost:
                 raise self._unavailable("The database connection was lost.") from lost
 
@@ -182,12 +189,12 @@ class Database:
             raise self._unavailable("The database cannot be reached.") from error
 
     def _run_on_a_connection[T](
-        self, work: Callable[[Cursor], T], write: bool, autocommit: bool, deadline: float
+        self, work: Callable[[Cursor], T], write: bool, autocommit: bool, commit: bool, end: float
     ) -> T:
-        connection = self._connection(deadline)
+        connection = self._connection(end)
         watchdog = self._watchdog
         if watchdog is not None:
-            watchdog.calls[connection] = deadline
+            watchdog.calls[connection] = end
         # A write in autocommit commits as its statement ends: from the start, like COMMIT.
         committing = write and autocommit
         try:
@@ -195,7 +202,9 @@ class Database:
             connection.autocommit = autocommit
             with connection.cursor() as cursor:
                 result = work(cursor)
-            if not autocommit:
+            if not autocommit and not commit:
+                connection.rollback()  # a rehearsal: nothing it did is kept
+            elif not autocommit:
                 committing = True
                 connection.commit()
             return result

@@ -134,6 +134,18 @@ def test_a_write_whose_handler_fails_after_its_statement(database, how, kept):
     assert run(database, lambda cursor: cursor.connection.info.transaction_status) == 0
 
 
+def test_a_rehearsal_answers_what_the_write_would_and_keeps_nothing(database):
+    name = random_name()
+
+    def insert_and_count(cursor):
+        insert(cursor, name)
+        cursor.execute("SELECT count(*) AS n FROM scratch WHERE name = %s", (name,))
+        return cursor.fetchone()["n"], cursor.connection.autocommit
+
+    assert asyncio.run(database.rehearse(insert_and_count)) == (1, False)
+    assert name not in scratch_names(database)
+
+
 def test_a_value_postgres_cannot_store_is_invalid_value(database):
     def store_nul(cursor):
         cursor.execute("SELECT 'a\\u0000b'::jsonb")

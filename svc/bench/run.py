@@ -131,6 +131,8 @@ def read_phase(
             bench.measure(report.BASELINE, baseline.url, lambda: scripts.get_each(baseline_paths))
             get_configurations = lambda: scripts.get_each(configurations)  # noqa: E731
             bench.measure(report.GET_CONFIGURATION, service.url, get_configurations)
+            gzip_accepted = get_each(configurations, GZIP)  # right after: the ratio is theirs
+            bench.measure(report.GET_CONFIGURATION_GZIP, service.url, gzip_accepted)
             bench.measure(report.CONSTANT, constant.url, lambda: scripts.get_each(["/constant"]))
             bench.measure(report.GET_CONFIGURATION_UNCACHED, uncached.url, get_configurations)
             revisions = [f"{path}?revision=1" for path in configurations]
@@ -177,13 +179,13 @@ def seed_large(base_url: str) -> str:
         return f"/api/v1/configurations/{created.json()['id']}"
 
 
+def get_each(paths: list[str], headers: dict[str, str]) -> Callable[[], str]:
+    return lambda: scripts.cycling([("GET", path, headers, None) for path in paths])
+
+
 def measure_compression(bench: Bench, url: str, configurations: list[str], large: str) -> None:
-    """The same GETs from memory with and without gzip accepted, and their bytes on the wire."""
-
-    def get_each(paths: list[str], headers: dict[str, str]) -> Callable[[], str]:
-        return lambda: scripts.cycling([("GET", path, headers, None) for path in paths])
-
-    bench.measure(report.GET_CONFIGURATION_GZIP, url, get_each(configurations, GZIP))
+    """The 1 MB configuration from memory with and without gzip accepted, back to back, and
+    the bytes answers take on the wire."""
     bench.measure(report.GET_LARGE, url, get_each([large], {}))
     bench.measure(report.GET_LARGE_GZIP, url, get_each([large], GZIP))
     sizes = bench.measured.wire_bytes

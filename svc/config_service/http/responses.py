@@ -4,6 +4,7 @@ Prefer, Accept-Encoding), and how representations and reads become responses."""
 import asyncio
 import re
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 from fastapi import Request
 from starlette.responses import Response
@@ -48,6 +49,7 @@ def _seconds(value: str | None) -> int | None:
     return MAX_DELTA_SECONDS if len(digits) > 10 else min(int(digits), MAX_DELTA_SECONDS)
 
 
+@lru_cache(maxsize=64)  # clients send a few values, again and again: a lookup, not a parse
 def _accepts_gzip(accept_encoding: str | None) -> bool:
     """Whether Accept-Encoding allows gzip (RFC 9110 12.5.3): named (or x-gzip), or `*`, and
     not with q=0."""

@@ -8,7 +8,9 @@ from fastapi.testclient import TestClient
 from config_service.settings import Settings
 from config_service.store.migrations import apply_migrations
 from test import postgres
+from test.listener_proxy import ListenerProxy
 from test.proxy import TcpProxy
+from test.resources import insert_application
 
 
 def pytest_sessionstart(session):
@@ -46,6 +48,12 @@ def cursor(database_url):
         connection.close()
 
 
+@pytest.fixture
+def application_id(database_url) -> str:
+    """An application inserted in SQL into the run's database (a new one per test)."""
+    return insert_application(database_url)
+
+
 def make_settings(database_url: str, **overrides) -> Settings:
     """Settings for tests: only what is given here, never the developer's .env."""
     values = {
@@ -77,4 +85,24 @@ def client(settings):
 def proxy(database_url):
     """A TCP proxy in front of the run's database, for tests that break connections."""
     with TcpProxy.in_front_of(database_url) as running:
+        yield running
+
+
+@pytest.fixture
+def proxied_client(proxy, database_url):
+    """The whole app reaching the run's database through `proxy`, with short timeouts."""
+    from config_service.main import create_app
+
+    settings = make_settings(
+        proxy.dsn(database_url), db_pool_size=2, db_connect_timeout=1, db_statement_timeout=2
+    )
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def listener_proxy(database_url):
+    """A proxy that tells the listening connection from the pool (test/listener_proxy.py),
+    for a module's servers: give them `listener_proxy.dsn(database_url)`."""
+    with ListenerProxy.in_front_of(database_url) as running:
         yield running

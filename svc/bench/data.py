@@ -12,6 +12,7 @@ from psycopg2 import sql
 from ulid import ULID
 
 from config_service.store.migrations import apply_migrations
+from test.postgres import execute
 
 # BENCH_DATABASE in the environment names another, so that two checkouts benchmarking on one
 # server at once do not drop each other's.
@@ -32,30 +33,20 @@ def database_dsn(dsn: str, name: str) -> str:
     return urlsplit(dsn)._replace(path=f"/{name}").geturl()
 
 
-def _admin(dsn: str, statement: sql.Composable) -> None:
-    connection = psycopg2.connect(database_dsn(dsn, "postgres"))
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
-    finally:
-        connection.close()
-
-
 @contextmanager
 def bench_database(dsn: str, name: str = BENCH_DATABASE) -> Iterator[str]:
     """A fresh, migrated database `name` on the server `dsn` names; dropped on leaving,
     failures and Ctrl-C included. Yields its DSN."""
-    identifier = sql.Identifier(name)
-    _admin(dsn, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
-    _admin(dsn, sql.SQL("CREATE DATABASE {}").format(identifier))
+    admin, identifier = database_dsn(dsn, "postgres"), sql.Identifier(name)
+    execute(admin, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
+    execute(admin, sql.SQL("CREATE DATABASE {}").format(identifier))
     try:
         bench_dsn = database_dsn(dsn, name)
         apply_migrations(bench_dsn)
         yield bench_dsn
     finally:
         # FORCE: a server that could not be stopped may still hold connections.
-        _admin(dsn, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
+        execute(admin, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
 
 
 @dataclass

@@ -5,7 +5,8 @@ the service answers with bytes it already has); POST /release resolves that Futu
 every held request at once; GET /held says how many are held; GET /constant (FastAPI only)
 answers that body at once, with no middleware: the ceiling of a GET from memory. `fastapi` is a minimal FastAPI
 app, `asgi` the same in bare ASGI (what FastAPI itself costs). Served like the service:
-uvicorn on `listening_socket`, access log off. Run as `python -m bench.floor` (FLOOR, PORT).
+uvicorn on `listening_socket`, access log off. Run as `python -m bench.floor` (FLOOR, PORT,
+and FLOOR_BODY_BYTES to answer a larger body, as large as the representation it stands in for).
 """
 
 import asyncio
@@ -19,6 +20,15 @@ from bench.data import CONFIG
 from config_service.process.serving import listening_socket
 
 BODY = json.dumps({"id": "0" * 26, "name": "floor", "comments": "", "config": CONFIG}).encode()
+PADDING_MEMBER = len(', "padding": ""')
+
+
+def padded(size: int) -> bytes:
+    """BODY with a `padding` member, `size` bytes in all (BODY itself if it is that large)."""
+    if size < len(BODY) + PADDING_MEMBER:
+        return BODY
+    content = json.loads(BODY) | {"padding": "x" * (size - len(BODY) - PADDING_MEMBER)}
+    return json.dumps(content).encode()
 
 
 class Gate:
@@ -46,14 +56,14 @@ class Gate:
             self._opened = None
 
 
-def create_fastapi_floor() -> FastAPI:
+def create_fastapi_floor(body: bytes = BODY) -> FastAPI:
     app = FastAPI()
     gate = Gate()
 
     @app.get("/hold")
     async def hold() -> Response:
         await gate.wait()
-        return Response(BODY, media_type="application/json")
+        return Response(body, media_type="application/json")
 
     @app.post("/release")
     async def release() -> Response:
@@ -67,12 +77,12 @@ def create_fastapi_floor() -> FastAPI:
     @app.get("/constant")
     async def constant() -> Response:
         """The least a FastAPI endpoint does: the read phase's ceiling for a GET."""
-        return Response(BODY, media_type="application/json")
+        return Response(body, media_type="application/json")
 
     return app
 
 
-def create_asgi_floor():
+def create_asgi_floor(body: bytes = BODY):
     gate = Gate()
 
     async def app(scope, receive, send):
@@ -83,21 +93,21 @@ def create_asgi_floor():
             await send({"type": "lifespan.shutdown.complete"})
             return
         route = (scope["method"], scope["path"])
-        status, body = 404, b""
+        status, answer = 404, b""
         if route == ("GET", "/hold"):
             await gate.wait()
-            status, body = 200, BODY
+            status, answer = 200, body
         elif route == ("POST", "/release"):
             gate.release()
             status = 204
         elif route == ("GET", "/held"):
-            status, body = 200, f'{{"held":{gate.held}}}'.encode()
+            status, answer = 200, f'{{"held":{gate.held}}}'.encode()
         # Without content-length, uvicorn would send the body chunked.
-        headers = [(b"content-length", str(len(body)).encode())]
-        if body:
+        headers = [(b"content-length", str(len(answer)).encode())]
+        if answer:
             headers.append((b"content-type", b"application/json"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": answer})
 
     return app
 
@@ -106,7 +116,9 @@ FLOORS = {"fastapi": create_fastapi_floor, "asgi": create_asgi_floor}
 
 
 def main() -> None:
-    app = FLOORS[os.environ.get("FLOOR", "fastapi")]()
+    size = os.environ.get("FLOOR_BODY_BYTES")
+    body = padded(int(size)) if size else BODY
+    app = FLOORS[os.environ.get("FLOOR", "fastapi")](body)
     config = uvicorn.Config(app, access_log=False, log_level="warning")
     uvicorn.Server(config).run(sockets=[listening_socket("127.0.0.1", int(os.environ["PORT"]))])
 

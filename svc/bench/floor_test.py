@@ -5,7 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bench import rawhttp
-from bench.floor import BODY, FLOORS
+from bench.floor import BODY, FLOORS, padded
 from test.live_server import LiveServer
 
 
@@ -43,3 +43,14 @@ def test_the_floor_answers_like_a_configuration():
         assert client.post("/release").status_code == 204  # nothing held: nothing to do
         assert client.get("/held").json() == {"held": 0}
     assert 1000 < len(BODY) < 1500
+
+
+@pytest.mark.parametrize("kind", sorted(FLOORS))
+def test_a_floor_may_answer_a_body_as_large_as_what_it_stands_in_for(kind):
+    body = padded(4343)
+    assert len(body) == 4343 and json.loads(body)["config"] == json.loads(BODY)["config"]
+    assert padded(10) == BODY
+    with LiveServer(FLOORS[kind](body)) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        _, answers, _ = asyncio.run(hold_then_release(port, 5))
+    assert {a.body for a in answers} == {body}

@@ -55,6 +55,8 @@ def all_good(**overrides) -> Measurements:
         report.PUT_ATTACHED: rounds(580, 590, 570),
         report.GET_UNATTACHED: rounds(2000, 2000, 2000),
         report.GET_ATTACHED: rounds(1990, 2000, 2010),
+        report.BESIDE_WHOLE: rounds(2000, 2000, 2000),
+        report.GET_APPLICATION_WHOLE: rounds(1700, 1800, 1600),
     }
     measured = Measurements(
         wrk=wrk,
@@ -63,8 +65,10 @@ def all_good(**overrides) -> Measurements:
         floors={
             report.FLOOR_FASTAPI: [held(10, 400), held(10, 400), held(10, 400)],
             report.FLOOR_ASGI: [held(5, 200)],
+            report.FLOOR_BESIDE_APPLICATIONS: [held(10, 400)] * 3,
         },
         watch=[held(12, 500, db_reads=1)] * 3,
+        application_watch=[held(12.5, 520, db_reads=1)] * 3,
         propagation=report.Propagation(tuple(float(n % 10) for n in range(200)), 0, 0),
         frozen=stalled(),
         soak=Soak(answers=[Answer("held", 304, 3.0)], recovery={"PostgreSQL stopped": 0.5}),
@@ -89,7 +93,7 @@ def verdicts(measured: Measurements) -> dict[str, str]:
 def test_all_targets_met():
     outcomes = report.targets(all_good())
     assert [t.line() for t in outcomes if t.verdict != "PASS"] == []
-    assert len(outcomes) == 40
+    assert len(outcomes) == 44
     assert not report.failed(outcomes)
 
 
@@ -129,7 +133,7 @@ def test_skipped_parts_say_why_and_do_not_fail():
     measured.wrk.pop(report.WHILE_HELD)
     outcomes = report.targets(measured)
     skipped = [t for t in outcomes if t.verdict == "SKIP"]
-    assert len(skipped) == 7
+    assert len(skipped) == 8  # an application watch's memory is compared with a configuration's
     assert all("no Prefer: wait" in t.line() for t in skipped)
     assert not report.failed(outcomes)
 
@@ -176,8 +180,8 @@ def test_the_table_is_aligned_and_shows_every_scenario():
     lines = report.table(all_good()).splitlines()
     assert lines[0].startswith("| scenario ")
     assert len({len(line) for line in lines}) == 1, "columns are padded to one width"
-    # wrk rows, churn, propagation, 2 floors + watch, faults, soak, watchdog
-    assert len(lines) == 2 + 32 + 1 + 1 + 3 + 3
+    # wrk rows, churn, propagation, 3 floors + 2 watches, faults, soak, watchdog
+    assert len(lines) == 2 + 34 + 1 + 1 + 5 + 3
     get = next(line for line in lines if line.startswith("| GET configuration  "))
     cells = [cell.strip() for cell in get.strip("|").split("|")]
     assert cells[1:3] == ["2000", "1900–2100"]
@@ -277,3 +281,24 @@ def test_schema_targets_compare_attached_with_unattached_and_bound_the_verdict()
     put, get, verdict = report._schema_targets(measured)
     assert (put.verdict, get.verdict, verdict.verdict) == ("FAIL", "PASS", "FAIL")
     assert "409: 0.40 s" in verdict.detail
+
+
+def test_an_application_read_whole_and_its_watches_are_held_to_their_references():
+    read = f"{report.GET_APPLICATION_WHOLE} from memory ≥ 0.8× GET configuration from memory req/s"
+    fan_out = (
+        "application watches: all 10,000 answered after one PUT of one of its configurations "
+        "in ≤ 1.5× the time of the FastAPI floor answering as many bytes"
+    )
+    clean = "application watches: all held, no errors, none stale; database reads per wake ≤ 1"
+    memory = "application watches: memory per held request ≤ 1.1× a configuration watch's"
+    assert {verdicts(all_good())[title] for title in (read, fan_out, clean, memory)} == {"PASS"}
+    slow = all_good(application_watch=[held(14, 700, db_reads=2)] * 3)
+    slow.wrk[report.GET_APPLICATION_WHOLE] = rounds(1500, 1500, 1500)  # 0.75×
+    assert [verdicts(slow)[title] for title in (read, fan_out, clean, memory)] == ["FAIL"] * 4
+    only = all_good(skipped={"watch": "not run (--only applications)"})
+    only.watch = []
+    assert verdicts(only)[memory] == "SKIP" and verdicts(only)[fan_out] == "PASS"
+    row = next(
+        line for line in report.table(all_good()).splitlines() if "on an application" in line
+    )
+    assert "memory 1.25×, time 1.30× floor" in row and "DB reads per wake 1" in row

@@ -13,6 +13,8 @@ end, also on failure or Ctrl-C), starts every server on a free port, and measure
   churn  100,000 configurations, 30 s of random GETs through a 16 MiB read model: RSS growth.
   watch  floors (apps that only hold requests), propagation between two services, 10,000
          held on one worker, and the fan-out of one PUT to all of them.
+  applications  an application read whole from memory (?include=configurations), and 10,000
+         watches of it woken by one PUT (applications.py).
   faults the service behind a TCP proxy that stalls: 200 requests needing PostgreSQL, 16 at a
          time, each answered 503 in bounded time; then the time to recover (faults.py).
   schemas PUT and GET of configurations attached to a 40-property schema against unattached
@@ -38,6 +40,7 @@ import httpx
 
 from bench import (
     access,
+    applications,
     faults,
     metrics,
     schemas,
@@ -56,7 +59,9 @@ from bench.report import Measurements
 from config_service.settings import SVC_DIR, get_settings
 
 RESULTS_DIR = SVC_DIR / "bench" / "results"  # the servers' logs
-PHASES = ("read", "write", "access", "schemas", "churn", "watch", "faults", "soak")
+PHASES = (
+    "read", "write", "access", "schemas", "churn", "watch", "applications", "faults", "soak"
+)
 CHURN_CONFIGURATIONS = 100_000
 CHURN_CACHE_BYTES = 16 * 1024 * 1024
 CHURN_SECONDS = 30  # long enough to read ~35,000 distinct ids: see report.CHURN_OVERHEAD_BYTES
@@ -338,12 +343,13 @@ def _run(arguments: argparse.Namespace) -> int:
     for phase in set(PHASES) - set(arguments.phases):
         measured.skipped[phase] = f"not run (--only {arguments.only})"
     # Each held request is a socket here and one in the server (which inherits this limit).
-    if "watch" in arguments.phases and open_files < arguments.held + 1000:
-        measured.skipped["watch"] = (
-            f"RLIMIT_NOFILE's hard limit ({open_files}) is too low for {arguments.held:,} held"
-        )
-        print(f"watch skipped: {measured.skipped['watch']}", flush=True)
-        arguments.phases.remove("watch")
+    for holding in ("watch", "applications"):
+        if holding in arguments.phases and open_files < arguments.held + 1000:
+            measured.skipped[holding] = (
+                f"RLIMIT_NOFILE's hard limit ({open_files}) is too low for {arguments.held:,} held"
+            )
+            print(f"{holding} skipped: {measured.skipped[holding]}", flush=True)
+            arguments.phases.remove(holding)
     print(
         f"bench: fresh database on the DATABASE_URL server; wrk -t{wrk.THREADS} "
         f"-c{wrk.CONNECTIONS}, {wrk.WARM_UP_SECONDS} s warm-up + {wrk.MEASURE_SECONDS} s, "
@@ -376,6 +382,11 @@ def _run(arguments: argparse.Namespace) -> int:
             if "schemas" in arguments.phases:
                 print("schemas", flush=True)
                 schemas.schemas_phase(bench, service, arguments.repetitions)
+            if "applications" in arguments.phases:
+                print("applications", flush=True)
+                whole = applications.read_rounds(
+                    bench, list(seeded.etags), service, arguments.repetitions
+                )
         if "churn" in arguments.phases:
             print("churn", flush=True)
             churn_phase(bench, dsn, RESULTS_DIR)
@@ -385,6 +396,11 @@ def _run(arguments: argparse.Namespace) -> int:
                 bench, dsn, RESULTS_DIR, seeded, arguments.repetitions, arguments.held
             )
             asyncio.run(phase)
+        if "applications" in arguments.phases:  # with no other service up, as the watch phase
+            rounds = applications.watch_rounds(
+                measured, dsn, RESULTS_DIR, whole, arguments.repetitions, arguments.held
+            )
+            asyncio.run(rounds)
         if "faults" in arguments.phases:
             print("faults", flush=True)
             measured.frozen = faults.frozen_round(dsn, RESULTS_DIR, seeded.configurations[0])

@@ -150,7 +150,11 @@ def baseline(dsn: str, log_dir: Path, pool_size: int) -> Server:
     return start("baseline", [sys.executable, "-m", "bench.baseline"], env, log_dir, "/docs")
 
 
-def floor(kind: str, log_dir: Path) -> Server:
-    """bench.floor: an app that only holds requests; `kind` is "fastapi" or "asgi"."""
+def floor(kind: str, log_dir: Path, body_bytes: int | None = None) -> Server:
+    """bench.floor: an app that only holds requests; `kind` is "fastapi" or "asgi". Its answer
+    is ~1 KB, or `body_bytes` (the size of the representation it is compared with)."""
     command = [sys.executable, "-m", "bench.floor"]
-    return start(f"floor-{kind}", command, {"FLOOR": kind}, log_dir, "/held")
+    if body_bytes is None:
+        return start(f"floor-{kind}", command, {"FLOOR": kind}, log_dir, "/held")
+    env = {"FLOOR": kind, "FLOOR_BODY_BYTES": str(body_bytes)}
+    return start(f"floor-{kind}-{body_bytes}", command, env, log_dir, "/held")

@@ -103,19 +103,22 @@ async def hold_and_release(
 # --- floors --------------------------------------------------------------------------------
 
 
-def floor_release(port: int) -> Release:
+def floor_release(port: int, body: bytes = BODY) -> Release:
     async def release() -> tuple[float, Callable[[Answer], bool]]:
         sent = time.perf_counter()
         await rawhttp.fetch(port, request_bytes("POST", "/release"))
-        return sent, lambda answer: answer.body == BODY
+        return sent, lambda answer: answer.body == body
 
     return release
 
 
-async def floor_round(port: int, resident_kb: Callable[[], int], count: int = HELD) -> HeldRound:
-    """Hold `count` GET /hold on a floor app and release them, after a small warm-up round."""
+async def floor_round(
+    port: int, resident_kb: Callable[[], int], count: int = HELD, body: bytes = BODY
+) -> HeldRound:
+    """Hold `count` GET /hold on a floor app and release them, after a small warm-up round.
+    `body`: what the floor answers (started with FLOOR_BODY_BYTES, bench.floor.padded)."""
     hold = request_bytes("GET", "/hold")
-    release = floor_release(port)
+    release = floor_release(port, body)
     held = lambda: floor_held(port)  # noqa: E731
     await hold_and_release(port, hold, WARM_UP_HELD, held, resident_kb, release)
     return await hold_and_release(port, hold, count, held, resident_kb, release)
@@ -157,16 +160,23 @@ async def why_not_watching(port: int, path: str) -> str | None:
     return None
 
 
-def service_release(port: int, path: str, configuration: dict, loads: list[float]) -> Release:
-    """PUT a new version through `port`; `loads` gets the read model's reads seen before it."""
+def service_release(
+    port: int, path: str, configuration: dict, loads: list[float], *, embedded: bool = False
+) -> Release:
+    """PUT a new version through `port`; `loads` gets the read model's reads seen before it.
+    `embedded`: the watches are of a representation that embeds the configuration (its
+    application's), so an answer shows the new version by the PUT's comments, not its ETag."""
 
     async def release() -> tuple[float, Callable[[Answer], bool]]:
         values = await service_metrics(port)
         loads.append(values.get(metrics.LOADS, -1) if values else -1)
+        comments = uuid.uuid4().hex
         sent = time.perf_counter()
-        put = await rawhttp.fetch(port, put_request(path, configuration, uuid.uuid4().hex))
+        put = await rawhttp.fetch(port, put_request(path, configuration, comments))
         if put.status != 200:
             raise RuntimeError(f"PUT {path} answered {put.status}: {put.body[:200]!r}")
+        if embedded:
+            return sent, lambda answer: f'"comments":"{comments}"'.encode() in answer.body
         new_etag = put.headers["etag"]
         return sent, lambda answer: answer.headers.get("etag") == new_etag
 
@@ -180,18 +190,22 @@ async def service_round(
     resident_kb: Callable[[], int],
     while_held: Callable[[], Awaitable[object]] | None = None,
     count: int = HELD,
+    *,
+    watched: str | None = None,
 ) -> HeldRound:
-    """Hold `count` watches of one configuration, then wake them all with one PUT.
+    """Hold `count` watches of one configuration (or of `watched`, its application read with
+    its configurations), then wake them all with one PUT of the configuration.
 
     Also counts the database reads the wake cost: the read model's reads from PostgreSQL from
     before the PUT to after the last answer (None when the service does not count them).
     """
     loads: list[float] = []
-    release = service_release(port, path, configuration, loads)
+    watched = watched or path
+    release = service_release(port, path, configuration, loads, embedded=watched != path)
     held = lambda: service_held(port)  # noqa: E731
-    warm_up = watch_request(path, await current_etag(port, path))
+    warm_up = watch_request(watched, await current_etag(port, watched))
     await hold_and_release(port, warm_up, WARM_UP_HELD, held, resident_kb, release)
-    watch = watch_request(path, await current_etag(port, path))
+    watch = watch_request(watched, await current_etag(port, watched))
     result = await hold_and_release(port, watch, count, held, resident_kb, release, while_held)
     after = await service_metrics(port)
     reads = None

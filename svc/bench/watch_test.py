@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from bench import metrics, watch
-from bench.floor import FLOORS
+from bench.floor import BODY, FLOORS, padded
 from test.live_server import LiveServer
 
 PATH = "/api/v1/configurations/01JDQ2ZK3M8N7V6W5X4Y3Z2A1B"
@@ -87,9 +87,10 @@ class Rss:
 
 
 @pytest.mark.parametrize("kind", sorted(FLOORS))
-def test_a_floor_round_holds_everything_then_times_the_release(kind):
-    with LiveServer(FLOORS[kind]()) as server:
-        result = asyncio.run(watch.floor_round(port_of(server), Rss(), count=200))
+@pytest.mark.parametrize("body", [BODY, padded(4000)], ids=["1 KB", "4 KB"])
+def test_a_floor_round_holds_everything_then_times_the_release(kind, body):
+    with LiveServer(FLOORS[kind](body)) as server:
+        result = asyncio.run(watch.floor_round(port_of(server), Rss(), count=200, body=body))
     assert (result.wanted, result.held, result.errors, result.stale) == (200, 200, 0, 0)
     assert result.kb_per_held == 5 / 200
     assert result.answer_all_ms > 0

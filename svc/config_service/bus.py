@@ -59,7 +59,7 @@ class MessageBus:
                 result = await write(handler, message, delivery)  # who sent it
             except NeedsTransaction:
                 result = await database.write(handler, message, delivery)
-            for key in message.touches():
+            for key in message.touched(result):
                 self._read_model.written(key)  # committed: this worker never answers the old one
             return result
         handler = self._handler(self._queries, message)

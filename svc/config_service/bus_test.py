@@ -13,7 +13,6 @@ from config_service.messages import Command, Delivery, Get, Query
 from config_service.read_model.model import ReadModel
 from config_service.reads import Read
 from config_service.representation import Representation
-from config_service.settings import Settings
 from config_service.telemetry.ignored import ignored_metrics
 
 
@@ -80,7 +79,7 @@ def get_thing(cursor, query: GetThing, delivery: Delivery) -> Representation:
     return Representation(query.id, b'{"thing": 1}')
 
 
-def new_bus(database) -> tuple[MessageBus, ReadModel]:
+def new_bus(database, more_commands=None) -> tuple[MessageBus, ReadModel]:
     read_model = ReadModel(
         max_bytes=1 << 20, max_wait=5, max_waiters=10, retry_after=1, metrics=ignored_metrics()
     )
@@ -88,7 +87,7 @@ def new_bus(database) -> tuple[MessageBus, ReadModel]:
     bus = MessageBus(
         database,
         read_model,
-        commands={Shout: shout, Repeat: shout},
+        commands={Shout: shout, Repeat: shout, **(more_commands or {})},
         queries={Whisper: whisper, GetThing: get_thing},
     )
     return bus, read_model
@@ -158,6 +157,29 @@ def test_get_queries_are_answered_from_memory_once_read_until_a_command_touches_
     assert len(database_reads) == 2  # the second GET came from memory, the third did not
 
 
+@dataclass(frozen=True)
+class Point(Command[str]):
+    """Learns what it touched from its result, as a configuration's PUT learns its application."""
+
+    text: str
+
+    def touched(self, result: str) -> tuple[str, ...]:
+        return (f"thing:{result}",)
+
+
+def test_a_command_that_learns_what_it_touched_from_its_result_drops_that():
+    database = RecordingDatabase()
+    bus, read_model = new_bus(database, {Point: lambda cursor, message, delivery: "y"})
+
+    async def scenario() -> None:
+        await bus.dispatch(GetThing("y"))
+        await bus.dispatch(Point("x"))  # its result says: thing:y
+        await bus.dispatch(GetThing("y"))
+
+    asyncio.run(scenario())
+    assert len([call for call in database.calls if call[0] == "read"]) == 2
+
+
 def test_an_unregistered_message_is_a_programming_error():
     bus, _ = new_bus(RecordingDatabase())
     with pytest.raises(LookupError, match="Unknown"):
@@ -191,10 +213,9 @@ def messages_in(base: type) -> set[type]:
 
 
 def test_every_message_of_the_service_has_exactly_one_handler():
-    command_handlers = main.command_handlers(Settings(_env_file=None))
-    assert set(command_handlers) == messages_in(Command)
+    assert set(main.COMMAND_HANDLERS) == messages_in(Command)
     assert set(main.QUERY_HANDLERS) == messages_in(Query)
-    for handler in (*command_handlers.values(), *main.QUERY_HANDLERS.values()):
+    for handler in (*main.COMMAND_HANDLERS.values(), *main.QUERY_HANDLERS.values()):
         assert list(inspect.signature(handler).parameters)[0] == "cursor"
 
 

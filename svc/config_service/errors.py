@@ -42,6 +42,10 @@ class PreconditionFailed(DomainError):
     """If-Match names a version that is no longer current."""
 
 
+class TooLarge(DomainError):
+    """What would be stored is larger than the service answers or accepts (MAX_BODY_BYTES)."""
+
+
 class InvalidValue(DomainError):
     """A value that passed the schema but cannot be stored or is not allowed here."""
 
@@ -78,6 +82,9 @@ def revision_removed(configuration_id: str, revision: int) -> Gone:
     )
 
 
+# What a call that got no answer within its deadline says (store/database.py, read_model/watches.py).
+DATABASE_NO_ANSWER = "The database did not answer in time."
+
 UnavailableReason = Literal[
     "unreachable", "statement_timeout", "lost_during_commit", "pool_exhausted"
 ]
@@ -86,7 +93,7 @@ UnavailableReason = Literal[
 class DatabaseUnavailable(DomainError):
     """PostgreSQL cannot answer now; the client should retry after a while."""
 
-    def __init__(self, detail: str, *, reason: UnavailableReason, retry_after: int):
+    def __init__(self, detail: str, *, reason: UnavailableReason = "unreachable", retry_after: int):
         super().__init__(detail)
         self.reason = reason
         self.retry_after = retry_after

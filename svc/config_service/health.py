@@ -13,7 +13,8 @@ from config_service.http.openapi_parts import problem_responses
 from config_service.http.problems import problem
 from config_service.messages import NO_DELIVERY, Delivery, Query
 from config_service.store.database import Cursor
-from config_service.store.migrations import Migration, MigrationError, discover, pending
+from config_service.store.migration_files import Migration, MigrationError, discover
+from config_service.store.migrations import pending
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -75,6 +76,6 @@ async def ready(request: Request) -> Response:
     except MigrationError as error:  # an applied migration differs from this build's
         return problem(request.scope, 503, str(error))
     if missing:
-        names = ", ".join(f"{m.version:04d}_{m.name}" for m in missing)
+        names = ", ".join(migration.label for migration in missing)
         return problem(request.scope, 503, f"Migrations are pending: {names}.")
     return JSONResponse({"status": "ready"})

@@ -1,8 +1,11 @@
+import pytest
 from fastapi.testclient import TestClient
 
 from config_service.main import create_app
-from config_service.store.migrations import apply_migrations, discover
+from config_service.store.migration_files import discover
+from config_service.store.migrations import apply_migrations
 from conftest import make_settings
+from test.migration_files import files_of, write_files
 
 
 def test_live_is_200_without_any_token(database_url):
@@ -17,28 +20,32 @@ def test_ready_is_200_on_a_migrated_database(client):
     assert (response.status_code, response.json()) == (200, {"status": "ready"})
 
 
-def test_ready_is_503_while_migrations_are_pending(empty_database, tmp_path):
-    # Apply only the first migration: the service's later ones are pending.
-    first = discover()[0]
-    (tmp_path / f"{first.version:04d}_{first.name}.sql").write_text(first.sql)
-    apply_migrations(empty_database, tmp_path)
+def edited(name: str):
+    """The shipped migrations, `name` changed as another build would have it."""
+
+    def edit(files: dict[str, str]) -> dict[str, str]:
+        return {**files, name: files[name] + "\n-- another build's text"}
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("applied", "said"),
+    [
+        (lambda files: dict(list(files.items())[:1]), "pending: 0002_create_configurations, "),
+        (edited("0001_create_applications.sql"), "0001_create_applications changed after it"),
+        (edited("functions/configuration_put.sql"), "pending: functions/configuration_put."),
+    ],
+    ids=["a versioned file not applied", "an applied file changed", "a function body not applied"],
+)
+def test_ready_is_503_while_the_database_is_not_this_builds(
+    empty_database, tmp_path, applied, said
+):
+    apply_migrations(empty_database, write_files(tmp_path, applied(files_of(discover()))))
 
     with TestClient(create_app(make_settings(empty_database))) as client:
         response = client.get("/health/ready")
 
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
-    assert "0002_create_configurations" in response.json()["detail"]
-
-
-def test_ready_is_503_when_an_applied_migration_differs_from_this_build(empty_database, tmp_path):
-    for migration in discover():
-        sql = migration.sql if migration.version != 1 else migration.sql + "\n-- edited"
-        (tmp_path / f"{migration.version:04d}_{migration.name}.sql").write_text(sql)
-    apply_migrations(empty_database, tmp_path)
-
-    with TestClient(create_app(make_settings(empty_database))) as client:
-        response = client.get("/health/ready")
-
-    assert response.status_code == 503
-    assert "0001_create_applications changed after it was applied" in response.json()["detail"]
+    assert said in response.json()["detail"]

@@ -12,16 +12,16 @@ import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 import pytest
+from ulid import ULID
 
 from config_service import keys, main
 from config_service.applications.commands import CreateApplication, UpdateApplication
 from config_service.configurations.commands import CreateConfiguration, UpdateConfiguration
 from config_service.messages import Command
-from config_service.settings import Settings
 from test.random_refs import random_name
 
 CHANNEL = "representation_changed"
-COMMAND_HANDLERS = main.command_handlers(Settings(_env_file=None))
+COMMAND_HANDLERS = main.COMMAND_HANDLERS
 SENTINEL = "sentinel"
 
 
@@ -38,10 +38,15 @@ def connections(database_url):
 
 def commit(connections, command: Command):
     """Run the command's handler and commit; return its result and the keys announced."""
+    return committed(connections, lambda cursor: COMMAND_HANDLERS[type(command)](cursor, command))
+
+
+def committed(connections, write):
+    """Run `write(cursor)` in a transaction and commit; return its result and the keys
+    announced."""
     listening, writing = connections
     with writing, writing.cursor() as cursor:
-        result = COMMAND_HANDLERS[type(command)](cursor, command)
-        result = getattr(result, "representation", result)  # a configuration's is Written
+        result = write(cursor)
     with writing, writing.cursor() as cursor:
         cursor.execute("SELECT pg_notify(%s, %s)", (CHANNEL, SENTINEL))
     announced: set[str] = set()
@@ -62,9 +67,10 @@ def test_every_command_announces_exactly_what_it_touches_and_what_it_creates(con
     def check(command: Command, created_key=None, unchanged=()):
         """`unchanged`: keys the triggers announce although the change leaves them as they
         were (a trigger does not compare representations)."""
-        result, announced = commit(connections, command)
+        written, announced = commit(connections, command)
+        result = getattr(written, "representation", written)  # a configuration's is Written
         created = {created_key(result.id)} if created_key else set()
-        expected = set(command.touches()) | created | set(unchanged)
+        expected = set(command.touched(written)) | created | set(unchanged)
         assert announced == expected, type(command).__name__
         checked.add(type(command))
         return result
@@ -75,11 +81,9 @@ def test_every_command_announces_exactly_what_it_touches_and_what_it_creates(con
         CreateConfiguration(application_id=application.id, name="c", comments="", config={"v": 1}),
         keys.configuration,
     )
-    # The configuration trigger also names the application, whose id list stays the same.
-    check(
-        UpdateConfiguration(id=configuration.id, name="d", comments="", config={"v": 2}),
-        unchanged=[keys.application(application.id)],
-    )
+    # The configuration trigger also names the application: its id list stays the same, but
+    # the application with its configurations (a view of that key) changes.
+    check(UpdateConfiguration(id=configuration.id, name="d", comments="", config={"v": 2}))
     # A rename names its configurations too (their scope follows the name); keeping the name
     # does not.
     renamed = UpdateApplication(id=application.id, name=random_name(), comments="x")
@@ -88,5 +92,48 @@ def test_every_command_announces_exactly_what_it_touches_and_what_it_creates(con
     assert checked == set(COMMAND_HANDLERS)
 
 
+# Changes an application with its configurations sees, made in SQL as psql would: each must
+# announce the application's key, which stands for that view (keys.views_of).
+CHANGES_OF_AN_APPLICATION = [
+    "UPDATE applications SET comments = 'by hand' WHERE id = %(application)s",
+    "UPDATE applications SET name = %(name)s WHERE id = %(application)s",
+    "INSERT INTO configurations (id, application_id, name) VALUES (%(new)s, %(application)s, 'n')",
+    "UPDATE configurations SET config = '{\"v\": 3}' WHERE id = %(configuration)s",
+    "UPDATE configurations SET name = 'renamed' WHERE id = %(configuration)s",
+    "UPDATE configurations SET comments = 'by hand' WHERE id = %(configuration)s",
+    "DELETE FROM configurations WHERE id = %(configuration)s",
+]
+
+
+@pytest.mark.parametrize("statement", CHANGES_OF_AN_APPLICATION)
+def test_every_change_of_an_application_or_its_configurations_names_the_application(
+    connections, statement
+):
+    application = commit(connections, CreateApplication(name=random_name(), comments=""))[0]
+    created = CreateConfiguration(application.id, name="c", comments="", config={"v": 1})
+    configuration = commit(connections, created)[0].representation
+    ids = {
+        "application": application.id,
+        "configuration": configuration.id,
+        "new": str(ULID()),
+        "name": random_name(),
+    }
+
+    _, announced = committed(connections, lambda cursor: cursor.execute(statement, ids))
+
+    view = keys.application_configurations(application.id)
+    assert keys.application(application.id) in announced
+    assert view in {derived for key in announced for derived in keys.views_of(key)}
+
+
 def test_a_key_names_its_kind_and_id():
     assert keys.application("A") == "application:A" != keys.configuration("A")
+    assert keys.application_configurations("A") == "application+configurations:A"
+
+
+def test_a_view_names_the_resource_it_is_of_and_stands_for_its_key():
+    assert keys.resource_of(keys.application_configurations("A")) == ("application", "A")
+    assert keys.resource_of(keys.configuration("C")) == ("configuration", "C")
+    assert keys.views_of(keys.application("A")) == (keys.application_configurations("A"),)
+    assert keys.views_of(keys.configuration("C")) == ()
+    assert keys.views_of(keys.EVERYTHING) == ()

@@ -46,14 +46,10 @@ VERSION = tomllib.loads((SVC_DIR / "pyproject.toml").read_text())["project"]["ve
 
 
 # Everything the service can do.
-def command_handlers(settings: Settings) -> HandlerTable:
-    """The commands' handlers, given the settings some of them take."""
-    return {
-        **application_commands.COMMAND_HANDLERS,
-        **configuration_commands.command_handlers(settings.revisions_keep),
-    }
-
-
+COMMAND_HANDLERS: HandlerTable = {
+    **application_commands.COMMAND_HANDLERS,
+    **configuration_commands.COMMAND_HANDLERS,
+}
 QUERY_HANDLERS: HandlerTable = {
     **application_queries.QUERY_HANDLERS,
     **configuration_queries.QUERY_HANDLERS,
@@ -92,6 +88,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.auth_enabled:
             log.warning("no API_TOKENS_FILE nor API_*_TOKENS: the API is open to anyone")
+        else:
+            log.info(tokens.in_force())
         async with (
             tokens.reloading(),
             open_database(settings, metrics) as database,
@@ -101,7 +99,7 @@ def create_app(
             app.state.bus = MessageBus(
                 database,
                 read_model,
-                commands=command_handlers(settings),
+                commands=COMMAND_HANDLERS,
                 queries=QUERY_HANDLERS,
             )
             try:

@@ -1,24 +1,19 @@
-import psycopg2
 from fastapi.testclient import TestClient
 
 from config_service.main import VERSION, create_app
 from config_service.store.migrations import apply_migrations
 from conftest import make_settings
+from test.postgres import value
 from test.random_refs import random_name
 from test.waiting import until
 
 
 def open_connections(database_url: str) -> int:
-    connection = psycopg2.connect(database_url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND application_name LIKE 'config-service%'"
-            )
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
+    return value(
+        database_url,
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND application_name LIKE 'config-service%'",
+    )
 
 
 def test_the_lifespan_opens_the_pool_and_listener_and_closes_them(empty_database):

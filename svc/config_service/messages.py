@@ -2,8 +2,8 @@
 Delivery that travels beside each one.
 
 Marker base classes, so the bus (and the tests) tell them apart by type, not by name. The
-type parameter is what dispatching the message returns, so a router's use of the result is
-checked by a type checker. Messages are small immutable values: what only this one request
+type parameter is what dispatching the message returns: it documents what a router gets back,
+and a type checker could check it (none runs in this project's build). Messages are small immutable values: what only this one request
 carries (parsed headers, the client's connection) travels beside them, in a Delivery.
 """
 
@@ -29,6 +29,11 @@ class Command[R](Message[R]):
     def touches(self) -> tuple[str, ...]:
         """The read-model keys of the representations this command may change (keys.py)."""
         return ()
+
+    def touched(self, result: R) -> tuple[str, ...]:
+        """The keys it changed, once committed: touches(), unless only its result can tell
+        (a configuration's PUT learns its application from PostgreSQL)."""
+        return self.touches()
 
     def idempotent(self) -> bool:
         """Whether its handler writes with one statement that has the effect of one even when

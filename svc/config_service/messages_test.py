@@ -32,3 +32,14 @@ def test_a_delivery_is_compared_without_its_client():
 
 def test_a_command_touches_nothing_unless_it_says_so():
     assert DoNothing().touches() == ()
+
+
+@dataclass(frozen=True, slots=True)
+class Touch(Command[str]):
+    def touches(self) -> tuple[str, ...]:
+        return ("thing:1",)
+
+
+def test_what_a_command_touched_is_what_it_touches_unless_it_says_otherwise():
+    assert Touch().touched("any result") == ("thing:1",)
+    assert DoNothing().touched(None) == ()

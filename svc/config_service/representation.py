@@ -14,12 +14,39 @@ docs/reading.md, Compression).
 """
 
 import hashlib
+import json
+import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
-from config_service.errors import PreconditionFailed
+from config_service.errors import InvalidValue, PreconditionFailed
 
 STALE_IF_MATCH = "The resource changed since the version named in If-Match; GET it again and reapply your change."
+WEAK_IF_MATCH = (
+    'If-Match compares entity-tags strongly (RFC 9110 13.1.1): a weak one (W/"...") never '
+    "matches, and this service's ETags are strong. Send the ETag exactly as a GET answered it "
+    "(a proxy that compresses responses may have made it weak)."
+)
+
+# RFC 9110 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc being any visible
+# character but DQUOTE; If-Match and If-None-Match hold "*" or a comma-separated list of them.
+_ENTITY_TAG = r'(?:W/)?"[^"\x00-\x20\x7f]*"'
+_ENTITY_TAGS = re.compile(rf"[ \t]*(?:\*|{_ENTITY_TAG}(?:[ \t]*,[ \t]*{_ENTITY_TAG})*)[ \t]*")
+
+
+def check_entity_tags(header: str, value: str) -> None:
+    """Refuse (422 on the header) an If-Match/If-None-Match that holds no entity-tags: an
+    unquoted ETag would otherwise never match, and a watch sent with one never be held."""
+    if not _ENTITY_TAGS.fullmatch(value):
+        shown = value if len(value) <= 80 else value[:80] + "..."
+        raise InvalidValue(
+            f'{header} must be "*" or entity-tags exactly as ETag gives them, double quotes '
+            f'included (e.g. {header}: "8f14e45fceea167a5a36dedd4bea2543"); got {shown!r}.',
+            loc=("header", header),
+        )
 
 
 def etag_of(body: bytes, described_by: str | None = None) -> str:
@@ -47,6 +74,36 @@ def gzip_of(body: bytes) -> bytes | None:
         return None
     encoded = zlib.compress(body, GZIP_LEVEL, wbits=31)  # wbits 16 + 15: gzip framing
     return encoded if len(encoded) < len(body) else None
+
+
+# A float whose repr has an exponent (json.dumps writes repr): numeric spells it out.
+_EXPONENT = re.compile(r"e[+-][0-9]")
+
+
+def jsonb_text_size(value: Any) -> int:
+    """Bytes of a parsed JSON `value` as PostgreSQL writes it out once stored as jsonb: ", "
+    and ": " between members, and each number as numeric writes it (1e+300 in 301 digits,
+    1.5e-07 as 0.00000015). Key order does not change the size; -0.0 (written 0.0) counts a
+    byte more. configurations/router_test.py compares this with what PostgreSQL renders."""
+    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    size = len(text.encode())
+    if _EXPONENT.search(text):  # rare: only then walk the document for floats
+        for number in _floats(value):
+            written = repr(number)
+            size += len(format(Decimal(written), "f")) - len(written)
+    return size
+
+
+def _floats(value: Any) -> Iterator[float]:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float):
+            yield item
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
 
 
 def _listed_tags(header: str) -> list[str]:
@@ -102,5 +159,7 @@ class Representation:
     def check_if_match(self, if_match: str) -> None:
         """Raise PreconditionFailed unless If-Match names this version (strong comparison)."""
         tags = _listed_tags(if_match)
-        if "*" not in tags and self.etag not in tags:
-            raise PreconditionFailed(STALE_IF_MATCH)
+        if "*" in tags or self.etag in tags:
+            return
+        weak = any(tag.startswith("W/") for tag in tags)
+        raise PreconditionFailed(WEAK_IF_MATCH if weak else STALE_IF_MATCH)

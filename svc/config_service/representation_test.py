@@ -3,10 +3,13 @@ import os
 
 import pytest
 
-from config_service.errors import PreconditionFailed
+from config_service.errors import InvalidValue, PreconditionFailed
 from config_service.representation import (
     GZIP_MIN_BYTES,
+    STALE_IF_MATCH,
+    WEAK_IF_MATCH,
     Representation,
+    check_entity_tags,
     etag_of,
     gzip_of,
     none_match,
@@ -51,9 +54,38 @@ def test_if_match_is_compared_strongly():
     representation = Representation("ID", b"{}")
     representation.check_if_match("*")
     representation.check_if_match(f'"x", {representation.etag}')
-    for stale in ('"x"', f"W/{representation.etag}"):
-        with pytest.raises(PreconditionFailed):
-            representation.check_if_match(stale)
+    with pytest.raises(PreconditionFailed) as stale:
+        representation.check_if_match('"x"')
+    assert stale.value.detail == STALE_IF_MATCH
+    # A weak tag can never match: saying "it changed" would send the client round again.
+    for weak in (f"W/{representation.etag}", f'"x", W/{representation.etag}'):
+        with pytest.raises(PreconditionFailed) as refused:
+            representation.check_if_match(weak)
+        assert refused.value.detail == WEAK_IF_MATCH
+
+
+@pytest.mark.parametrize(
+    "value", ['"abc"', 'W/"abc"', "*", ' "a", W/"b" ', '"a",\t"b"', '""', '"é"']
+)
+def test_entity_tags_are_quoted_and_listed_with_commas(value):
+    check_entity_tags("If-Match", value)
+
+
+@pytest.mark.parametrize(
+    "value", ["abc", "W/abc", '"a" "b"', "", '"a', 'W/ "a"', '"a\x01"', '"a",', "*, *", "x" * 200]
+)
+def test_anything_else_is_refused_naming_the_form_expected(value):
+    with pytest.raises(InvalidValue) as refused:
+        check_entity_tags("If-None-Match", value)
+    assert refused.value.loc == ("header", "If-None-Match")
+    assert 'double quotes included (e.g. If-None-Match: "' in refused.value.detail
+    assert len(refused.value.detail) < 300  # a long value is shown cut
+
+
+def test_checking_a_hostile_header_takes_linear_time():
+    check_entity_tags("If-Match", '"a", ' * 50_000 + '"b"')  # a catastrophic pattern would hang
+    with pytest.raises(InvalidValue):
+        check_entity_tags("If-Match", '"a",' * 50_000 + "x")
 
 
 def json_of_size(size: int) -> bytes:

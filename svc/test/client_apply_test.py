@@ -52,10 +52,13 @@ def apply(server, directory: Path, *options: str) -> int:
     return main(["--url", server.url, "apply", str(directory), *options])
 
 
-def current(http, application: str, name: str) -> dict:
+def bodies(http, application: str) -> list[dict]:
     found = http.get("/applications", params={"name": application}).json()[0]
-    bodies = [http.get(f"/configurations/{id}").json() for id in found["configuration_ids"]]
-    return next(body for body in bodies if body["name"] == name)
+    return [http.get(f"/configurations/{id}").json() for id in found["configuration_ids"]]
+
+
+def current(http, application: str, name: str) -> dict:
+    return next(body for body in bodies(http, application) if body["name"] == name)
 
 
 def test_apply_twice_writes_nothing_the_second_time(server, http, tmp_path, capsys):
@@ -107,7 +110,9 @@ def test_dry_run_and_check_change_nothing_and_report_exactly_the_differences(
     assert capsys.readouterr().out == report
     assert apply(server, directory, "--check", "--dry-run") == 3
     capsys.readouterr()
-    assert writes(server) == before and current(http, name, "c")["config"] == old
+    assert current(http, name, "c")["config"] == old  # tried with ?dry_run, never written
+    assert "fresh" not in {body["name"] for body in bodies(http, name)}
+    assert writes(server) > before  # the dry runs are requests too
     assert report == (
         f"update {name}/c\n"
         '    changed $.change: "old" -> "new"\n'
@@ -184,3 +189,54 @@ def test_the_console_script_is_installed_and_documents_its_exit_codes(server, tm
         [script, "get", f"{name}/c"], capture_output=True, text=True, timeout=30, env=env
     )
     assert json.loads(got.stdout) == {"v": 1}
+
+
+POOL_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["pool_size"],
+    "properties": {"pool_size": {"type": "integer", "minimum": 1}},
+}
+
+
+def test_apply_attaches_schemas_named_by_dollar_schema_and_does_not_send_the_key(
+    server, http, tmp_path
+):
+    application = random_name("app")
+    directory = write_tree(
+        tmp_path,
+        {application: {"schema": POOL_SCHEMA, "db": {"$schema": "./schema.json", "pool_size": 4}}},
+    )
+    assert apply(server, directory) == 0
+    db = current(http, application, "db")
+    assert db["config"] == {"pool_size": 4}  # the key is the link, not config
+    schema = current(http, application, "schema")
+    link = http.head(f"/configurations/{db['id']}").headers["link"]
+    assert f'</api/v1/configurations/{schema["id"]}>; rel="describedby"' in link
+    assert current(http, application, "schema")["config"]["$schema"].startswith("https://")
+    assert apply(server, directory, "--check") == 0  # attached and equal: nothing to change
+
+
+def test_check_and_apply_refuse_a_file_the_schema_refuses_writing_nothing(
+    server, http, tmp_path, capsys
+):
+    application = random_name("app")
+    directory = write_tree(
+        tmp_path,
+        {application: {"schema": POOL_SCHEMA, "db": {"$schema": "./schema.json", "pool_size": 4}}},
+    )
+    assert apply(server, directory) == 0
+    (directory / application / "db.json").write_text(
+        json.dumps({"$schema": "./schema.json", "pool_size": 0})
+    )
+    (directory / application / "cache.json").write_text(json.dumps({"size": 1}))  # valid
+    before = writes(server)
+    capsys.readouterr()
+    for options in (["--check"], ["--dry-run"], []):
+        assert apply(server, directory, *options) == 1
+        error = capsys.readouterr().err
+        assert f"{application}/db.json would be refused (422)" in error
+        assert "body/config/pool_size: must be >= 1 [minimum]" in error
+    assert current(http, application, "db")["config"] == {"pool_size": 4}
+    assert "cache" not in {body["name"] for body in bodies(http, application)}
+    assert writes(server) - before == 3 * 2  # only the dry runs: db's PUT and cache's POST, thrice

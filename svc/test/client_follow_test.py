@@ -3,6 +3,7 @@
 import logging
 import random
 import threading
+import time
 
 import httpx
 import pytest
@@ -167,3 +168,33 @@ def test_watch_prints_each_new_version(server, http, capsys):
     assert put_version(http, configuration, 1).status_code == 200
     watching.join(TIMEOUT)
     assert outcome == [0] and capsys.readouterr().out == '{"v": 1}\n'
+
+
+def test_staleness_stays_near_zero_while_held_rises_in_an_outage_and_recovery_is_said_once(
+    database_url, caplog
+):
+    hold = 1  # MAX_WAIT_SECONDS: a held request ends, and another starts, every second
+    caplog.set_level(logging.INFO, logger="config_service_client")
+    with (
+        ServerProcess(database_url, WORKERS="1", MAX_WAIT_SECONDS=str(hold)) as server,
+        TcpProxy("127.0.0.1", server.port) as network,
+    ):
+        with httpx.Client(base_url=server.url, timeout=TIMEOUT) as http:
+            configuration = create_configuration(http)
+        url = f"http://127.0.0.1:{network.port}"
+        with ConfigClient(url).follow(configuration["id"], backoff=fast()) as follower:
+            follower.wait(TIMEOUT)
+            until(lambda: follower._held_since, TIMEOUT, "a held request")
+            readings = []
+            for _ in range(60):  # three holds' worth, read every 50 ms
+                readings.append(follower.staleness)
+                time.sleep(0.05)
+            # Counted from the last answer it would reach a whole hold each time; held, ~0.
+            assert max(readings) < hold / 2, readings
+            network.refuse()  # the held request is cut, and nothing gets through
+            until(lambda: follower.staleness > hold, TIMEOUT, "staleness rising in the outage")
+            network.restore()
+            until(lambda: follower.problem is None, TIMEOUT, "the follower back")
+            assert follower.staleness < hold / 2
+    recovered = [r for r in caplog.records if hasattr(r, "recovered_after")]
+    assert len(recovered) == 1 and "cannot reach the service" in recovered[0].getMessage()

@@ -61,3 +61,11 @@ def test_rollback_to_a_revision_that_never_existed_fails_and_changes_nothing(ser
     assert capsys.readouterr().err.strip()  # the service's problem detail, one line
     current = httpx.get(f"{server.url}/api/v1/configurations/{configuration_id}", timeout=TIMEOUT)
     assert current.headers["Revision"] == "3"
+
+
+def test_rollback_to_the_current_revision_says_there_is_nothing_to_do(server, capsys):
+    target, configuration_id = configuration_with_three_revisions(server)
+    assert main(["--url", server.url, "rollback", target, "--to", "3"]) == 0
+    assert capsys.readouterr().out == f"{target}: revision 3 is the current one; nothing to do\n"
+    current = httpx.get(f"{server.url}/api/v1/configurations/{configuration_id}", timeout=TIMEOUT)
+    assert current.headers["Revision"] == "3"

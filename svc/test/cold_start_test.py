@@ -5,11 +5,11 @@ import time
 import uuid
 
 import httpx
-import psycopg2
 
-from config_service.store.migrations import discover
+from config_service.store.migration_files import discover
 from test import postgres
 from test.live_server import ServerProcess
+from test.postgres import rows
 from test.proxy import TcpProxy
 from test.random_refs import random_name
 from test.waiting import until
@@ -17,14 +17,9 @@ from test.waiting import until
 API = "/api/v1/applications"
 
 
-def migrations_recorded(dsn: str) -> list[int]:
-    connection = psycopg2.connect(dsn)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT version FROM migrations ORDER BY version")
-            return [row[0] for row in cursor.fetchall()]
-    finally:
-        connection.close()
+def migrations_recorded(dsn: str) -> list[tuple[int | None, str]]:
+    found = rows(dsn, "SELECT version, name FROM migrations ORDER BY applied_at")
+    return [(row["version"], row["name"]) for row in found]
 
 
 def test_started_without_postgresql_it_is_live_not_ready_then_serves_once_it_answers():
@@ -53,7 +48,7 @@ def test_started_without_postgresql_it_is_live_not_ready_then_serves_once_it_ans
             assert seconds < 10  # the target (≤ 2 s) is for an unloaded machine: see README
             until(lambda: _status(server, "/health/ready") == 200, 10, message="not ready")
 
-            assert migrations_recorded(dsn) == [m.version for m in discover()]
+            assert migrations_recorded(dsn) == [(m.version, m.name) for m in discover()]
             output = server.read_output()
             assert output.count("applied migration 0001_create_applications") == 1
             assert output.count("PostgreSQL cannot be reached") == 2  # once per worker

@@ -105,3 +105,41 @@ def test_two_concurrent_editors_with_one_etag_exactly_one_wins(settings, client,
     assert sorted(statuses) == [200, 412]
     winner = edits[statuses.index(200)]
     assert client.get(path).json()["name"] == winner["name"]
+
+
+@pytest.mark.parametrize("resource", ["application", "configuration"])
+def test_an_if_match_without_quotes_is_422_naming_the_form_and_writes_nothing(
+    client, request, resource
+):
+    created = request.getfixturevalue(resource)
+    before = client.get(created["location"])
+    body = {"name": random_name()} | ({"config": {"v": 9}} if resource == "configuration" else {})
+    unquoted = created["etag"].strip('"')  # as a shell script that lost the quotes sends it
+    response = client.put(created["location"], json=body, headers={"If-Match": unquoted})
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["errors"] == [{"loc": ["header", "If-Match"], "msg": problem["detail"]}]
+    assert 'double quotes included (e.g. If-Match: "' in problem["detail"]
+    assert client.get(created["location"]).content == before.content
+
+
+def test_a_weak_if_match_is_412_saying_why_it_can_never_match(client, configuration):
+    response = client.put(
+        configuration["location"],
+        json={"name": configuration["name"], "config": {"v": 1}},
+        headers={"If-Match": f"W/{configuration['etag']}"},
+    )
+    assert response.status_code == 412
+    assert "compares entity-tags strongly" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("wait", [None, "wait=5"])
+def test_an_if_none_match_without_quotes_is_422_not_an_answer_or_a_hold(
+    client, configuration, wait
+):
+    headers = {"If-None-Match": configuration["etag"].strip('"')}
+    if wait:
+        headers["Prefer"] = wait  # without the check it would never be held: a storm
+    response = client.get(configuration["location"], headers=headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["header", "If-None-Match"]

@@ -11,11 +11,11 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 
 import httpx
-import psycopg2
 
 from config_service.settings import Settings
 from test.live_server import ServerProcess
 from test.pgbouncer import PgBouncer
+from test.postgres import value
 from test.prometheus import read_samples
 from test.waiting import until
 from test.workers import Worker, one_connection_per_worker, running
@@ -26,16 +26,11 @@ WATCH_SECONDS = 5  # a watch not woken this long after the PUT missed it
 
 def postgres_connections(fleet: "Fleet") -> int:
     """The backends PostgreSQL has for the fleet's database, this query's own left out."""
-    connection = psycopg2.connect(fleet.database_url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
+    return value(
+        fleet.database_url,
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
 
 
 class Fleet:

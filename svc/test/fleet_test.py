@@ -14,7 +14,7 @@ import httpx
 import psycopg2
 import pytest
 
-from config_service.store.migrations import discover
+from config_service.store.migration_files import discover
 from test import postgres
 from test.fleet import Fleet, create_configuration, postgres_connections, watch_rounds
 from test.waiting import until
@@ -39,12 +39,12 @@ def fleet():
 def test_three_instances_starting_together_apply_each_migration_once(fleet):
     logs = "".join(server.read_output() for server in fleet.servers)
     for migration in discover():
-        name = f"applied migration {migration.version:04d}_{migration.name}"
+        name = f"applied migration {migration.label}"
         assert len(re.findall(rf"{name}\b", logs)) == 1, name
     connection = psycopg2.connect(fleet.database_url)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT version FROM migrations ORDER BY version")
-        assert [row[0] for row in cursor.fetchall()] == [m.version for m in discover()]
+        cursor.execute("SELECT version, name FROM migrations ORDER BY applied_at")
+        assert cursor.fetchall() == [(m.version, m.name) for m in discover()]
     connection.close()
 
 

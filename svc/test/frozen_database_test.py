@@ -9,12 +9,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import psycopg2
 import pytest
 
 from config_service.main import create_app
 from conftest import make_settings
 from test.live_server import LiveServer
+from test.postgres import rows
 from test.random_refs import random_name
 from test.prometheus import at, read_samples
 from test.resources import API, create_configuration, put_version, version
@@ -44,16 +44,12 @@ def memory_hits(http: httpx.Client) -> float:
 
 
 def rows_named(database_url: str, names: list[str]) -> dict[str, int]:
-    connection = psycopg2.connect(database_url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT name, count(*) FROM applications WHERE name = ANY(%s) GROUP BY name",
-                (names,),
-            )
-            return dict(cursor.fetchall())
-    finally:
-        connection.close()
+    found = rows(
+        database_url,
+        "SELECT name, count(*) FROM applications WHERE name = ANY(%s) GROUP BY name",
+        (names,),
+    )
+    return {row["name"]: row["count"] for row in found}
 
 
 def test_a_stalled_database_is_answered_503_in_bounded_time_and_recovered_from(

@@ -58,20 +58,14 @@ class ListenerProxy(TcpProxy):
     def admit_listener(self) -> None:
         self._refusing_listener = False
 
-    async def _handle(self, client_reader, client_writer) -> None:
-        try:
-            server_reader, server_writer = await asyncio.open_connection(*self.target)
-        except OSError:
-            client_writer.transport.abort()
-            return
-        self._writers |= {client_writer, server_writer}
-        try:
-            await asyncio.gather(
-                self._pipe(_Sniffing(self, client_reader, client_writer), server_writer),
-                self._pipe(_Held(self, server_reader, client_writer), client_writer),
-            )
-        finally:
-            self._listeners.discard(client_writer)
+    def _from_client(self, reader, client_writer):
+        return _Sniffing(self, reader, client_writer)
+
+    def _from_server(self, reader, client_writer):
+        return _Held(self, reader, client_writer)
+
+    def _ended(self, client_writer) -> None:
+        self._listeners.discard(client_writer)
 
     def _identified(self, client_writer: asyncio.StreamWriter) -> bool:
         """A listening connection said who it is: False when it must be dropped."""

@@ -118,5 +118,9 @@ class Nginx:
 
     def access_log_lines(self) -> int:
         """How many requests nginx answered so far."""
+        return len(self.access_log())
+
+    def access_log(self) -> list[str]:
+        """nginx's lines (its `combined` format: `... "GET /path HTTP/1.1" 304 0 ...`)."""
         path = self._directory / "access.log"
-        return len(path.read_text().splitlines()) if path.exists() else 0
+        return path.read_text().splitlines() if path.exists() else []

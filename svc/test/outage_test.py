@@ -2,34 +2,16 @@
 
 import time
 
-import psycopg2
-import pytest
-from fastapi.testclient import TestClient
 
-from config_service.main import create_app
-from conftest import make_settings
+from test.postgres import rows
 from test.random_refs import random_name
 
 API = "/api/v1/applications"
 
 
-@pytest.fixture
-def client(proxy, database_url):
-    settings = make_settings(
-        proxy.dsn(database_url), db_pool_size=2, db_connect_timeout=1, db_statement_timeout=2
-    )
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
-
-
 def stored_names(database_url: str, names: list[str]) -> list[str]:
-    connection = psycopg2.connect(database_url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT name FROM applications WHERE name = ANY(%s)", (names,))
-            return sorted(row[0] for row in cursor.fetchall())
-    finally:
-        connection.close()
+    found = rows(database_url, "SELECT name FROM applications WHERE name = ANY(%s)", (names,))
+    return sorted(row["name"] for row in found)
 
 
 def timed(call):
@@ -38,12 +20,14 @@ def timed(call):
     return response, time.monotonic() - started
 
 
-def test_down_then_back_answers_503_then_recovers_and_loses_nothing(client, proxy, database_url):
+def test_down_then_back_answers_503_then_recovers_and_loses_nothing(
+    proxied_client, proxy, database_url
+):
     acknowledged = []
 
     def create():
         name = random_name("outage")
-        response = client.post(API, json={"name": name})
+        response = proxied_client.post(API, json={"name": name})
         if response.status_code == 201:
             acknowledged.append(name)
         return response
@@ -52,31 +36,37 @@ def test_down_then_back_answers_503_then_recovers_and_loses_nothing(client, prox
 
     proxy.refuse()
     statuses = []
-    for call in (create, lambda: client.get(API), lambda: client.get("/health/ready")):
+    for call in (
+        create,
+        lambda: proxied_client.get(API),
+        lambda: proxied_client.get("/health/ready"),
+    ):
         response, seconds = timed(call)
         statuses.append(response.status_code)
         assert seconds < 5
         assert response.headers["content-type"] == "application/problem+json"
         assert int(response.headers["retry-after"]) > 0
     assert statuses == [503, 503, 503]
-    assert client.get("/health/live").status_code == 200
+    assert proxied_client.get("/health/live").status_code == 200
 
     proxy.restore()
-    assert [create().status_code, client.get(API).status_code] == [201, 200]
-    assert client.get("/health/ready").status_code == 200
+    assert [create().status_code, proxied_client.get(API).status_code] == [201, 200]
+    assert proxied_client.get("/health/ready").status_code == 200
 
     assert stored_names(database_url, acknowledged) == sorted(acknowledged)
 
 
-def test_connections_cut_by_a_restart_are_replaced_without_an_error(client, proxy, database_url):
-    first = client.post(API, json={"name": random_name("before")})
+def test_connections_cut_by_a_restart_are_replaced_without_an_error(
+    proxied_client, proxy, database_url
+):
+    first = proxied_client.post(API, json={"name": random_name("before")})
     assert first.status_code == 201
 
     proxy.cut()  # every pooled connection dies while idle
-    read = client.get(first.headers["location"])
+    read = proxied_client.get(first.headers["location"])
     proxy.cut()
     name = random_name("after")
-    write = client.post(API, json={"name": name})
+    write = proxied_client.post(API, json={"name": name})
 
     assert (read.status_code, write.status_code) == (200, 201)
     assert stored_names(database_url, [name]) == [name]

@@ -8,18 +8,11 @@ any old answer would come from that worker's memory, nothing else.
 import httpx
 import pytest
 
-from test.listener_proxy import ListenerProxy
 from test.live_server import ServerProcess
 from test.resources import create_application, create_configuration, put_version, version
 from test.workers import TIMEOUT
 
 PAIRS = 1000  # write-then-read pairs
-
-
-@pytest.fixture(scope="module")
-def listener_proxy(database_url):
-    with ListenerProxy.in_front_of(database_url) as running_proxy:
-        yield running_proxy
 
 
 @pytest.fixture(scope="module")

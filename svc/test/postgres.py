@@ -1,4 +1,5 @@
-"""Throwaway PostgreSQL databases for the test run, on the server TEST_DATABASE_URL names."""
+"""Throwaway PostgreSQL databases for the test run, on the server TEST_DATABASE_URL names, and
+statements run on a database as psql runs them."""
 
 import os
 import uuid
@@ -6,6 +7,7 @@ from urllib.parse import urlsplit
 
 import psycopg2
 import psycopg2.extensions
+import psycopg2.extras
 from psycopg2 import sql
 
 ADMIN_DSN = os.environ.get(
@@ -28,12 +30,40 @@ def unreachable_reason() -> str | None:
     return None
 
 
-def _admin(statement: sql.Composable) -> None:
-    connection = psycopg2.connect(ADMIN_DSN)
+def execute(
+    dsn: str,
+    statement: str | sql.Composable,
+    parameters: dict | tuple | None = None,
+    *,
+    silently: bool = False,
+) -> int:
+    """Run one statement on a connection of its own, committed as psql commits it (autocommit:
+    CREATE DATABASE too); the rows it touched. `silently`: with triggers off
+    (session_replication_role = replica), so the change sends no NOTIFY."""
+    if silently:  # in the statement's own transaction: `SET LOCAL …; statement`
+        statement = sql.SQL("SET LOCAL session_replication_role = replica; {}").format(
+            statement if isinstance(statement, sql.Composable) else sql.SQL(statement)
+        )
+    return _run(dsn, statement, parameters, lambda cursor: cursor.rowcount)
+
+
+def rows(dsn: str, statement: str, parameters: dict | tuple | None = None) -> list[dict]:
+    """What one query returns, each row a dict, on a connection of its own."""
+    return _run(dsn, statement, parameters, lambda cursor: cursor.fetchall())
+
+
+def value(dsn: str, statement: str, parameters: dict | tuple | None = None):
+    """The one value a query returns (its first row's first column)."""
+    return _run(dsn, statement, parameters, lambda cursor: next(iter(cursor.fetchone().values())))
+
+
+def _run(dsn, statement, parameters, result):
+    connection = psycopg2.connect(dsn, cursor_factory=psycopg2.extras.RealDictCursor)
     try:
         connection.autocommit = True
         with connection.cursor() as cursor:
-            cursor.execute(statement)
+            cursor.execute(statement, parameters)
+            return result(cursor)
     finally:
         connection.close()
 
@@ -41,7 +71,7 @@ def _admin(statement: sql.Composable) -> None:
 def create_database(prefix: str = "config_service_test") -> str:
     """Create an empty database with a unique name; returns its DSN."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    _admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    execute(ADMIN_DSN, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return dsn_for(name)
 
 
@@ -52,33 +82,23 @@ def dsn_for(name: str) -> str:
 
 def database_exists(name: str) -> bool:
     """Whether the test server has a database of this name."""
-    connection = psycopg2.connect(ADMIN_DSN)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT EXISTS (SELECT FROM pg_database WHERE datname = %s)", (name,))
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
+    return value(ADMIN_DSN, "SELECT EXISTS (SELECT FROM pg_database WHERE datname = %s)", (name,))
 
 
 def drop_database(dsn: str) -> None:
     """Drop the database `dsn` names, closing whatever still uses it."""
     name = psycopg2.extensions.parse_dsn(dsn)["dbname"]
-    _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    execute(
+        ADMIN_DSN, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    )
 
 
 def terminate_connections(dsn: str, application_name: str) -> int:
     """Kill the server side of every connection to `dsn`'s database with this application name,
     as a server restart would; returns how many."""
-    connection = psycopg2.connect(dsn)
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND application_name = %s",
-                (application_name,),
-            )
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
+    return value(
+        dsn,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND application_name = %s",
+        (application_name,),
+    )

@@ -163,3 +163,5 @@ def test_the_operations_doc_gives_the_recipe_these_tests_run():
     operations = (SVC_DIR / "docs" / "operations.md").read_text()
     proxies = operations[operations.index("## Proxies and CDNs") :]
     assert RECIPE in proxies[: proxies.index("\n## ")]
+    behind = operations[operations.index("## Behind a reverse proxy") :]
+    assert RECIPE in behind[: behind.index("\n## ")]

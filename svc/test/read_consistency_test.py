@@ -18,19 +18,14 @@ from ulid import ULID
 
 from test.listener_proxy import ListenerProxy
 from test.live_server import ServerProcess
-from test.resources import create_application, create_configuration, execute, put_version, version
+from test.postgres import execute
+from test.resources import create_application, create_configuration, put_version, version
 from test.waiting import until
 from test.workers import TIMEOUT, Worker, each_worker_answers, one_connection_per_worker, running
 
 PAIRS = 1000  # write-then-read pairs
 NOTIFIED_WITHIN = 5  # seconds a delivered notification may take to show
 NO_CACHE = {"Cache-Control": "no-cache"}  # read PostgreSQL, not memory
-
-
-@pytest.fixture(scope="module")
-def listener_proxy(database_url):
-    with ListenerProxy.in_front_of(database_url) as running_proxy:
-        yield running_proxy
 
 
 @pytest.fixture(scope="module")

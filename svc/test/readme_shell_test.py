@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 
 import httpx
 import pytest
@@ -15,7 +16,8 @@ from config_service.main import create_app
 from config_service.settings import SVC_DIR
 from config_service.store.migrations import apply_migrations
 from conftest import make_settings
-from test.live_server import LiveServer
+from test.live_server import LiveServer, free_port
+from test.nginx import Nginx
 from test.prometheus import held_requests
 from test.waiting import until
 
@@ -65,24 +67,50 @@ def test_try_it_runs_twice_and_finds_what_the_first_run_made(live_url, tmp_path)
     for output in (first, second):
         assert "HTTP/1.1 304 Not Modified" in output
         assert '"status":4' not in output.replace(" ", ""), output  # no problem body anywhere
+        assert re.search(r'(?im)^link: <[^>]*after=[^>]*>; rel="next"', output), output
+        assert not re.search(r"[}\]]HTTP/1.1", output), output  # each body ends its line
     # Each run flipped dark_mode once through If-Match: back where the first run started.
     configuration = httpx.get(f"{live_url}/api/v1/configurations/{ids[0]}").json()
     assert configuration["config"] == {"database": {"pool_size": 10}, "dark_mode": False}
-    assert len(httpx.get(f"{live_url}/api/v1/applications").json()) == 1
+    names = [a["name"] for a in httpx.get(f"{live_url}/api/v1/applications").json()]
+    assert sorted(names) == ["billing", "shipping"]
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_runtime_loop_refuses_to_start_without_an_id(tmp_path):
-    environment = {key: value for key, value in os.environ.items() if key != "CFG"}
+def test_try_it_with_the_service_down_says_so_and_stops(tmp_path):
+    script = pointed_at(shell_block("Try it"), f"http://127.0.0.1:{free_port()}")
     done = subprocess.run(
-        ["bash", "-c", shell_block(RUNTIME, "while true")],
+        ["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+    assert "Failed to connect" in done.stderr and "is the service running" in done.stderr
+    assert "application" not in done.stdout, done.stdout  # not "application , configuration "
+
+
+# The runtime's loop follows one configuration, or, after the snippet that sets URL, an
+# application read whole: the snippet holding that text (if any), and the variable naming the id.
+LOOPS = {"configuration": ("", "CFG"), "application": ("include=configurations", "APP")}
+
+
+def loop_script(loop: str) -> str:
+    holding = LOOPS[loop][0]
+    prelude = shell_block(RUNTIME, holding) if holding else ""
+    return prelude + shell_block(RUNTIME, "while true")
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_the_runtime_loop_refuses_to_start_without_an_id(tmp_path, loop):
+    variable = LOOPS[loop][1]
+    environment = {key: value for key, value in os.environ.items() if key not in ("CFG", "APP", "URL")}
+    done = subprocess.run(
+        ["bash", "-c", loop_script(loop)],
         cwd=tmp_path,
         env=environment,
         capture_output=True,
         text=True,
         timeout=10,
     )
-    assert done.returncode != 0 and "set CFG" in done.stderr
+    assert done.returncode != 0 and f"set {variable}" in done.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -93,17 +121,20 @@ def lines_of(stream) -> queue.Queue:
     return lines
 
 
-def test_the_runtime_loop_prints_each_version_and_leaves_no_files(live_url, tmp_path):
+@pytest.mark.parametrize("followed", LOOPS)
+def test_the_runtime_loop_prints_each_version_and_leaves_no_files(live_url, tmp_path, followed):
     api = f"{live_url}/api/v1"
     application = httpx.post(f"{api}/applications", json={"name": "loop"}).json()
     configuration = httpx.post(
         f"{api}/configurations",
         json={"application_id": application["id"], "name": "c", "config": {"v": 1}},
     ).json()
+    ids = {"CFG": configuration["id"], "APP": application["id"]}
+    variable = LOOPS[followed][1]
     loop = subprocess.Popen(
-        ["bash", "-c", pointed_at(shell_block(RUNTIME, "while true"), live_url)],
+        ["bash", "-c", pointed_at(loop_script(followed), live_url)],
         cwd=tmp_path,
-        env={**os.environ, "CFG": configuration["id"]},
+        env={**os.environ, variable: ids[variable]},
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -135,3 +166,39 @@ def test_the_runtime_loop_prints_each_version_and_leaves_no_files(live_url, tmp_
         os.killpg(loop.pid, signal.SIGINT)  # Ctrl-C: the subshell's EXIT trap cleans up
         loop.wait(timeout=10)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_behind_a_proxy_that_drops_if_none_match_the_loop_says_so_once_and_slows_down(
+    live_url, tmp_path
+):
+    """nginx caching without the recipe (test/nginx.py) answers every held GET 200 at once
+    with the ETag sent: the loop must not take that for a change and ask again at once."""
+    api = f"{live_url}/api/v1"
+    application = httpx.post(f"{api}/applications", json={"name": "proxied"}).json()
+    configuration = httpx.post(
+        f"{api}/configurations",
+        json={"application_id": application["id"], "name": "c", "config": {"v": 1}},
+    ).json()
+    path = f"/api/v1/configurations/{configuration['id']}"
+    with Nginx(int(live_url.rpartition(":")[2])) as nginx:
+        loop = subprocess.Popen(
+            ["bash", "-c", pointed_at(shell_block(RUNTIME, "while true"), nginx.url)],
+            cwd=tmp_path,
+            env={**os.environ, "CFG": configuration["id"]},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        printed, said = lines_of(loop.stdout), lines_of(loop.stderr)
+        try:
+            assert '"v":1' in printed.get(timeout=10).replace(" ", "")
+            assert "a proxy dropped If-None-Match" in said.get(timeout=10)
+            time.sleep(3)  # within the loop's 5 s pause: without it, over a hundred GETs
+            asked = sum(f"GET {path} " in line for line in nginx.access_log())
+        finally:
+            os.killpg(loop.pid, signal.SIGINT)
+            loop.wait(timeout=10)
+    assert asked <= 3, asked
+    assert said.empty(), "said once"

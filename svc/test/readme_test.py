@@ -1,12 +1,14 @@
 """The README says what the service does: its examples run, its tables match the code."""
 
 import json
+import logging
 import os
 import re
 import subprocess
 import sys
 import threading
 import zipfile
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,9 +16,11 @@ import pytest
 from config_service.main import create_app
 from config_service.telemetry.catalogue import service_registry
 from config_service.settings import SVC_DIR, Settings
+from config_service_client.follower import CONDITION_LOST
 from conftest import make_settings
 from test.live_server import LiveServer
 from test.live_server import ServerProcess
+from test.nginx import RECIPE
 from test.random_refs import random_name
 from test.waiting import until
 
@@ -91,28 +95,79 @@ def test_the_client_example_follows_a_configuration_by_name(database_url, tmp_pa
         code = code.replace("http://127.0.0.1:8000", server.url)
         code = code.replace('"billing"', repr(application))
         code = code.replace("/var/cache/billing-config", str(tmp_path))
+        running, stopping = code.split("...", 1)  # the runtime runs where the example says so
         example: dict = {}
-        exec(code, example)
+        exec(running, example)
         follower = example["follower"]
         try:
             assert example["config"] == {"v": 1}
             http.put(f"/configurations/{configuration['id']}", json={**body, "config": {"v": 2}})
             until(lambda: follower.config == {"v": 2}, 10, "the change")
+            assert logging.getLogger("httpx").getEffectiveLevel() > logging.INFO  # quiet
         finally:
-            follower.stop()
+            exec(stopping, example)  # the request it holds is abandoned, answered at shutdown
+    follower.join(10)
+    assert not follower._thread.is_alive(), "stop() ended the follow"
     assert list(tmp_path.iterdir()), "the disk cache was written"
 
 
-def test_the_provisioning_example_runs(database_url, tmp_path):
-    (script,) = code_blocks("Provisioning from CI", "sh")
+@pytest.fixture(scope="module")
+def installed_tool(tmp_path_factory) -> Path:
+    """The README's `uv tool install` line, run from the top folder into a throwaway tool
+    directory (never downloading a Python): the directory `config-service` was put in."""
+    install, _ = code_blocks("Provisioning from CI", "sh")
+    tools = tmp_path_factory.mktemp("uv-tools")
+    ran = subprocess.run(
+        ["bash", "-e", "-c", install],
+        cwd=SVC_DIR.parent,
+        env={
+            **os.environ,
+            # The uv running these tests first (`uv run` names itself in UV): pyenv's shim
+            # may hide the one on PATH.
+            "PATH": os.pathsep.join(
+                [os.path.dirname(os.environ["UV"])] * ("UV" in os.environ) + [os.environ["PATH"]]
+            ),
+            "UV_TOOL_DIR": str(tools / "tools"),
+            "UV_TOOL_BIN_DIR": str(tools / "bin"),
+            "UV_PYTHON_DOWNLOADS": "never",
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    return tools / "bin"
+
+
+def without_the_projects_environment(bin_directory: Path) -> str:
+    """A PATH with `bin_directory` first and without this test run's virtualenv, so that
+    `config-service` can only be the one installed there."""
+    ours = os.path.dirname(sys.executable)
+    return ":".join([str(bin_directory), *(p for p in os.environ["PATH"].split(":") if p != ours)])
+
+
+def test_the_installed_tool_runs_on_its_own(installed_tool):
+    ran = subprocess.run(
+        ["config-service", "--help"],
+        env={**os.environ, "PATH": without_the_projects_environment(installed_tool)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.startswith("usage: config-service")
+    assert (installed_tool / "config-service").resolve().parent != Path(sys.executable).parent
+
+
+def test_the_provisioning_example_runs(database_url, tmp_path, installed_tool):
+    _, script = code_blocks("Provisioning from CI", "sh")
     application = random_name("billing")
     with ServerProcess(database_url) as server:
         script = script.replace("http://127.0.0.1:8000", server.url).replace("billing", application)
-        path = f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"  # config-service
         ran = subprocess.run(
             ["bash", "-e", "-c", script],
             cwd=tmp_path,
-            env={**os.environ, "PATH": path},
+            env={**os.environ, "PATH": without_the_projects_environment(installed_tool)},
             capture_output=True,
             text=True,
             timeout=60,
@@ -140,10 +195,11 @@ def test_the_client_package_needs_only_httpx(tmp_path):
         requires = [
             line
             for line in archive.read(metadata).decode().splitlines()
-            if line.startswith("Requires-Dist:")
+            if line.startswith(("Requires-Dist:", "Requires-Python:"))
         ]
         entry_points = archive.read(next(n for n in names if n.endswith("entry_points.txt")))
-    assert requires == ["Requires-Dist: httpx==0.28.1"]
+    # Every supported Python, and a range of httpx (make test-client-pythons runs both ends).
+    assert sorted(requires) == ["Requires-Dist: httpx>=0.23.1,<1", "Requires-Python: >=3.10"]
     assert b"config-service = config_service_client.cli:main" in entry_points
     assert not [name for name in names if name.endswith("_test.py")]
 
@@ -157,6 +213,11 @@ def markdown_table() -> str:
         help = info.help.replace("|", "\\|")  # a bare | would end the cell
         rows.append(f"| `{info.name}` | {info.kind} | {labels} | {help} |")
     return "\n".join(rows) + "\n"
+
+
+def test_the_proxy_recipe_is_the_one_the_nginx_tests_use():
+    assert RECIPE in section("Behind a reverse proxy", OPERATIONS)
+    assert RECIPE in CONDITION_LOST  # what the follower's log tells to do
 
 
 def test_the_metrics_table_is_the_codes():

@@ -5,8 +5,9 @@ as another tool or a migration would: only the triggers tell the service about i
 """
 
 import httpx
-import psycopg2
+from ulid import ULID
 
+from test.postgres import execute
 from test.random_refs import random_name
 
 API = "/api/v1"
@@ -41,15 +42,15 @@ def version(response: httpx.Response) -> int:
     return response.json()["config"]["v"]
 
 
-def execute(database_url: str, statement: str, parameters: tuple = ()) -> None:
-    """Run one statement and commit it, on a connection of its own."""
-    connection = psycopg2.connect(database_url)
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(statement, parameters)
-    finally:
-        connection.close()
+def insert_application(database_url: str) -> str:
+    """An application INSERTed in SQL, as psql would; its id."""
+    application_id = str(ULID())
+    execute(
+        database_url,
+        "INSERT INTO applications (id, name) VALUES (%s, %s)",
+        (application_id, random_name("app")),
+    )
+    return application_id
 
 
 def set_version_in_sql(database_url: str, configuration: dict, new_version: int) -> None:

@@ -1,6 +1,9 @@
 """Revisions in tests: commit each step on its own connection, as requests do, and read back
 what PostgreSQL recorded."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import psycopg2
 import psycopg2.extras
 from config_service.configurations.commands import (
@@ -13,8 +16,9 @@ from config_service.configurations.queries import find_configuration
 from config_service.access.scope import EVERYTHING
 from config_service.access.tokens import Caller
 from config_service.messages import NO_DELIVERY, Delivery
-from ulid import ULID
+from config_service.store.retention import record_revisions_keep
 
+from test.postgres import rows
 from test.random_refs import random_name
 
 
@@ -37,19 +41,6 @@ def committed(database_url: str, work):
         connection.close()
 
 
-def execute(database_url: str, statement: str, params=()) -> None:
-    """One statement committed, as typed in psql."""
-    committed(database_url, lambda cursor: cursor.execute(statement, params))
-
-
-def rows(database_url: str, statement: str, params=()) -> list[dict]:
-    def fetch(cursor):
-        cursor.execute(statement, params)
-        return cursor.fetchall()
-
-    return committed(database_url, fetch)
-
-
 def revisions(database_url: str, configuration_id: str) -> list[dict]:
     """The configuration's revisions as stored, oldest first."""
     return rows(
@@ -65,16 +56,6 @@ def current(database_url: str, configuration_id: str):
     return committed(database_url, lambda cursor: find_configuration(cursor, configuration_id))
 
 
-def new_application(database_url: str) -> str:
-    application_id = str(ULID())
-    execute(
-        database_url,
-        "INSERT INTO applications (id, name) VALUES (%s, %s)",
-        (application_id, random_name()),
-    )
-    return application_id
-
-
 def create(database_url, application_id, config=None, author=NO_DELIVERY, name=None):
     """CreateConfiguration's handler, committed; returns its Written."""
     command = CreateConfiguration(
@@ -86,7 +67,7 @@ def create(database_url, application_id, config=None, author=NO_DELIVERY, name=N
     return committed(database_url, lambda cursor: create_configuration(cursor, command, author))
 
 
-def put(database_url, configuration_id, config, author=NO_DELIVERY, keep=0, **fields):
+def put(database_url, configuration_id, config, author=NO_DELIVERY, **fields):
     """UpdateConfiguration's handler (name "cfg" unless given), committed; returns its Written."""
     command = UpdateConfiguration(
         id=configuration_id,
@@ -95,7 +76,16 @@ def put(database_url, configuration_id, config, author=NO_DELIVERY, keep=0, **fi
         config=config,
         **fields,
     )
-    return committed(
-        database_url,
-        lambda cursor: update_configuration(cursor, command, author, revisions_keep=keep),
-    )
+    return committed(database_url, lambda cursor: update_configuration(cursor, command, author))
+
+
+@contextmanager
+def keeping(database_url: str, keep: int) -> Iterator[None]:
+    """REVISIONS_KEEP = `keep` in the database for the block, as the service records it when
+    it migrates; the number before is put back after."""
+    before = record_revisions_keep(database_url, keep)
+    try:
+        yield
+    finally:
+        if before is not None:
+            record_revisions_keep(database_url, before)

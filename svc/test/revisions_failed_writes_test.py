@@ -1,11 +1,6 @@
 """A write that fails records no revision: the trigger runs in the writing transaction, and
 a failed write's transaction never commits (409, 412, 422, 503 during an outage)."""
 
-import pytest
-from fastapi.testclient import TestClient
-
-from config_service.main import create_app
-from conftest import make_settings
 from test.random_refs import random_name
 from test.revisions import revisions
 
@@ -51,15 +46,6 @@ def test_a_conflict_a_stale_if_match_or_a_refused_move_records_nothing(client, d
     assert statuses == [409, 409, 412, 422, 422]
     assert (revisions(database_url, first["id"]), revisions(database_url, second["id"])) == before
     assert [r["revision"] for r in before[0]] == [1, 2]
-
-
-@pytest.fixture
-def proxied_client(proxy, database_url):
-    settings = make_settings(
-        proxy.dsn(database_url), db_pool_size=2, db_connect_timeout=1, db_statement_timeout=2
-    )
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
 
 
 def test_a_write_during_an_outage_is_503_and_records_nothing(proxied_client, proxy, database_url):

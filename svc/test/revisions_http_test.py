@@ -13,17 +13,22 @@ from conftest import make_settings
 from test.live_server import LiveServer
 from test.prometheus import held_requests
 from test.random_refs import MISSING_ID, random_name
-from test.resources import API, create_application, create_configuration, execute
-from test.revisions import revisions
+from test.postgres import execute
+from test.resources import API, create_application, create_configuration
+from test.revisions import keeping, revisions
 from test.waiting import until
 
 IMMUTABLE = "max-age=86400, immutable"  # a day: docs/operations.md, Proxies and CDNs
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def kept_5(database_url):
-    """An app that keeps 5 revisions per configuration."""
-    with TestClient(create_app(make_settings(database_url, revisions_keep=5))) as test_client:
+    """An app that keeps 5 revisions per configuration, on a database that does (the service
+    records REVISIONS_KEEP when it migrates; this app does not migrate)."""
+    with (
+        keeping(database_url, 5),
+        TestClient(create_app(make_settings(database_url, revisions_keep=5))) as test_client,
+    ):
         yield test_client
 
 

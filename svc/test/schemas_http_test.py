@@ -335,3 +335,23 @@ def test_dry_run_takes_no_other_value(client, application):
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["query", "dry_run"]
     assert json.loads(response.content)["status"] == 422
+
+
+def test_retention_never_removes_a_schema_revision_something_is_pinned_to(database_url):
+    from fastapi.testclient import TestClient
+
+    from config_service.main import create_app
+    from conftest import make_settings
+    from test.revisions import keeping
+
+    with (
+        keeping(database_url, 2),
+        TestClient(create_app(make_settings(database_url, revisions_keep=2))) as client,
+    ):
+        schema = post(client, create_application(client), POOL).json()
+        follower = post(client, create_application(client), {"pool_size": 2}, link(schema, 1)).json()
+        for minimum in (0, 1, 0, 1):
+            changed = {**POOL, "properties": {"pool_size": {"type": "integer", "minimum": minimum}}}
+            assert put(client, schema, {**changed, "description": str(minimum)}).status_code == 200
+        assert [entry["revision"] for entry in history(client, schema)] == [5, 4, 1]
+        assert put(client, follower, {"pool_size": 0}).status_code == 422  # still revision 1's rule

@@ -98,18 +98,27 @@ READS = [
 ]
 
 
+# Each read by id: its collection, the resource read, and its query.
+READ_BY_ID = {
+    "first": ("applications", "first", ""),
+    "configuration": ("configurations", "configuration", ""),
+    "first with its configurations": ("applications", "first", "?include=configurations"),
+}
+
+
 @pytest.mark.parametrize("token", TOKENS, ids=lambda t: t.name)
-@pytest.mark.parametrize("resource", ["first", "configuration"])
+@pytest.mark.parametrize("resource", list(READ_BY_ID))
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize(("variant", "headers"), READS, ids=[r[0] for r in READS])
 def test_reads_by_id(service, team, token, resource, method, variant, headers):
-    path = f"{API}/{'configurations' if resource == 'configuration' else 'applications'}"
-    resource_id = team[resource]["id"]
-    etag = service.get(f"{path}/{resource_id}", headers=GLOBAL_READ.headers).headers["etag"]
+    collection, which, query = READ_BY_ID[resource]
+    path = f"{API}/{collection}"
+    resource_id = team[which]["id"]
+    etag = service.get(f"{path}/{resource_id}{query}", headers=GLOBAL_READ.headers).headers["etag"]
     if variant == "watch":  # in scope, a version it is not (answered at once, not held)
         headers = {**headers, "If-None-Match": etag if token not in SEES_TEAM else '"old"'}
     response = service.request(
-        method, f"{path}/{resource_id}", headers={**token.headers, **headers}
+        method, f"{path}/{resource_id}{query}", headers={**token.headers, **headers}
     )
     if token in SEES_TEAM:
         expected = 304 if headers.get("If-None-Match") == "*" else 200
@@ -118,7 +127,7 @@ def test_reads_by_id(service, team, token, resource, method, variant, headers):
     else:
         # The 404 of an id nobody has, with the same headers (Vary included), never held.
         missing = service.request(
-            method, f"{path}/{MISSING_ID}", headers={**token.headers, **headers}
+            method, f"{path}/{MISSING_ID}{query}", headers={**token.headers, **headers}
         )
         assert response.status_code == 404
         same_response(response, missing, resource_id, MISSING_ID)

@@ -9,7 +9,9 @@ import httpx
 
 from test.live_server import ServerProcess
 from test.prometheus import held_requests
-from test.resources import API, execute
+from test.postgres import execute
+from test.random_refs import MISSING_ID
+from test.resources import API
 from test.tokens import FileToken, write_tokens_file
 from test.waiting import until
 from test.workers import TIMEOUT, one_connection_per_worker, running
@@ -36,6 +38,7 @@ def test_a_rename_moves_resources_out_of_and_into_scope_on_every_worker(database
         paths = [
             f"{API}/applications/{application['id']}",
             f"{API}/configurations/{configuration['id']}",
+            f"{API}/applications/{application['id']}?include=configurations",
         ]
 
         def statuses(expected: int) -> bool:
@@ -46,18 +49,25 @@ def test_a_rename_moves_resources_out_of_and_into_scope_on_every_worker(database
             )
 
         assert statuses(200) and statuses(200)  # the second from memory, on each worker
-        etag = admin.get(paths[1], headers=ADMIN.headers).headers["etag"]
-        # A watch held (on a connection of its own) when the rename lands: it ends with 404.
-        with (
-            ThreadPoolExecutor(1) as pool,
-            httpx.Client(base_url=server.url, timeout=TIMEOUT) as http,
-        ):
-            headers = {**TEAM_READ.headers, "If-None-Match": etag, "Prefer": "wait=4"}
-            watch = pool.submit(http.get, paths[1], headers=headers)
+        # Watches held (each on a connection of its own) when the rename lands, of the
+        # configuration and of the application with it: they end with the 404 of a missing id.
+        watched = {paths[1]: configuration["id"], paths[2]: application["id"]}
+        etags = {path: admin.get(path, headers=ADMIN.headers).headers["etag"] for path in watched}
+        with ThreadPoolExecutor(len(watched)) as pool:
+
+            def watch(path: str) -> httpx.Response:
+                headers = {**TEAM_READ.headers, "If-None-Match": etags[path], "Prefer": "wait=4"}
+                with httpx.Client(base_url=server.url, timeout=TIMEOUT) as http:
+                    return http.get(path, headers=headers)
+
+            watches = {path: pool.submit(watch, path) for path in watched}
             until(
-                lambda: held_requests(admin.get("/metrics", headers=ADMIN.headers).content) == 1,
+                lambda: (
+                    held_requests(admin.get("/metrics", headers=ADMIN.headers).content)
+                    == len(watched)
+                ),
                 TIMEOUT,
-                "the watch held",
+                "the watches held",
             )
             execute(
                 database_url,
@@ -66,9 +76,16 @@ def test_a_rename_moves_resources_out_of_and_into_scope_on_every_worker(database
             )
             renamed = time.monotonic()
             until(lambda: statuses(404), WITHIN, "out of scope on every worker")
-            held = watch.result(timeout=TIMEOUT)
-            assert held.status_code == 404
-            assert time.monotonic() - renamed < 2, "the watch was not ended by the rename"
+            for path, resource_id in watched.items():
+                answer = watches[path].result(timeout=TIMEOUT)
+                missing = admin.get(
+                    path.replace(resource_id, MISSING_ID), headers=TEAM_READ.headers
+                )
+                assert answer.status_code == missing.status_code == 404
+                assert answer.json()["detail"] == missing.json()["detail"].replace(
+                    MISSING_ID, resource_id
+                )
+            assert time.monotonic() - renamed < 2, "the watches were not ended by the rename"
         response = admin.put(paths[0], json={"name": f"{TEAM}-api"}, headers=ADMIN.headers)
         assert response.status_code == 200
         until(lambda: statuses(200), WITHIN, "back in scope on every worker")

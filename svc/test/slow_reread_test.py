@@ -5,11 +5,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 
 from config_service.main import create_app
 from conftest import make_settings
-from test.listener_proxy import ListenerProxy
 from test.live_server import LiveServer
 from test.resources import create_configuration, set_version_in_sql, version
 from test.waiting import until
@@ -18,14 +16,10 @@ from test.watching import assert_held, watch
 WAIT = 2  # seconds the watch asks to be held
 
 
-@pytest.fixture
-def proxy(database_url):
-    with ListenerProxy.in_front_of(database_url) as running:
-        yield running
-
-
-def test_a_wait_that_ends_during_the_re_read_of_a_change_answers_the_change(proxy, database_url):
-    settings = make_settings(proxy.dsn(database_url), db_pool_size=2)
+def test_a_wait_that_ends_during_the_re_read_of_a_change_answers_the_change(
+    listener_proxy, database_url
+):
+    settings = make_settings(listener_proxy.dsn(database_url), db_pool_size=2)
     with (
         LiveServer(create_app(settings)) as server,
         httpx.Client(base_url=server.url, timeout=30) as http,
@@ -35,11 +29,11 @@ def test_a_wait_that_ends_during_the_re_read_of_a_change_answers_the_change(prox
         current = http.get(configuration["path"])
         held = watch(threads, server.url, configuration["path"], current.headers["etag"], WAIT)
         assert_held(held)
-        proxy.hold_answers()  # PostgreSQL's answers to the pool come late: a slow database
+        listener_proxy.hold_answers()  # PostgreSQL's answers to the pool come late: a slow database
         set_version_in_sql(database_url, configuration, 1)  # heard at once: a re-read starts
-        until(lambda: proxy.answers_held >= 1, 5, "the re-read reaching PostgreSQL")
+        until(lambda: listener_proxy.answers_held >= 1, 5, "the re-read reaching PostgreSQL")
         time.sleep(WAIT + 0.4)  # the watch's wait is over, its re-read still on its way
-        proxy.release_answers()
+        listener_proxy.release_answers()
         answer = held.result(timeout=30)
     assert answer.status == 200, answer.headers
     assert version(answer.response) == 1

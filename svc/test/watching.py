@@ -9,8 +9,8 @@ from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 
 import httpx
-import psycopg2
 
+from test.postgres import execute, value
 from test.proxy import TcpProxy
 from test.waiting import until
 
@@ -127,20 +127,6 @@ def logged(server, message: str) -> bool:
 # --- PostgreSQL, directly ---------------------------------------------------------------
 
 
-def execute(dsn: str, statement: str, parameters: dict | tuple = (), *, silently: bool = False):
-    """Run one statement in its own committed transaction. `silently`: with triggers off
-    (session_replication_role = replica), so the change sends no NOTIFY."""
-    connection = psycopg2.connect(dsn)
-    try:
-        with connection, connection.cursor() as cursor:
-            if silently:
-                cursor.execute("SET LOCAL session_replication_role = replica")
-            cursor.execute(statement, parameters)
-            return cursor.rowcount
-    finally:
-        connection.close()
-
-
 def set_config(dsn: str, configuration_id: str, config: str, *, silently: bool = False) -> None:
     """UPDATE a configuration's config (JSON text) by hand, as psql would."""
     rows = execute(
@@ -153,18 +139,12 @@ def set_config(dsn: str, configuration_id: str, config: str, *, silently: bool =
 
 
 def sessions_waiting_on_a_lock(dsn: str, application_name: str) -> int:
-    connection = psycopg2.connect(dsn)
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND application_name = %s AND wait_event_type = 'Lock'",
-                (application_name,),
-            )
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
+    return value(
+        dsn,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND application_name = %s AND wait_event_type = 'Lock'",
+        (application_name,),
+    )
 
 
 class GatedProxy(TcpProxy):

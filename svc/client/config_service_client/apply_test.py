@@ -19,8 +19,12 @@ class Service:
         }
         self.etag = '"e1"'
         self.writes: list[httpx.Request] = []
+        self.reads: list[httpx.Request] = []
+        self.changed_by_someone_after_a_read = False
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            self.reads.append(request)
         if request.method != "GET":
             self.writes.append(request)
             if request.headers.get("If-Match") != self.etag:
@@ -32,8 +36,17 @@ class Service:
                 return httpx.Response(200, json=[])
             application = {"id": "A1", "name": "shop", "configuration_ids": ["C1"]}
             return httpx.Response(200, json=[application])
+        if request.url.path == "/api/v1/applications/A1":  # read whole
+            assert request.url.params["include"] == "configurations"
+            assert request.headers["Cache-Control"] == "no-cache"
+            application = {"id": "A1", "name": "shop", "configuration_ids": ["C1"]}
+            configurations = list(self.configurations.values())
+            return httpx.Response(200, json=application | {"configurations": configurations})
         body = self.configurations[request.url.path.rsplit("/", 1)[-1]]
-        return httpx.Response(200, json=body, headers={"ETag": self.etag})
+        etag = self.etag
+        if self.changed_by_someone_after_a_read:
+            self.etag = '"someone-else"'
+        return httpx.Response(200, json=body, headers={"ETag": etag})
 
 
 @pytest.fixture
@@ -61,6 +74,11 @@ def test_an_unchanged_directory_plans_nothing_and_sends_no_write(service, http, 
     assert (planned.changes, planned.unchanged, planned.drift) == ([], 1, [])
     applying.execute(http, planned, print)
     assert service.writes == []
+    # The application's name, then the application read whole: no read per configuration.
+    assert [read.url.path for read in service.reads] == [
+        "/api/v1/applications",
+        "/api/v1/applications/A1",
+    ]
 
 
 def test_a_changed_config_is_put_with_if_match_of_the_read(service, http, tmp_path):
@@ -83,12 +101,22 @@ def test_managed_comments_are_compared_too(http, tmp_path):
     assert [d.path for d in change.differences] == ["comments"]
 
 
-def test_a_change_made_after_the_read_stops_with_412(service, http, tmp_path):
+def test_a_change_made_after_the_plan_read_stops_before_any_write(service, http, tmp_path):
     planned = applying.plan(http, directory(tmp_path, {"a": 2}))
+    service.configurations["C1"] = service.configurations["C1"] | {"config": {"a": 3}}
     service.etag = '"someone-else"'
     with pytest.raises(applying.Stopped, match="nothing was overwritten") as raised:
         applying.execute(http, planned, print)
-    assert raised.value.status == 412
+    assert raised.value.status == 412 and service.writes == []
+
+
+def test_a_change_made_just_before_the_put_stops_with_412(service, http, tmp_path):
+    planned = applying.plan(http, directory(tmp_path, {"a": 2}))
+    service.changed_by_someone_after_a_read = True  # between the ETag's read and the PUT
+    with pytest.raises(applying.Stopped, match="nothing was overwritten") as raised:
+        applying.execute(http, planned, print)
+    [put] = service.writes
+    assert raised.value.status == 412 and put.headers["If-Match"] == '"e1"'
 
 
 def test_an_application_missing_on_the_service_is_to_be_created(service, http, tmp_path):

@@ -12,7 +12,7 @@ import logging
 import os
 import tempfile
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 FORMAT = "config-service-client/cache/1"
@@ -33,7 +33,7 @@ class CachedVersion:
     def age(self) -> float:
         """Seconds since it was fetched (from the wall clock: it survives restarts)."""
         fetched = datetime.fromisoformat(self.fetched_at)
-        return max(0.0, (datetime.now(UTC) - fetched).total_seconds())
+        return max(0.0, (datetime.now(timezone.utc) - fetched).total_seconds())
 
 
 def checksum(content: dict) -> str:

@@ -1,7 +1,8 @@
-"""`config-service`: provision configurations from a directory, and read, watch, roll back.
+"""`config-service`: provision configurations from a directory, and read, watch, roll back;
+`get` and `watch` take an application alone too (all its configurations, by name).
 
-Exit codes: 0 done (or nothing to change), 1 error (a 412 stop included), 2 usage error,
-3 `apply --check` found differences.
+Exit codes: 0 done (or nothing to change), 1 error (a 412 stop included, or a file the service
+would refuse: nothing is written then), 2 usage error, 3 `apply --check` found differences.
 """
 
 import argparse
@@ -13,11 +14,16 @@ from pathlib import Path
 import httpx
 
 from config_service_client import apply as applying
-from config_service_client import revisions
+from config_service_client import revisions, trial
 from config_service_client.client import ConfigClient
 from config_service_client.directory import DirectoryError, read_directory
-from config_service_client.lookup import find_configuration
-from config_service_client.service import ServiceError, connect, unreachable
+from config_service_client.lookup import (
+    configs_by_name,
+    find_application_id,
+    find_configuration,
+    read_whole,
+)
+from config_service_client.service import ServiceError, connect, error_for, unreachable
 
 OK, ERROR, USAGE, DIFFERENCES = 0, 1, 2, 3
 
@@ -58,15 +64,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     apply.add_argument("directory", type=Path, metavar="DIR")
     apply.add_argument(
-        "--dry-run", action="store_true", help="print what would change; write nothing"
+        "--dry-run",
+        action="store_true",
+        help="print what would change, each change tried by the service (?dry_run); write nothing",
     )
-    apply.add_argument("--check", action="store_true", help="write nothing; exit 3 on differences")
+    apply.add_argument(
+        "--check",
+        action="store_true",
+        help="as --dry-run; exit 1 if the service would refuse a file, 3 on differences",
+    )
     for name, text in [
-        ("get", "print a configuration's config"),
-        ("watch", "print every new version"),
+        ("get", "print a configuration's config, or every config of an application by name"),
+        ("watch", "print every new version (of a configuration, or of a whole application)"),
     ]:
         command = commands.add_parser(name, parents=[common], help=text, description=text)
-        command.add_argument("target", metavar="APP/CONF")
+        command.add_argument("target", metavar="APP[/CONF]")
     commands.choices["watch"].add_argument(
         "--count", type=int, metavar="N", help="stop after N versions (default: never)"
     )
@@ -94,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     token = getattr(arguments, "token", None) or os.environ.get("CONFIG_SERVICE_TOKEN") or None
     if not url:
         parser.error("the service's URL is needed: --url or CONFIG_SERVICE_URL")
-    if arguments.command != "apply" and "/" not in arguments.target:
+    if arguments.command in ("history", "rollback") and "/" not in arguments.target:
         parser.error(f"{arguments.target!r} is not APP/CONF")
     try:
         return COMMANDS[arguments.command](arguments, url, token)
@@ -112,18 +124,32 @@ def run_apply(arguments: argparse.Namespace, url: str, token: str | None) -> int
     applications = read_directory(arguments.directory)
     with connect(url, token) as http:
         planned = applying.plan(http, applications)
+        # Tried first (?dry_run): a file the service would refuse stops the run, nothing written.
         writing = not (arguments.dry_run or arguments.check)
+        try:
+            refused = trial.refusals(http, planned)
+        except trial.NotTried as not_tried:
+            if writing:  # its writes would be refused alike
+                raise error_for(not_tried.response) from None
+            print(f"config-service: changes not tried with ?dry_run ({not_tried})", file=sys.stderr)
+            refused = []
+        writing = writing and not refused
         if writing:
             applying.execute(http, planned, print)
         else:
             for change in planned.changes:
                 print(change)
+    for refusal in refused:
+        print(refusal, file=sys.stderr)
     for name in planned.drift:
         print(f"drift {name}: on the service, not in {arguments.directory}")
     done = "changed" if writing else "to change"
     print(
         f"{len(planned.changes)} {done}, {planned.unchanged} unchanged, {len(planned.drift)} drift"
+        + (f", {len(refused)} refused: nothing written" if refused else "")
     )
+    if refused:
+        return ERROR
     return DIFFERENCES if arguments.check and planned.changes else OK
 
 
@@ -133,15 +159,22 @@ def split(target: str) -> tuple[str, str]:
 
 
 def run_get(arguments: argparse.Namespace, url: str, token: str | None) -> int:
+    application, configuration = split(arguments.target)
     with connect(url, token) as http:
-        response = find_configuration(http, *split(arguments.target))
-    print(json.dumps(response.json()["config"], indent=2, ensure_ascii=False))
+        if configuration:
+            config = find_configuration(http, application, configuration).json()["config"]
+        else:
+            config = configs_by_name(read_whole(http, find_application_id(http, application)))
+    print(json.dumps(config, indent=2, ensure_ascii=False))
     return OK
 
 
 def run_watch(arguments: argparse.Namespace, url: str, token: str | None) -> int:
     application, configuration = split(arguments.target)
-    follower = ConfigClient(url, token).follow(application=application, configuration=configuration)
+    # Without /CONF, the whole application: each version a mapping of configuration names.
+    follower = ConfigClient(url, token).follow(
+        application=application, configuration=configuration or None
+    )
     seen = []
 
     @follower.on_change
@@ -174,11 +207,21 @@ def run_history(arguments: argparse.Namespace, url: str, token: str | None) -> i
 
 
 def run_rollback(arguments: argparse.Namespace, url: str, token: str | None) -> int:
+    target, wanted = arguments.target, arguments.revision
     with connect(url, token) as http:
-        current = find_configuration(http, *split(arguments.target))
-        response = revisions.rollback(http, current, arguments.revision)
+        current = find_configuration(http, *split(target))
+        was = current.headers.get("Revision")
+        if was == str(wanted):
+            print(f"{target}: revision {wanted} is the current one; nothing to do")
+            return OK
+        response = revisions.rollback(http, current, wanted)
     now = response.headers.get("Revision", "?")
-    print(f"{arguments.target}: revision {arguments.revision} put back, now revision {now}")
+    if now == was:  # the service records no revision for a PUT that changes nothing
+        print(
+            f"{target}: revision {now}, the current one, holds what {wanted} did; nothing changed"
+        )
+    else:
+        print(f"{target}: revision {wanted} put back, now revision {now}")
     return OK
 
 

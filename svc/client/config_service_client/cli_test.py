@@ -49,7 +49,8 @@ def test_the_environment_stands_in_for_missing_options(calls, monkeypatch):
     [
         [],
         ["get", "a/c"],  # no URL anywhere
-        ["--url", "http://u", "watch", "no-slash"],
+        ["--url", "http://u", "history", "no-slash"],
+        ["--url", "http://u", "rollback", "no-slash", "--to", "1"],
         ["--url", "http://u", "bogus", "a/c"],
         ["--url", "http://u", "history", "a/c", "--limit", "x"],
         ["--url", "http://u", "rollback", "a/c"],  # --to is required
@@ -69,9 +70,12 @@ def service(config: dict, writes: list):
         if request.method != "GET":
             writes.append(request)
         elif request.url.path == "/api/v1/applications":
-            return httpx.Response(
-                200, json=[{"id": "A1", "name": "shop", "configuration_ids": ["C1"]}]
-            )
+            found = [{"id": "A1", "name": "shop", "configuration_ids": ["C1"]}]
+            return httpx.Response(200, json=found if request.url.params["name"] == "shop" else [])
+        elif request.url.path == "/api/v1/applications/A1":  # read whole
+            application = {"id": "A1", "name": "shop", "configuration_ids": ["C1"]}
+            items = [CONFIGURATION | {"config": config}]
+            return httpx.Response(200, json=application | {"configurations": items})
         elif request.url.path == "/api/v1/configurations/C1":
             return httpx.Response(
                 200, json=CONFIGURATION | {"config": config}, headers={"ETag": '"e"'}
@@ -102,8 +106,10 @@ def connected_to(monkeypatch, config: dict) -> list:
 def test_check_exits_3_on_differences_and_0_without(monkeypatch, capsys, apply_directory):
     writes = connected_to(monkeypatch, {"a": 1})
     assert cli.main(["apply", apply_directory, "--check", "--url", "http://s"]) == 3
-    assert writes == []
-    out = capsys.readouterr().out
+    assert [(w.method, w.url.params["dry_run"]) for w in writes] == [("PUT", "")]  # tried only
+    captured = capsys.readouterr()
+    assert "not tried with ?dry_run (403" in captured.err  # this token may not write
+    out = captured.out
     assert "update shop/prod" in out and out.endswith("1 to change, 0 unchanged, 0 drift\n")
     connected_to(monkeypatch, {"a": 2})
     assert cli.main(["--url", "http://s", "apply", apply_directory, "--check"]) == 0
@@ -117,3 +123,20 @@ def test_a_refusal_exits_1_with_one_line(monkeypatch, capsys, apply_directory):
     assert capsys.readouterr().err == (
         "config-service: PUT /api/v1/configurations/C1: 403 read only\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("target", "printed"), [("shop", {"prod": {"a": 1}}), ("shop/prod", {"a": 1})]
+)
+def test_get_prints_an_application_by_configuration_name_or_one_config(
+    monkeypatch, capsys, target, printed
+):
+    connected_to(monkeypatch, {"a": 1})
+    assert cli.main(["--url", "http://s", "get", target]) == 0
+    assert json.loads(capsys.readouterr().out) == printed
+
+
+def test_get_of_an_unknown_application_exits_1_naming_it(monkeypatch, capsys):
+    connected_to(monkeypatch, {})
+    assert cli.main(["--url", "http://s", "get", "nope"]) == 1
+    assert "no application named 'nope'" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 import json
 import os
 
+from config_service_client.application import ApplicationFollower
 from config_service_client.backoff import Backoff
 from config_service_client.cache import DiskCache
 from config_service_client.follower import Follower, Target
@@ -38,16 +39,26 @@ class ConfigClient:
         configuration: str | None = None,
         backoff: Backoff | None = None,
     ) -> Follower:
-        """A Follower of one configuration, by id or by its application's and its own name."""
+        """A Follower of one configuration, by id or by its application's and its own name; or,
+        with `application` alone, of the whole application (an ApplicationFollower: its
+        `config` maps each configuration's name to its config)."""
+        if configuration_id is None and application is not None and configuration is None:
+            target = Target(f"application:{json.dumps(application)}", None, application)
+            return self._follower(ApplicationFollower, target, backoff)
         if (configuration_id is None) == (application is None or configuration is None):
-            raise ValueError("give configuration_id, or both application and configuration")
+            raise ValueError(
+                "give configuration_id, both application and configuration, or application alone"
+            )
         if configuration_id is not None:
             target = Target(f"id:{configuration_id}", configuration_id)
         else:
             key = f"name:{json.dumps([application, configuration])}"
             target = Target(key, None, application, configuration)
+        return self._follower(Follower, target, backoff)
+
+    def _follower(self, kind: type[Follower], target: Target, backoff: Backoff | None) -> Follower:
         cache = DiskCache(self.cache_dir, target.key) if self.cache_dir is not None else None
-        return Follower(
+        return kind(
             self.base_url,
             target,
             token=self.token,

@@ -1,5 +1,7 @@
 """Reading the directory apply makes true."""
 
+import json
+
 import pytest
 
 from config_service_client.directory import Desired, DirectoryError, read_directory
@@ -24,3 +26,22 @@ def test_a_file_that_is_not_a_json_object_is_an_error_naming_it(tmp_path, text, 
         read_directory(tmp_path)
     with pytest.raises(DirectoryError, match="not a directory"):
         read_directory(tmp_path / "missing")
+
+
+def test_a_dollar_schema_path_names_the_schema_and_leaves_the_config(tmp_path):
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "pool.json").write_text(
+        json.dumps({"$schema": "https://json-schema.org/draft/2020-12/schema"})
+    )
+    (tmp_path / "shop" / "db.json").write_text(
+        json.dumps({"$schema": "../shared/pool.json", "a": 1})
+    )
+    read = read_directory(tmp_path)
+    [db] = read["shop"]
+    assert (db.config, db.schema) == ({"a": 1}, ("shared", "pool"))
+    [pool] = read["shared"]
+    assert pool.schema is None and pool.config["$schema"].startswith("https://")
+    (tmp_path / "shop" / "db.json").write_text(json.dumps({"$schema": "./missing.json"}))
+    with pytest.raises(DirectoryError, match="no such file"):
+        read_directory(tmp_path)

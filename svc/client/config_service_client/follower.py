@@ -4,13 +4,16 @@ Each round is one GET with `If-None-Match` (the ETag held) and `Prefer: wait=N`:
 holds it until the configuration changes (200) or the wait ends (304). Errors and requests the
 service would not hold (`Preference-Applied: wait=0`) are retried after a full-jitter backoff,
 never sooner than `Retry-After`; answers that asking again cannot change (401, 403, 404) end it.
+A 200 carrying the very ETag the request named in If-None-Match means the condition was lost on
+the way (a caching proxy in front replaced it): that is backed off too, or the follow would ask
+again at once, forever.
 """
 
 import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import NamedTuple
 
 import httpx
@@ -28,6 +31,14 @@ from config_service_client.service import (
 )
 
 log = logging.getLogger("config_service_client")
+clock = time.monotonic  # what staleness is measured with (tests move it by hand)
+
+CONDITION_LOST = (
+    "the service answered 200 with the ETag this request sent in If-None-Match, so something "
+    "in front of it (a caching reverse proxy?) dropped the condition; treating it as unchanged "
+    "and backing off, so changes arrive late. Fix: pass If-None-Match through to the service "
+    "(nginx: proxy_set_header If-None-Match $http_if_none_match; see docs/operations.md)"
+)
 
 
 class Target(NamedTuple):
@@ -68,6 +79,10 @@ class Follower:
         self._stale_if_error = stale_if_error
         self._backoff = backoff
         self._confirmed_at: float | None = None
+        self._held_since: float | None = None  # when the service took the request now held
+        self._trouble_since: float | None = None  # when the current run of failures began
+        self._failures = 0
+        self._said_condition_lost = False
         self._on_change: list[Callable[[dict], object]] = []
         self._on_error: list[Callable[[FatalError], object]] = []
         self._state = threading.Condition()
@@ -76,11 +91,23 @@ class Follower:
 
     @property
     def staleness(self) -> float | None:
-        """Seconds since the service last confirmed the version held; None before any."""
+        """Seconds since the service last confirmed the version held; None before any.
+
+        A request the service holds confirms it for as long as it is held (the service would
+        answer at once if it changed), up to the wait asked for: near 0 while all is well,
+        rising once the service cannot be reached or cannot reach PostgreSQL."""
         with self._state:
-            if self._confirmed_at is None:
+            now = clock()
+            confirmed = self._confirmed_until(now)
+            if confirmed is None:
                 return None
-            return max(0.0, time.monotonic() - self._confirmed_at)
+            return max(0.0, now - confirmed)
+
+    def _confirmed_until(self, now: float) -> float | None:
+        """Up to when the version held is known current (the lock is held)."""
+        if self._held_since is None or self._confirmed_at is None:
+            return self._confirmed_at
+        return max(self._confirmed_at, min(now, self._held_since + self._wait))
 
     def on_change(self, callback: Callable[[dict], object]) -> Callable[[dict], object]:
         """Call `callback(config)` with the version now and after every change (its thread)."""
@@ -104,6 +131,13 @@ class Follower:
                 self._take(cached.id, cached.etag, cached.revision, cached.config, self.cache_age)
         self._thread.start()
         return self
+
+    def __enter__(self) -> "Follower":
+        """`with client.follow(...) as follower:` starts it, and stops it at the end."""
+        return self.start() if not self._thread.is_alive() else self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
     def stop(self, timeout: float | None = 0) -> None:
         """Stop following; a request still held is abandoned (its answer is ignored)."""
@@ -140,12 +174,15 @@ class Follower:
 
     def _round(self, http: httpx.Client) -> float:
         """One request and what follows from its answer: seconds to wait before the next."""
+        sent, cut = self.etag, False
         try:
-            if self.id is None:
-                found = find_configuration(http, self.target.application, self.target.configuration)
-                self.id = found.json()["id"]
-            response = http.get(f"/configurations/{self.id}", headers=self._headers())
+            response = self._get(
+                http,
+                headers=self._headers(sent),
+                extensions={"trace": self._traced} if sent else {},
+            )
         except httpx.TransportError as error:
+            cut = True
             return self._retry(unreachable(self.base_url, error))
         except FatalError as error:
             return self._end(error)
@@ -153,28 +190,60 @@ class Follower:
             return self._retry(error)
         except Exception as error:  # noqa: BLE001 - nothing may end the follow but a fatal answer
             return self._retry(ServiceError(f"unexpected: {describe(error)}"))
+        finally:
+            self._hold_ended(cut)
         if self._stopping.is_set():
             return 0
+        if response.status_code == 200 and sent and response.headers.get("ETag") == sent:
+            return self._condition_lost(response)
         if response.status_code == 200:
             return self._received(response)
         if response.status_code == 304:
             self._confirm(response)
             if response.headers.get("Preference-Applied", "wait=0") == "wait=0":
                 return self._retry(ServiceError("the service did not hold the request"))
-            self._backoff.reset()
-            self.problem = None
+            self._recovered()
+            self._said_condition_lost = False  # held as it should be: the path is fixed
             return 0
         error = error_for(response)
         return self._end(error) if isinstance(error, FatalError) else self._retry(error)
 
-    def _headers(self) -> dict[str, str]:
+    def _get(self, http: httpx.Client, **options) -> httpx.Response:
+        """The round's request: the configuration's GET (found by its names the first time).
+        (An application's follower asks for the application read whole instead.)"""
+        if self.id is None:
+            found = find_configuration(http, self.target.application, self.target.configuration)
+            self.id = found.json()["id"]
+        return http.get(f"/configurations/{self.id}", **options)
+
+    def _followed(self, response: httpx.Response) -> dict:
+        """The answer's `id` and `config`, what the follow holds: a configuration's body."""
+        return response.json()
+
+    def _headers(self, etag: str | None) -> dict[str, str]:
         headers = {"Cache-Control": f"stale-if-error={self._stale_if_error}"}
-        if self.etag:
-            headers |= {"If-None-Match": self.etag, "Prefer": f"wait={self._wait}"}
+        if etag:
+            headers |= {"If-None-Match": etag, "Prefer": f"wait={self._wait}"}
         return headers
 
+    def _traced(self, event: str, info: dict) -> None:
+        """httpcore's `trace` extension: once the request is sent and its answer awaited, the
+        service holds it (a refused or failed connection never gets this far)."""
+        if event.endswith(".receive_response_headers.started"):
+            with self._state:
+                self._held_since = clock()
+
+    def _hold_ended(self, cut: bool) -> None:
+        """A held request cut before its answer confirmed the version until then; one that
+        was answered leaves it to the answer (a 503 confirms nothing, a 304 with `Age` only
+        as of then)."""
+        with self._state:
+            if self._held_since is not None and cut:
+                self._confirmed_at = self._confirmed_until(clock())
+            self._held_since = None
+
     def _received(self, response: httpx.Response) -> float:
-        body = response.json()
+        body = self._followed(response)
         etag = response.headers["ETag"]
         revision = response.headers.get("Revision")
         revision = int(revision) if revision and revision.isdigit() else None
@@ -186,8 +255,7 @@ class Follower:
             )
         with self._state:
             self._take(body["id"], etag, revision, body["config"], age)
-        self._backoff.reset()
-        self.problem = None
+        self._recovered()
         if changed:
             self._notify(self.config)
         return 0
@@ -195,12 +263,12 @@ class Follower:
     def _take(self, id: str, etag: str, revision: int | None, config: dict, age: float) -> None:
         """Hold this version, confirmed current `age` seconds ago (the lock is held)."""
         self.id, self.etag, self.revision, self.config = id, etag, revision, config
-        self._confirmed_at = time.monotonic() - age
+        self._confirmed_at = clock() - age
         self._state.notify_all()
 
     def _confirm(self, response: httpx.Response) -> None:
-        """A 304: the version held is current (as of `Age` seconds ago, when answered stale)."""
-        confirmed = time.monotonic() - float(response.headers.get("Age", 0) or 0)
+        """The version held is current (as of `Age` seconds ago, when answered stale)."""
+        confirmed = clock() - float(response.headers.get("Age", 0) or 0)
         with self._state:
             self._confirmed_at = max(self._confirmed_at or confirmed, confirmed)
 
@@ -220,13 +288,42 @@ class Follower:
                 log.exception("a configuration change callback failed")
 
     def _retry(self, error: ServiceError) -> float:
+        if self._stopping.is_set():
+            return 0  # stopped while the request was out: its failure is nobody's concern
         delay = self._backoff.next_delay(error.retry_after)
         self.problem = str(error)
+        self._failures += 1
+        if self._trouble_since is None:
+            self._trouble_since = clock()
         held = "the last version" if self.config is not None else "no configuration yet"
         log.warning(
             "%s; keeping %s, retrying in %.2f s", error, held, delay, extra={"retry_in": delay}
         )
         return delay
+
+    def _condition_lost(self, response: httpx.Response) -> float:
+        """A 200 of the version held: nothing changed, but asking again at once would storm.
+        Backed off like an error; said once, until a held 304 shows the path was fixed."""
+        self._confirm(response)
+        delay = self._backoff.next_delay()
+        self.problem = CONDITION_LOST
+        if not self._said_condition_lost:
+            self._said_condition_lost = True
+            log.warning("%s; next in %.2f s", CONDITION_LOST, delay, extra={"retry_in": delay})
+        return delay
+
+    def _recovered(self) -> None:
+        """An answer that is what it should be: after failures, say once that it is over."""
+        if self._trouble_since is not None:
+            log.info(
+                "following again after %.0f s and %d failed requests (the last: %s)",
+                clock() - self._trouble_since,
+                self._failures,
+                self.problem,
+                extra={"recovered_after": clock() - self._trouble_since},
+            )
+        self._trouble_since, self._failures, self.problem = None, 0, None
+        self._backoff.reset()
 
     def _end(self, error: FatalError) -> float:
         log.error("stopped following the configuration: %s", error)
@@ -243,4 +340,4 @@ class Follower:
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat()
+    return datetime.now(timezone.utc).isoformat()

@@ -1,5 +1,9 @@
 """The follow loop, one scripted answer per request, on a stand-in service (every wait bounded)."""
 
+import http.server
+import logging
+import threading
+
 import httpx
 import pytest
 
@@ -26,13 +30,15 @@ GONE = httpx.Response(404, json={"status": 404, "detail": "no such configuration
 
 @pytest.fixture
 def script(monkeypatch):
-    """Answers in order (a 404 once they run out); the requests that got them."""
-    answers: list[httpx.Response] = []
+    """Answers in order (a 404 once they run out), each a Response or a function of the
+    request; the requests that got them."""
+    answers: list = []
     requests: list[httpx.Request] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
         requests.append(request)
-        return answers.pop(0) if answers else GONE
+        next_answer = answers.pop(0) if answers else GONE
+        return next_answer(request) if callable(next_answer) else next_answer
 
     def connect(base_url, token, timeout):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -120,3 +126,191 @@ def test_wait_without_a_version_times_out_saying_why():
     follower.problem = "cannot reach the service"
     with pytest.raises(TimeoutError, match="cannot reach the service"):
         follower.wait(0.01)
+
+
+def warnings_of(caplog, text: str) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and text in r.getMessage()
+    ]
+
+
+def test_a_200_of_the_etag_sent_is_unchanged_backed_off_and_said_once_per_fix(script, caplog):
+    answers, requests = script
+    same = version({"a": 1}, '"e1"', "1")  # what a proxy that dropped If-None-Match answers
+    answers += [version({"a": 1}, '"e1"', "1"), same, same, same]
+    caplog.set_level(logging.DEBUG, logger="config_service_client")
+    backoff = Backoff(base=0.001, cap=0.001)
+    follower = followed(backoff)
+    changes = []
+    follower.on_change(changes.append)
+    follower.start()
+    follower.join(TIMEOUT)
+    assert changes == [{"a": 1}] and follower.etag == '"e1"'
+    assert backoff.failures == 3, "each such 200 waits like an error, or it would storm"
+    (said,) = warnings_of(caplog, "dropped the condition")
+    assert "proxy_set_header If-None-Match $http_if_none_match" in said
+    assert all(r.headers["If-None-Match"] == '"e1"' for r in requests[1:])
+
+    # A held 304 shows the path works again: a later loss is said again.
+    answers += [version({"a": 1}, '"e1"', "1"), same, not_modified("wait=30"), same]
+    caplog.clear()
+    run_to_the_end(followed())
+    assert len(warnings_of(caplog, "dropped the condition")) == 2
+
+
+@pytest.fixture
+def fake_clock(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(following, "clock", lambda: now[0])
+    return now
+
+
+def test_staleness_is_zero_while_a_request_is_held_and_rises_past_its_wait(script, fake_clock):
+    answers, _ = script
+    holding, release = threading.Event(), threading.Event()
+
+    def held_then_cut(request: httpx.Request) -> httpx.Response:
+        request.extensions["trace"]("http11.receive_response_headers.started", {})
+        holding.set()
+        assert release.wait(TIMEOUT)
+        raise httpx.ReadError("connection reset", request=request)
+
+    answers += [version({"a": 1}, '"e1"', "1"), held_then_cut]
+    follower = followed()  # wait=30
+    follower.start()
+    assert holding.wait(TIMEOUT)
+    fake_clock[0] += 25  # still held, 25 s after the last answer
+    assert follower.staleness == 0
+    fake_clock[0] += 15  # held 40 s: 10 s past the 30 s the service could hold it
+    assert follower.staleness == 10
+    release.set()  # the connection breaks: it confirmed the version until 30 s in
+    follower.join(TIMEOUT)
+    fake_clock[0] += 10
+    assert follower.staleness == 20
+
+
+@pytest.mark.parametrize(
+    ("answer", "staleness"),
+    [
+        (httpx.Response(503, json={"detail": "PostgreSQL is unreachable"}), 40),
+        (httpx.Response(304, headers={"Age": "12", "Preference-Applied": "wait=30"}), 32),
+    ],
+    ids=["503", "304 with Age"],
+)
+def test_a_held_request_that_is_answered_leaves_it_to_the_answer(
+    script, fake_clock, answer, staleness
+):
+    """The hold said "current" while it lasted; the answer says how current it really was."""
+    answers, _ = script
+    holding, release = threading.Event(), threading.Event()
+
+    def held_then_answered(request: httpx.Request) -> httpx.Response:
+        request.extensions["trace"]("http11.receive_response_headers.started", {})
+        holding.set()
+        assert release.wait(TIMEOUT)
+        return answer
+
+    answers += [version({"a": 1}, '"e1"', "1"), held_then_answered]
+    follower = followed()
+    follower.start()
+    assert holding.wait(TIMEOUT)
+    fake_clock[0] += 20
+    assert follower.staleness == 0
+    release.set()
+    follower.join(TIMEOUT)
+    fake_clock[0] += 20  # 40 s after the first answer; answered 20 s after it
+    assert follower.staleness == staleness
+
+
+def test_a_request_that_fails_before_it_is_held_confirms_nothing(script, fake_clock):
+    answers, _ = script
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        fake_clock[0] += 7
+        raise httpx.ConnectError("refused", request=request)
+
+    answers += [version({"a": 1}, '"e1"', "1"), refused]
+    follower = followed()
+    run_to_the_end(follower)
+    assert follower.staleness == 7  # the 7 s spent failing to connect confirmed nothing
+
+
+def test_after_failures_the_first_good_answer_is_logged_once(script, caplog):
+    answers, _ = script
+    busy = httpx.Response(503, json={"detail": "busy"})
+    answers += [version({"a": 1}, '"e1"', "1"), busy, busy, not_modified("wait=30")]
+    answers += [not_modified("wait=30")]
+    caplog.set_level(logging.INFO, logger="config_service_client")
+    run_to_the_end(followed())
+    (recovered,) = [r for r in caplog.records if hasattr(r, "recovered_after")]
+    assert "2 failed requests" in recovered.getMessage()
+    assert "503 busy" in recovered.getMessage()
+
+
+def test_as_a_context_manager_it_starts_and_stops(script):
+    answers, _ = script
+    answers.append(version({"a": 1}, '"e1"', "1"))
+    with followed() as follower:
+        assert follower.wait(TIMEOUT) == {"a": 1}
+    follower.join(TIMEOUT)
+    assert not follower._thread.is_alive()
+
+
+def eventually(condition, seconds: float = TIMEOUT) -> bool:
+    deadline = threading.Event()
+    for _ in range(int(seconds / 0.01)):
+        if condition():
+            return True
+        deadline.wait(0.01)
+    return condition()
+
+
+def test_over_a_real_connection_the_held_request_is_seen_as_held():
+    """httpx's `trace` extension says when the request was sent, in every version allowed."""
+    holding, release = threading.Event(), threading.Event()
+
+    class HoldingService(http.server.BaseHTTPRequestHandler):
+        """A first GET gets a version; one with If-None-Match is held until the test
+        releases it, then ends the follow with a 404."""
+
+        def do_GET(self) -> None:
+            body = b'{"id": "%s", "config": {"a": 1}}' % ID.encode()
+            if self.headers.get("If-None-Match"):
+                holding.set()
+                release.wait(TIMEOUT)
+                self.send_response(404)
+                body = b""
+            else:
+                self.send_response(200)
+                self.send_header("ETag", '"e1"')
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *arguments) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HoldingService)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    follower = Follower(
+        f"http://127.0.0.1:{server.server_address[1]}",
+        Target(f"id:{ID}", ID),
+        token=None,
+        cache=None,
+        wait=30,
+        stale_if_error=300,
+        backoff=Backoff(base=0.001, cap=0.001),
+    )
+    try:
+        follower.start()
+        assert holding.wait(TIMEOUT)
+        assert eventually(lambda: follower._held_since is not None), "not seen as held"
+        assert follower.staleness == 0
+    finally:
+        release.set()
+        follower.join(TIMEOUT)
+        server.shutdown()
+        server.server_close()
+    assert isinstance(follower.error, FatalError) and follower._held_since is None

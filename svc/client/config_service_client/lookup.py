@@ -1,4 +1,5 @@
-"""Finding things by name: an application by its name, a configuration by its and its app's."""
+"""Finding things by name: an application by its name, a configuration by its and its app's;
+and an application read whole, with all its configurations in one request."""
 
 import httpx
 
@@ -19,22 +20,35 @@ def find_application(http: httpx.Client, name: str) -> dict | None:
     return found[0] if found else None
 
 
-def configurations_of(http: httpx.Client, application: dict) -> dict[str, httpx.Response]:
-    """The application's configurations by name, each as the GET that read it (body, ETag)."""
-    responses = (
-        get(http, f"/configurations/{id}", headers={"Cache-Control": "no-cache"})
-        for id in application["configuration_ids"]
-    )
-    return {response.json()["name"]: response for response in responses}
+def read_whole(http: httpx.Client, application_id: str, **options) -> dict:
+    """The application with its configurations (`?include=configurations`): one request, one
+    snapshot, each configuration as its own GET answers it, without its headers."""
+    params = {"include": "configurations"}
+    return get(http, f"/applications/{application_id}", params=params, **options).json()
+
+
+def by_name(application: dict) -> dict[str, dict]:
+    """The configurations of an application read whole, by name."""
+    return {item["name"]: item for item in application["configurations"]}
+
+
+def configs_by_name(application: dict) -> dict[str, dict]:
+    """What a runtime of an application read whole uses: each configuration's config, by name."""
+    return {item["name"]: item["config"] for item in application["configurations"]}
+
+
+def find_application_id(http: httpx.Client, name: str) -> str:
+    """The id of the application named `name`; a 404 FatalError naming it when there is none."""
+    found = find_application(http, name)
+    if found is None:
+        raise FatalError(f"no application named {name!r}", 404)
+    return found["id"]
 
 
 def find_configuration(http: httpx.Client, application: str, configuration: str) -> httpx.Response:
     """The GET of the configuration `configuration` of the application `application`."""
-    found = find_application(http, application)
-    if found is None:
-        raise FatalError(f"no application named {application!r}", 404)
-    for id in found["configuration_ids"]:
-        response = get(http, f"/configurations/{id}")
-        if response.json()["name"] == configuration:
-            return response
-    raise FatalError(f"no configuration {configuration!r} in the application {application!r}", 404)
+    item = by_name(read_whole(http, find_application_id(http, application))).get(configuration)
+    if item is None:
+        message = f"no configuration {configuration!r} in the application {application!r}"
+        raise FatalError(message, 404)
+    return get(http, f"/configurations/{item['id']}")  # its own GET: its ETag and Revision

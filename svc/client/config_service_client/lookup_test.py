@@ -1,9 +1,16 @@
-"""Finding a configuration by its application's and its own name, on a stand-in service."""
+"""Finding a configuration by its application's and its own name, and reading an application
+whole, on a stand-in service."""
 
 import httpx
 import pytest
 
-from config_service_client.lookup import find_application, find_configuration
+from config_service_client.lookup import (
+    by_name,
+    configs_by_name,
+    find_application,
+    find_configuration,
+    read_whole,
+)
 from config_service_client.service import FatalError, ServiceError
 
 APPLICATIONS = [{"id": "A1", "name": "shop", "configuration_ids": ["C1", "C2"]}]
@@ -14,13 +21,22 @@ CONFIGURATIONS = {
 
 
 def service(request: httpx.Request) -> httpx.Response:
+    requested.append(request)
     if request.url.path == "/api/v1/applications":
         name = request.url.params["name"]
         return httpx.Response(200, json=[a for a in APPLICATIONS if a["name"] == name])
     id = request.url.path.rsplit("/", 1)[-1]
-    if id == "BROKEN":
-        return httpx.Response(503, json={"detail": "busy"})
+    if request.url.path.startswith("/api/v1/applications/"):  # read whole
+        assert request.url.params["include"] == "configurations"
+        application = next(a for a in APPLICATIONS if a["id"] == id)
+        if "BROKEN" in application["configuration_ids"]:
+            return httpx.Response(503, json={"detail": "busy"})
+        items = [CONFIGURATIONS[c] for c in application["configuration_ids"]]
+        return httpx.Response(200, json={**application, "configurations": items})
     return httpx.Response(200, json=CONFIGURATIONS[id], headers={"ETag": f'"{id}"'})
+
+
+requested: list[httpx.Request] = []
 
 
 def connected() -> httpx.Client:
@@ -29,10 +45,23 @@ def connected() -> httpx.Client:
     )
 
 
-def test_a_configuration_is_found_by_both_names():
+def test_a_configuration_is_found_by_both_names_in_three_requests_however_many_it_has():
+    requested.clear()
     with connected() as http:
         found = find_configuration(http, "shop", "dev")
     assert found.json()["id"] == "C2" and found.headers["ETag"] == '"C2"'
+    assert [request.url.path.rsplit("/", 1)[-1] for request in requested] == [
+        "applications",  # the application's name
+        "A1",  # read whole: the configuration's id, by its name
+        "C2",  # its own GET, for its headers
+    ]
+
+
+def test_an_application_read_whole_gives_its_configurations_by_name():
+    with connected() as http:
+        application = read_whole(http, "A1")
+    assert by_name(application) == {"prod": CONFIGURATIONS["C1"], "dev": CONFIGURATIONS["C2"]}
+    assert configs_by_name(application) == {"prod": {"a": 1}, "dev": {"a": 2}}
 
 
 def test_an_unknown_application_or_configuration_is_a_404_naming_it():

@@ -44,14 +44,20 @@ class Revisions:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         query = request.url.query.decode()
+        application = {"id": "A", "name": "app", "configuration_ids": [ID]}
         if request.url.path == "/api/v1/applications":
-            return httpx.Response(200, json=[{"id": "A", "name": "app", "configuration_ids": [ID]}])
+            return httpx.Response(200, json=[application])
+        if request.url.path == "/api/v1/applications/A":  # read whole: finds the name's id
+            items = [self.bodies[self.current]]
+            return httpx.Response(200, json=application | {"configurations": items})
         if request.method == "PUT":
             self.puts.append(request)
             if request.headers["If-Match"] != f'"e{self.current}"':
                 return httpx.Response(412, json={"status": 412, "detail": "stale"})
-            self.current += 1
-            self.bodies[self.current] = {**self.bodies[1], **json.loads(request.content)}
+            body = {**self.bodies[1], **json.loads(request.content)}
+            if body != self.bodies[self.current]:  # a PUT that changes nothing records nothing
+                self.current += 1
+                self.bodies[self.current] = body
             return httpx.Response(
                 200,
                 json=self.bodies[self.current],
@@ -121,11 +127,25 @@ def test_the_cli_prints_history_and_rolls_back(service, monkeypatch, capsys):
     assert capsys.readouterr().out == "app/c: revision 2 put back, now revision 4\n"
 
 
+def test_rolling_back_to_the_current_revision_or_its_twin_says_nothing_changed(
+    service, monkeypatch, capsys
+):
+    monkeypatch.setattr(cli, "connect", lambda url, token: connected(service))
+    assert cli.main(["--url", "http://service", "rollback", "app/c", "--to", "3"]) == 0
+    assert capsys.readouterr().out == "app/c: revision 3 is the current one; nothing to do\n"
+    assert service.puts == []
+    service.bodies[2] = service.bodies[3]  # revision 2 held what 3 holds
+    assert cli.main(["--url", "http://service", "rollback", "app/c", "--to", "2"]) == 0
+    assert capsys.readouterr().out == (
+        "app/c: revision 3, the current one, holds what 2 did; nothing changed\n"
+    )
+
+
 def test_usage_errors_exit_2(monkeypatch, capsys):
     monkeypatch.delenv("CONFIG_SERVICE_URL", raising=False)
     for arguments in (
         ["get", "app/c"],
-        ["--url", "u", "get", "nothing"],
+        ["--url", "u", "history", "nothing"],
         ["rollback", "a/c", "--to", "0"],
     ):
         with pytest.raises(SystemExit) as exited:

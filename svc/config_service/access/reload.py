@@ -1,8 +1,8 @@
 """The tokens in force, reread without a restart: on SIGHUP, and when the file changes.
 
 Each worker holds its own TokenSource. SIGHUP reaches every worker (the supervisor passes it
-on, process/server.py), and each also looks at the file's modification time every few seconds, so an
-edit takes effect everywhere without a signal. A file that fails to parse changes nothing:
+on: process/supervisor.py), and each also looks at the file's modification time every few
+seconds, so an edit takes effect everywhere without a signal. A file that fails to parse changes nothing:
 the tokens in force stay, and the error is logged, so a typo neither opens nor locks the API.
 """
 
@@ -53,6 +53,16 @@ class TokenSource:
         self._stamp = _stamp(path) if path is not None else None
         # At start-up an invalid file raises: the service does not start without its tokens.
         self.table: TokenTable = TokenTable.of([*self._file_tokens(), *self._environment])
+
+    def in_force(self) -> str:
+        """How many tokens are in force and where they came from (names and secrets stay out)."""
+        from_environment = len(self._environment)
+        sources = []
+        if self.path is not None:
+            sources.append(f"{len(self.table) - from_environment} from API_TOKENS_FILE {self.path}")
+        if from_environment:
+            sources.append(f"{from_environment} from API_READ_TOKENS/API_WRITE_TOKENS")
+        return f"{len(self.table)} token(s) in force: {', '.join(sources)}"
 
     def _file_tokens(self) -> list[Token]:
         return read_tokens_file(self.path) if self.path is not None else []

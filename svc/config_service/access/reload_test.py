@@ -55,6 +55,21 @@ def test_environment_tokens_survive_every_reload(path):
     assert source.table.find(b"env-secret").caller.scope.everything
 
 
+def test_it_says_how_many_tokens_are_in_force_and_from_where(path):
+    source = TokenSource(path, write_tokens=frozenset({"env-secret"}))
+    assert source.in_force() == (
+        f"2 token(s) in force: 1 from API_TOKENS_FILE {path}, "
+        "1 from API_READ_TOKENS/API_WRITE_TOKENS"
+    )
+    write_tokens_file(path, FIRST, SECOND)
+    source.reload()
+    assert source.in_force().startswith("3 token(s) in force: 2 from API_TOKENS_FILE")
+    only_environment = TokenSource(None, read_tokens=frozenset({"a", "b"}))
+    assert only_environment.in_force() == (
+        "2 token(s) in force: 2 from API_READ_TOKENS/API_WRITE_TOKENS"
+    )
+
+
 def test_without_a_file_there_is_nothing_to_reload():
     source = TokenSource(None, read_tokens=frozenset({"env-secret"}))
     assert source.reload() is False and source.reload_if_changed() is False

@@ -29,7 +29,8 @@ ROLES = ("read", "write")
 ENTRY_KEYS = frozenset({"name", "sha256", "role", "applications", "expires"})
 REQUIRED_KEYS = ("name", "sha256", "role", "applications")
 # Safe in a log line, a metrics label and a change record as it is; never a ":", so that a
-# change made outside the API (recorded as "db:<role>", migration 0007) cannot pass for one.
+# change made outside the API (recorded as "db:<role>": record_configuration_revision.sql)
+# cannot pass for one.
 TOKEN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
 # Names of tokens from the environment: a slow, salted hash of the secret, cut to 32 bits.
@@ -169,7 +170,7 @@ def _token(number: int, entry: dict) -> Token:
     if unknown:
         raise fail(f"unknown key {unknown[0]!r}")
     if not isinstance(name, str) or not TOKEN_NAME.fullmatch(name):
-        raise fail("`name` must be 1-64 letters, digits or ._:@- (starting with a letter or digit)")
+        raise fail("`name` must be 1-64 letters, digits or ._@- (starting with a letter or digit)")
     digest = entry["sha256"]
     if not isinstance(digest, str) or not SHA256_HEX.fullmatch(digest):
         raise fail("`sha256` must be 64 hex digits, the SHA-256 of the secret (not the secret)")

@@ -1,4 +1,5 @@
 import hashlib
+import string
 from datetime import UTC, datetime
 
 import pytest
@@ -6,6 +7,7 @@ from test.tokens import FileToken, write_tokens_file
 
 from config_service.access.scope import EVERYTHING
 from config_service.access.tokens import (
+    TOKEN_NAME,
     TokensFileError,
     TokenTable,
     environment_tokens,
@@ -73,6 +75,14 @@ def test_an_invalid_entry_is_refused_naming_it(tmp_path, fields, message):
     with pytest.raises(TokensFileError) as caught:
         read(tmp_path, entry(**fields))
     assert message in str(caught.value)
+
+
+def test_the_refusal_of_a_name_lists_exactly_the_marks_a_name_may_have(tmp_path):
+    with pytest.raises(TokensFileError) as caught:
+        read(tmp_path, entry(name='"db:postgres"'))
+    listed = str(caught.value).split("letters, digits or ")[1].split(" ")[0]
+    marks = {character for character in string.punctuation if TOKEN_NAME.fullmatch(f"a{character}")}
+    assert set(listed) == marks == set("._@-")
 
 
 @pytest.mark.parametrize(

@@ -9,13 +9,13 @@ id nobody has (`missing`).
 
 from config_service.access.tokens import Caller
 from config_service.errors import NotFound, OutOfScope, missing
+from config_service.keys import resource_of
 from config_service.representation import Representation
 
 
 def missing_key(key: str) -> NotFound:
-    """`missing` for a read-model key, `kind:id` (keys.py)."""
-    kind, _, resource_id = key.partition(":")
-    return missing(kind, resource_id)
+    """`missing` for a read-model key, `kind:id` (keys.py): a view's is its resource's."""
+    return missing(*resource_of(key))
 
 
 def check_visible(key: str, representation: Representation, caller: Caller) -> None:

@@ -26,3 +26,10 @@ def test_naming_an_application_outside_the_scope_is_403():
     check_may_name(TEAM, "payments-api")
     with pytest.raises(OutOfScope, match="'billing'"):
         check_may_name(TEAM, "billing")
+
+
+def test_out_of_scope_of_a_view_is_the_404_of_its_resource():
+    representation = Representation("A1", b"{}", application_name="billing")
+    with pytest.raises(NotFound) as caught:
+        check_visible("application+configurations:A1", representation, TEAM)
+    assert caught.value.detail == missing("application", "A1").detail

@@ -26,6 +26,16 @@ class ApplicationCreate(ApplicationBase):
     )
 
 
+# A configuration's representation as its own GET answers it: ConfigurationRead, which this
+# resource may not import (the layers keep resources apart), so it is named, not linked.
+EmbeddedConfiguration = Annotated[
+    Any,
+    WithJsonSchema(
+        {"type": "object", "description": "A ConfigurationRead: GET /configurations/{id}'s body."}
+    ),
+]
+
+
 class ApplicationUpdate(ApplicationBase):
     """A full replacement: an omitted `comments` becomes empty.
 
@@ -40,6 +50,10 @@ class ApplicationUpdate(ApplicationBase):
     id: ReadOnlyUlid | None = Field(default=None, description="If sent, this application's id.")
     # Not validated (it is ignored), but documented as what a GET returned.
     configuration_ids: list[Annotated[Any, WithJsonSchema(ULID_JSON_SCHEMA)]] | None = Field(
+        default=None, description="Ignored.", json_schema_extra={"readOnly": True}
+    )
+    # What a GET ?include=configurations returned: ignored too (configurations have their PUT).
+    configurations: list[EmbeddedConfiguration] | None = Field(
         default=None, description="Ignored.", json_schema_extra={"readOnly": True}
     )
 
@@ -61,4 +75,11 @@ class ApplicationRead(ApplicationBase):
     id: ReadOnlyUlid
     configuration_ids: list[ReadOnlyUlid] = Field(
         description="Its configurations' ids, ascending.", json_schema_extra={"readOnly": True}
+    )
+    configurations: list[EmbeddedConfiguration] | None = Field(
+        default=None,
+        description="Only with `?include=configurations`: each configuration as its own GET "
+        "answers it (its headers, such as `Revision`, are not repeated), in `configuration_ids` "
+        "order.",
+        json_schema_extra={"readOnly": True},
     )

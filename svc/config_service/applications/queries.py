@@ -35,6 +35,30 @@ SELECT_APPLICATION = f"""
     ) application
 """
 
+# An application with its configurations (`?include=configurations`): the application's
+# columns as above, then `configurations`, each one's representation exactly as its own GET
+# renders it (configuration_representation, migration 0007), in id order like
+# configuration_ids. One statement, so one snapshot: a transaction that changed two
+# configurations is seen whole or not at all. The items are JSON text joined as they are, and
+# row_to_json writes a `json` column verbatim, so each is byte for byte its GET's body. (When
+# rollouts come, this is the one place that picks which version of each item a cohort sees.)
+EMBEDDED_CONFIGURATIONS = """
+    SELECT ('[' || string_agg(configuration_representation(c), ',' ORDER BY c.id) || ']')::json
+    FROM configurations c
+    WHERE c.application_id = a.id
+"""
+
+SELECT_APPLICATION_CONFIGURATIONS = f"""
+    SELECT application.id, row_to_json(application)::text AS body,
+           application.name AS application_name
+    FROM (
+        SELECT {APPLICATION_COLUMNS},
+               COALESCE(({EMBEDDED_CONFIGURATIONS}), '[]') AS configurations
+        FROM applications a
+        WHERE a.id = %(id)s
+    ) application
+"""
+
 # One page in id order, plus whether anything follows its last id.
 SELECT_APPLICATION_PAGE = f"""
     WITH page AS (
@@ -75,6 +99,15 @@ class GetApplication(Get):
 
 
 @dataclass(frozen=True, slots=True)
+class GetApplicationConfigurations(Get):
+    """An application with its configurations embedded: a view of it (keys.py), kept and
+    watched like any representation. (Rollouts will make it per cohort: the message then
+    carries the request's Config-Client, and its key names what that client sees.)"""
+
+    kind = keys.APPLICATION_CONFIGURATIONS
+
+
+@dataclass(frozen=True, slots=True)
 class ListApplications(Query[ApplicationPage]):
     limit: int
     after: str | None = None
@@ -102,6 +135,18 @@ def get_application(
     return representation
 
 
+def get_application_configurations(
+    cursor: Cursor, query: GetApplicationConfigurations, delivery: Delivery = NO_DELIVERY
+) -> Representation:
+    """One application with every configuration's representation (the read model checks its
+    scope: the application's name decides it for all of them)."""
+    cursor.execute(SELECT_APPLICATION_CONFIGURATIONS, {"id": query.id})
+    row = cursor.fetchone()
+    if row is None:
+        raise no_application(query.id)
+    return Representation.from_row(row)
+
+
 def list_applications(
     cursor: Cursor, query: ListApplications, delivery: Delivery = NO_DELIVERY
 ) -> ApplicationPage:
@@ -122,5 +167,6 @@ def list_applications(
 
 QUERY_HANDLERS: HandlerTable = {
     GetApplication: get_application,
+    GetApplicationConfigurations: get_application_configurations,
     ListApplications: list_applications,
 }

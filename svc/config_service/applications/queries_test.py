@@ -4,10 +4,13 @@ import pytest
 
 from config_service.applications.queries import (
     GetApplication,
+    GetApplicationConfigurations,
     ListApplications,
     get_application,
+    get_application_configurations,
     list_applications,
 )
+from config_service.configurations.queries import find_configuration
 from config_service.errors import NotFound
 from test.random_refs import random_name
 
@@ -70,6 +73,40 @@ def test_get_application_is_one_statement_using_the_configuration_index(cursor):
     cursor.execute("EXPLAIN " + SELECT_APPLICATION, {"id": IDS[0]})
     plan = "\n".join(row["QUERY PLAN"] for row in cursor.fetchall())
     assert "configurations_application_id_id_idx" in plan
+
+
+CONFIGURATION_IDS = [f"01ARZ3NDEKTSV4RRFFQ69G5FC{n}" for n in range(10)]
+# Configs whose text PostgreSQL keeps as it renders it, not as Python would write it.
+CONFIGS = ['{"b": [1, 2.0, 1e2], "a": "é \\" \\u00e9"}', "{}", '{"nested": {"z": null}}']
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_an_application_with_its_configurations_embeds_each_ones_get_byte_for_byte(cursor, count):
+    insert_application(cursor, IDS[0])
+    # Inserted out of id order: the items follow configuration_ids, ascending.
+    for configuration_id in reversed(CONFIGURATION_IDS[:count]):
+        insert_configuration(cursor, configuration_id, IDS[0])
+        cursor.execute(
+            "UPDATE configurations SET config = %s::jsonb WHERE id = %s",
+            (CONFIGS[int(configuration_id[-1]) % len(CONFIGS)], configuration_id),
+        )
+
+    whole = get_application_configurations(cursor, GetApplicationConfigurations(IDS[0]))
+
+    plain = get_application(cursor, GetApplication(IDS[0]))
+    items = [find_configuration(cursor, c).body for c in CONFIGURATION_IDS[:count]]
+    assert whole.body == plain.body[:-1] + b',"configurations":[' + b",".join(items) + b"]}"
+    assert json.loads(whole.body)["configuration_ids"] == CONFIGURATION_IDS[:count]
+    assert (whole.id, whole.application_name) == (plain.id, plain.application_name)
+    assert whole.etag != plain.etag
+
+
+def test_an_application_with_its_configurations_of_an_unknown_id_is_the_same_not_found(cursor):
+    with pytest.raises(NotFound) as plain:
+        get_application(cursor, GetApplication(id=IDS[0]))
+    with pytest.raises(NotFound) as whole:
+        get_application_configurations(cursor, GetApplicationConfigurations(id=IDS[0]))
+    assert whole.value.detail == plain.value.detail
 
 
 def test_list_applications_pages_by_id(only_these_applications):

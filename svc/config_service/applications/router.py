@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from starlette.datastructures import QueryParams
 
 from config_service.applications.commands import CreateApplication, UpdateApplication
 from config_service.applications.models import (
@@ -10,13 +11,19 @@ from config_service.applications.models import (
     ApplicationRead,
     ApplicationUpdate,
 )
-from config_service.applications.queries import GetApplication, ListApplications
+from config_service.applications.queries import (
+    GetApplication,
+    GetApplicationConfigurations,
+    ListApplications,
+)
+from config_service.errors import InvalidValue
 from config_service.fields import APPLICATION_ID_EXAMPLE, Name, Ulid
 from config_service.http.dependencies import (
     PathId,
     RequestRoute,
     bus_of,
     check_body_id,
+    check_if_match,
     dry_run_of,
     if_match_header,
 )
@@ -38,6 +45,7 @@ from config_service.http.responses import (
     delivery_of,
     representation_response,
 )
+from config_service.messages import Get
 
 router = APIRouter(prefix="/applications", tags=["applications"], route_class=RequestRoute)
 
@@ -92,6 +100,7 @@ async def update_application(
     """Replaces name and comments; send If-Match with the ETag you read to avoid lost updates.
     The body a GET returned may be sent back edited."""
     check_body_id(body.id, id)
+    check_if_match(if_match)
     application = await bus_of(request).dispatch(
         UpdateApplication(id=id, name=body.name, comments=body.comments, if_match=if_match),
         delivery_of(request, dry_run=dry_run_of(request)),
@@ -99,19 +108,54 @@ async def update_application(
     return representation_response(application)
 
 
+INCLUDE = "configurations"
+# Read by get_application itself (a GET without a query string pays nothing for it), so it is
+# documented here, where the middleware that refuses unknown parameters also looks.
+INCLUDE_PARAMETER = {
+    "name": "include",
+    "in": "query",
+    "required": False,
+    "description": "`configurations`: add `configurations`, each one's representation byte for "
+    "byte as `GET /configurations/{id}` answers it (without its headers), in "
+    "`configuration_ids` order; one snapshot, one ETag.",
+    "schema": {"type": "string", "enum": [INCLUDE]},
+}
+
+
+def includes_configurations(query_string: bytes) -> bool:
+    """Whether `?include=configurations` was asked; any other `include` is a 422. (The
+    middleware has refused unknown parameters already.)"""
+    if not query_string:
+        return False
+    included = QueryParams(query_string).getlist("include")
+    if included != [INCLUDE]:
+        raise InvalidValue(f"include can only be {INCLUDE}, once.", loc=("query", "include"))
+    return True
+
+
 @router.get(
     "/{id}",
     response_model=ApplicationRead,
     operation_id="getApplication",
-    summary="Read an application and its configuration ids",
+    summary="Read an application and its configuration ids, or with its configurations",
     responses={**read_responses("application"), **problem_responses(404, *READ_PROBLEMS)},
-    openapi_extra={"parameters": [ApplicationId.openapi, *READ_PARAMETERS["parameters"]]},
+    openapi_extra={
+        "parameters": [ApplicationId.openapi, *READ_PARAMETERS["parameters"], INCLUDE_PARAMETER]
+    },
 )
 async def get_application(request: Request) -> Response:
-    """The application with the ids of all its configurations, ascending. Supports
-    If-None-Match (304), `Prefer: wait=N` (watch) and `Cache-Control` (see its parameter)."""
-    query = GetApplication(ApplicationId.of(request))
+    """The application with the ids of all its configurations, ascending; with
+    `?include=configurations`, also each configuration as its own GET answers it, in that
+    order, under one ETag. Supports If-None-Match (304), `Prefer: wait=N` (watch: with
+    `include`, it wakes on any change of any of them) and `Cache-Control` (see its parameter)."""
+    id = ApplicationId.of(request)
+    if includes_configurations(request.scope["query_string"]):
+        query: Get = GetApplicationConfigurations(id)
+    else:
+        query = GetApplication(id)
     return await answer_get(bus_of(request), request, query)
+
+
 
 
 @router.get(

@@ -271,3 +271,73 @@ def test_head_works_wherever_get_does(client):
         get, head = client.get(path), client.head(path)
         assert (head.status_code, head.content) == (get.status_code, b""), path
         assert head.headers["content-length"] == str(len(get.content)), path
+
+
+# --- ?include=configurations -------------------------------------------------------------
+
+INCLUDE = {"include": "configurations"}
+
+
+def test_include_configurations_adds_each_configurations_get_and_an_etag_of_its_own(client):
+    application_id = create(client).json()["id"]
+    for _ in range(2):
+        add_configuration(client, application_id)
+    plain = client.get(f"{API}/{application_id}")
+
+    whole = client.get(f"{API}/{application_id}", params=INCLUDE)
+
+    assert whole.status_code == 200, whole.text
+    items = [client.get(f"/api/v1/configurations/{c}") for c in plain.json()["configuration_ids"]]
+    assert whole.json() == {**plain.json(), "configurations": [item.json() for item in items]}
+    assert whole.headers["etag"] not in (plain.headers["etag"], None)
+    assert whole.headers["cache-control"] == "no-cache"
+    assert "revision" not in whole.headers and "link" not in whole.headers
+    revalidated = client.get(
+        f"{API}/{application_id}", params=INCLUDE, headers={"If-None-Match": whole.headers["etag"]}
+    )
+    assert (revalidated.status_code, revalidated.headers["etag"]) == (304, whole.headers["etag"])
+    head = client.head(f"{API}/{application_id}", params=INCLUDE)
+    assert (head.status_code, head.content, head.headers["etag"]) == (
+        200,
+        b"",
+        whole.headers["etag"],
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "include=config",
+        "include=",
+        "include",
+        "include=Configurations",
+        "include=configurations,revisions",
+        "include=configurations&include=configurations",
+    ],
+)
+def test_any_other_include_is_422_on_the_parameter(client, query):
+    application_id = create(client).json()["id"]
+    response = client.get(f"{API}/{application_id}?{query}")
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [error["loc"] for error in response.json()["errors"]] == [["query", "include"]]
+
+
+def test_include_of_an_unknown_or_malformed_id_answers_as_the_plain_get(client):
+    for path in (f"{API}/{MISSING_ID}", f"{API}/not-a-ulid"):
+        plain, whole = client.get(path), client.get(path, params=INCLUDE)
+        assert (whole.status_code, whole.json()["detail"]) == (
+            plain.status_code,
+            plain.json()["detail"],
+        )
+
+
+def test_a_body_read_with_its_configurations_may_be_put_back(client):
+    application_id = create(client).json()["id"]
+    add_configuration(client, application_id)
+    body = client.get(f"{API}/{application_id}", params=INCLUDE).json()
+
+    response = client.put(f"{API}/{application_id}", json={**body, "comments": "edited"})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["comments"] == "edited" and "configurations" not in response.json()

@@ -2,15 +2,17 @@
 
 Each handler runs inside one transaction (the bus opens it). The database's constraints
 decide uniqueness and whether the application exists, so concurrent writers cannot race.
-PostgreSQL records each change's revision in the same transaction (migration 0007). The SQL
-of a write is a function (migrations 0009 and 0010: planned once per connection, not per
-call), told who writes and how many revisions to keep.
+PostgreSQL records each change's revision in the same transaction, and applies REVISIONS_KEEP
+(store/migrations/functions/record_configuration_revision.sql). The SQL of a write is a
+function, planned once per connection, not per call, and told who writes: each is read in one
+file, store/migrations/functions/configuration_*.sql.
 
 A POST, and a PUT without If-Match, is one call that has the effect of one even when sent
-twice (`idempotent`), so it runs in autocommit: one round trip (0010 says how). A PUT with
-If-Match first locks and reads the configuration, to compare the ETag here, in a transaction.
-Either way the call says what the service checked against schemas, and PostgreSQL writes only
-when that is what the write requires (schemas.py, migration 0011).
+twice (`idempotent`), so it runs in autocommit: one round trip (configuration_create.sql says
+how). A PUT with If-Match first locks and reads the configuration, to compare the ETag here,
+in a transaction. Either way the call says what the service checked against schemas, and
+PostgreSQL writes only when that is what the write requires (schemas.py,
+configuration_put_checked.sql).
 """
 
 from collections.abc import Callable
@@ -51,7 +53,7 @@ class CreateConfiguration(Command[Written]):
     config: dict[str, Any]
     # The schema it follows, from a `describedby` link (None: none).
     schema_link: SchemaLink | None = None
-    # Chosen once per request, so that sent again it finds itself created (0010).
+    # Chosen once per request, so that sent again it finds itself created.
     id: str = field(default_factory=_new_id)
 
     def touches(self) -> tuple[str, ...]:
@@ -73,14 +75,16 @@ class UpdateConfiguration(Command[Written]):
     # A `describedby` link: follow this schema, or none (SchemaLink(None)); None keeps it.
     schema_link: SchemaLink | None = None
 
-    def touches(self) -> tuple[str, ...]:
-        return keys.configuration_updated(self.id)
+    def touched(self, result: Written) -> tuple[str, ...]:
+        return keys.configuration_updated(self.id, result.application_id)
 
     def idempotent(self) -> bool:
         return self.if_match is None  # with If-Match, a read and a check come first
 
 
-# The write functions of migrations 0009 to 0011, which keep their plans and say what each does.
+# The write functions (store/migrations/functions/), which keep their plans and say what each
+# does. The trigger applies REVISIONS_KEEP, as the database holds it, to every writer
+# (store/retention.py).
 CREATE = """
     SELECT id, body, revision, application_name, described_by, required, refused
     FROM configuration_create_checked(
@@ -99,7 +103,7 @@ PUT = """
     FROM configuration_put_checked(
         %(checked)s, %(relink)s, %(schema_id)s, %(pinned)s,
         %(id)s, %(name)s, %(comments)s, %(config)s, %(application_id)s,
-        %(keep)s, %(changed_by)s, %(request_id)s,
+        %(changed_by)s, %(request_id)s,
         %(everything)s, %(exact)s::text[], %(prefixes)s::text[])
 """
 # A write sent again with what PostgreSQL said it requires (schemas.py): more rounds than this
@@ -178,7 +182,9 @@ def create_configuration(
         raise InvalidValue(
             f"No application has id {command.application_id}.", loc=("body", "application_id")
         )
-    return Written(Representation.from_row(row), recorded=True)
+    return Written(
+        Representation.from_row(row), recorded=True, application_id=command.application_id
+    )
 
 
 def update_configuration(
@@ -186,12 +192,11 @@ def update_configuration(
     command: UpdateConfiguration,
     delivery: Delivery = NO_DELIVERY,
     *,
-    revisions_keep: int,
     book: SchemaBook | None = None,
 ) -> Written:
     """Replace a configuration's name, comments and config (and its schema, when a link is
     sent), if If-Match names its version, its application is in the caller's scope and its
-    schemas are satisfied; keep its newest `revisions_keep` revisions (0: all)."""
+    schemas are satisfied."""
     if command.if_match is not None:
         _check_if_match(cursor, command, delivery)
     parameters = {
@@ -200,7 +205,6 @@ def update_configuration(
         "comments": command.comments,
         "config": Json(command.config),
         "application_id": command.application_id,
-        "keep": revisions_keep,
         **_link_parameters(command.schema_link),
         **author_parameters(delivery),
         **delivery.caller.scope.sql_parameters(),
@@ -219,7 +223,10 @@ def update_configuration(
     if written["body"] is None:  # the body named another application: nothing was written
         raise _stays_in(written["application_id"])
     return Written(
-        Representation.from_row(written), recorded=written["recorded"], removed=written["removed"]
+        Representation.from_row(written),
+        recorded=written["recorded"],
+        removed=written["removed"],
+        application_id=written["application_id"],
     )
 
 
@@ -244,12 +251,11 @@ def _stays_in(application_id: str) -> InvalidValue:
     )
 
 
-def command_handlers(revisions_keep: int) -> HandlerTable:
-    """The handler table, with REVISIONS_KEEP."""
-    book = SchemaBook()  # this worker's compiled schemas
-    return {
-        CreateConfiguration: partial(create_configuration, book=book),
-        UpdateConfiguration: partial(
-            update_configuration, revisions_keep=revisions_keep, book=book
-        ),
-    }
+# This process's memory of compiled schemas and of what each configuration's writes must check:
+# a schema revision never changes, and PostgreSQL confirms every claim, so apps of one process
+# may share it.
+SCHEMAS = SchemaBook()
+COMMAND_HANDLERS: HandlerTable = {
+    CreateConfiguration: partial(create_configuration, book=SCHEMAS),
+    UpdateConfiguration: partial(update_configuration, book=SCHEMAS),
+}

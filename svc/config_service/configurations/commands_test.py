@@ -34,7 +34,7 @@ def create(cursor, application_id: str, name: str | None = None, config=None):
 
 
 def update(cursor, command: UpdateConfiguration):
-    return update_configuration(cursor, command, revisions_keep=0).representation
+    return update_configuration(cursor, command).representation
 
 
 def stored_config(cursor, configuration_id: str) -> dict:

@@ -12,13 +12,14 @@ from config_service.configurations.history import (
 from config_service.errors import Gone, NotFound
 from config_service.representation import etag_of
 from test.random_refs import MISSING_ID
-from test.revisions import by, committed, create, new_application, put, revisions
+from test.resources import insert_application
+from test.revisions import by, committed, create, keeping, put, revisions
 
 
 @pytest.fixture
 def configuration_id(database_url) -> str:
     """A configuration with revisions 1 (by "ci") to 5, all kept."""
-    created = create(database_url, new_application(database_url), author=by("r1", "ci"))
+    created = create(database_url, insert_application(database_url), author=by("r1", "ci"))
     for n in range(2, 6):
         put(database_url, created.representation.id, {"v": n}, by(f"r{n}"))
     return created.representation.id
@@ -43,7 +44,8 @@ def test_a_revision_that_never_existed_is_not_found(database_url, configuration_
 
 
 def test_a_revision_removed_by_retention_is_gone(database_url, configuration_id):
-    put(database_url, configuration_id, {"v": "six"}, keep=2)
+    with keeping(database_url, 2):
+        put(database_url, configuration_id, {"v": "six"})
     with pytest.raises(Gone):
         read(database_url, get_revision, GetRevision(configuration_id, revision=4))
     assert read(database_url, get_revision, GetRevision(configuration_id, revision=5)).revision == 5

@@ -1,6 +1,7 @@
 """The configuration resource's request and response shapes: Base, then Create, Update, Read;
 and its history's, for the OpenAPI document (the service writes those bytes itself)."""
 
+import json
 from datetime import datetime
 
 from pydantic import ConfigDict, Field, RootModel
@@ -15,6 +16,7 @@ from config_service.fields import (
     Strict,
     Ulid,
 )
+from config_service.representation import jsonb_text_size
 
 EXAMPLE_CONFIG = {"database": {"pool_size": 10, "hosts": ["db-1", "db-2"]}, "dark_mode": True}
 
@@ -23,6 +25,14 @@ class ConfigurationBase(Strict):
     name: Name
     comments: Comments = ""
     config: ConfigDocument
+
+    def representation_size(self) -> int:
+        """Bytes of the representation a GET would answer once this is stored: row_to_json of
+        id, application_id, name, comments and the jsonb config (migration 0007)."""
+        ids = "0" * 26  # every id is 26 characters
+        fields = {"id": ids, "application_id": ids, "name": self.name, "comments": self.comments}
+        envelope = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+        return len(envelope.encode()) + len(',"config":') + jsonb_text_size(self.config)
 
 
 class ConfigurationCreate(ConfigurationBase):

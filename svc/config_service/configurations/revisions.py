@@ -1,9 +1,10 @@
-"""Recording revisions: who writes a configuration, and how many revisions it keeps.
+"""Recording revisions: who writes a configuration, and what a write did to its revisions.
 
-PostgreSQL records each revision itself (the trigger of migration 0007), in the writing
-transaction, whoever writes. The service tells it who writes, through two transaction-local
-settings, and how many revisions a configuration keeps (REVISIONS_KEEP): the write functions
-of migrations 0009 and 0010 set the one and trim to the other, in the same transaction.
+PostgreSQL records each revision itself, in the writing transaction, whoever writes, and
+deletes those past REVISIONS_KEEP, which the database holds (the trigger function's one file:
+store/migrations/functions/record_configuration_revision.sql; the number: store/retention.py).
+The service tells it who writes, through two transaction-local settings that the write
+functions set (set_configuration_author.sql).
 """
 
 from dataclasses import dataclass
@@ -18,7 +19,8 @@ class Written:
 
     representation: Representation
     recorded: bool  # False for a PUT that changed nothing
-    removed: int = 0  # revisions deleted by retention
+    removed: int = 0  # revisions the trigger deleted by retention
+    application_id: str = ""  # of the configuration: what a PUT touched besides it (keys.py)
 
 
 def author_parameters(delivery: Delivery) -> dict[str, str | None]:

@@ -1,36 +1,24 @@
-"""Revisions as PostgreSQL records them (migration 0007) and the write handlers trim them.
+"""Revisions as PostgreSQL records them and trims them to REVISIONS_KEEP, whoever writes
+(store/migrations/functions/record_configuration_revision.sql).
 
 Each step commits on its own connection, as requests do, so what is seen is what committed.
 """
 
 import json
-import shutil
 
 import psycopg2
 import psycopg2.extras
-import pytest
 
 from config_service.configurations.commands import UpdateConfiguration, update_configuration
 from config_service.configurations.revisions import author_parameters
 from config_service.messages import NO_DELIVERY
 from config_service.representation import etag_of
-from config_service.store.migrations import MIGRATIONS_DIR, apply_migrations
-from test.revisions import (
-    by,
-    create,
-    current,
-    execute,
-    new_application,
-    put,
-    revisions,
-    rows,
-)
+from config_service.store.migration_files import discover
+from config_service.store.migrations import apply_migrations
+from test.migration_files import files_of, write_files
+from test.postgres import execute, rows
+from test.revisions import by, create, current, keeping, put, revisions
 from test.waiting import until
-
-
-@pytest.fixture
-def application_id(database_url) -> str:
-    return new_application(database_url)
 
 
 def test_create_put_noop_put_and_psql_update_record_1_2_2_3_with_their_authors(
@@ -125,7 +113,6 @@ def test_the_author_settings_end_with_their_transaction(database_url, applicatio
                 cursor,
                 UpdateConfiguration(id=created.representation.id, name="a", comments="", config={}),
                 by("req-a", "ci"),
-                revisions_keep=0,
             )
             connection.commit()
             cursor.execute(
@@ -144,36 +131,52 @@ def test_author_parameters_without_an_author_leave_the_settings_empty():
     assert author_parameters(by("r", "ci")) == {"changed_by": "ci", "request_id": "r"}
 
 
-def test_retention_keeps_the_newest_and_the_api_write_trims_what_psql_added(
-    database_url, application_id
-):
-    created = create(database_url, application_id)
-    configuration_id = created.representation.id
-    removed = [put(database_url, configuration_id, {"v": n}, keep=5).removed for n in range(1, 11)]
-    assert sum(removed) == 6 and removed[-1] == 1
-    assert [r["revision"] for r in revisions(database_url, configuration_id)] == [7, 8, 9, 10, 11]
+def psql_update(database_url: str, configuration_id: str, comments: str) -> None:
+    execute(
+        database_url,
+        "UPDATE configurations SET comments = %s WHERE id = %s",
+        (comments, configuration_id),
+    )
 
-    for n in range(3):  # psql changes remove nothing
-        execute(
-            database_url,
-            "UPDATE configurations SET comments = %s WHERE id = %s",
-            (str(n), configuration_id),
-        )
-    assert len(revisions(database_url, configuration_id)) == 8
-    latest = put(database_url, configuration_id, {"v": "last"}, keep=5)
-    assert latest.removed == 4
+
+def test_retention_keeps_the_newest_whoever_writes(database_url, application_id):
+    configuration_id = create(database_url, application_id).representation.id
+    with keeping(database_url, 5):
+        removed = [put(database_url, configuration_id, {"v": n}).removed for n in range(1, 11)]
+        assert sum(removed) == 6 and removed[-1] == 1
+        assert [r["revision"] for r in revisions(database_url, configuration_id)] == [
+            7,
+            8,
+            9,
+            10,
+            11,
+        ]
+
+        for n in range(3):  # psql's changes are trimmed as the API's are
+            psql_update(database_url, configuration_id, str(n))
+            assert len(revisions(database_url, configuration_id)) == 5
+        latest = put(database_url, configuration_id, {"v": "last"})
+        noop = put(database_url, configuration_id, {"v": "last"})
+
+    assert (latest.removed, noop.removed, noop.recorded) == (1, 0, False)
     kept = revisions(database_url, configuration_id)
     assert [r["revision"] for r in kept] == [11, 12, 13, 14, 15]
     assert kept[-1]["body"].encode() == current(database_url, configuration_id).body
 
 
 def test_keeping_one_keeps_the_current_revision_and_zero_keeps_all(database_url, application_id):
-    created = create(database_url, application_id)
-    for n in range(3):
-        put(database_url, created.representation.id, {"v": n}, keep=0)
-    assert len(revisions(database_url, created.representation.id)) == 4
-    put(database_url, created.representation.id, {"v": "x"}, keep=1)
-    assert [r["revision"] for r in revisions(database_url, created.representation.id)] == [5]
+    configuration_id = create(database_url, application_id).representation.id
+    with keeping(database_url, 0):
+        for n in range(3):
+            put(database_url, configuration_id, {"v": n})
+        psql_update(database_url, configuration_id, "by hand")
+    assert len(revisions(database_url, configuration_id)) == 5
+    with keeping(database_url, 1):
+        put(database_url, configuration_id, {"v": "x"})
+        assert [r["revision"] for r in revisions(database_url, configuration_id)] == [6]
+        psql_update(database_url, configuration_id, "by hand again")
+    assert [r["revision"] for r in revisions(database_url, configuration_id)] == [7]
+    assert current(database_url, configuration_id).revision == 7
 
 
 def test_deleting_a_configuration_in_sql_deletes_its_revisions(database_url, application_id):
@@ -183,10 +186,8 @@ def test_deleting_a_configuration_in_sql_deletes_its_revisions(database_url, app
 
 
 def test_the_migration_gives_each_existing_configuration_its_revision_1(empty_database, tmp_path):
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        if int(path.name[:4]) < 7:
-            shutil.copy(path, tmp_path / path.name)
-    apply_migrations(empty_database, tmp_path)
+    before_revisions = files_of(m for m in discover() if m.version is not None and m.version < 7)
+    apply_migrations(empty_database, write_files(tmp_path, before_revisions))
     config = '{"b": [1, 2.50], "a": {"x": null}}'
     execute(
         empty_database,

@@ -33,6 +33,8 @@ from config_service.http.dependencies import (
     bus_of,
     check_body_id,
     check_config_depth,
+    check_if_match,
+    check_representation_size,
     dry_run_of,
     if_match_header,
     metrics_of,
@@ -135,6 +137,7 @@ async def create_configuration(body: ConfigurationCreate, request: Request) -> R
     """Creates a configuration; its name must be new within its application. With a
     `describedby` Link, its config must satisfy that schema."""
     check_config_depth(body.config, settings_of(request))
+    check_representation_size(body.representation_size(), settings_of(request))
     dry_run = dry_run_of(request)
     written = await bus_of(request).dispatch(
         CreateConfiguration(
@@ -178,7 +181,9 @@ async def update_configuration(
     config must satisfy its schema; a schema's new config must be satisfied by those that
     follow it unpinned (else 409)."""
     check_config_depth(body.config, settings_of(request))
+    check_representation_size(body.representation_size(), settings_of(request))
     check_body_id(body.id, id)
+    check_if_match(if_match)
     dry_run = dry_run_of(request)
     written = await bus_of(request).dispatch(
         UpdateConfiguration(

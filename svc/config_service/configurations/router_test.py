@@ -1,6 +1,11 @@
-import pytest
+import json
 
+import pytest
+from fastapi.testclient import TestClient
+
+from config_service.configurations.models import ConfigurationCreate
 from config_service.main import create_app
+from conftest import make_settings
 from test.concurrency import send_together
 from test.live_server import LiveServer
 from test.random_refs import MISSING_ID, random_name
@@ -249,3 +254,49 @@ def test_every_answer_to_a_get_of_a_configuration_url_varies_alike(client, confi
         ):
             answer = client.get(url, headers=headers)
             assert answer.headers["vary"] == "Accept-Encoding, Prefer", (url, headers)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "plain", "config": {}},
+        {"name": "round trip", "comments": 'say "hi"\n\u0001', "config": ROUND_TRIP_CONFIG},
+        {"name": "ünï ✓", "config": {"b": [1e2, 1.5e-7, 1e300, -2.5e-5, 1e16], "a": {"x": None}}},
+        {"name": "escapes", "config": {"k\u001f\\": '/\u007f\u00e9\u2028"', "e-1": "e+2"}},
+    ],
+    ids=["empty", "round trip", "exponents", "escapes"],
+)
+def test_the_representation_size_is_what_postgresql_renders(client, application_id, body):
+    """ConfigurationBase.representation_size predicts the bytes of the GET, which the size
+    check relies on (a GET's body must fit in a PUT): numbers spelt out, spaces added."""
+    created = create(client, application_id, **body).json()
+    fetched = client.get(f"{API}/{created['id']}")
+    expected = ConfigurationCreate(application_id=application_id, **body).representation_size()
+    assert len(fetched.content) == expected, fetched.text
+
+
+def test_a_write_whose_get_would_not_fit_in_a_put_is_413_and_what_is_stored_always_fits(
+    database_url,
+):
+    limit = 2048
+    with TestClient(create_app(make_settings(database_url, max_body_bytes=limit))) as client:
+        application = client.post("/api/v1/applications", json={"name": random_name()}).json()
+        # 1,500 bytes sent, 2,400 rendered ("[0, 0, ...]", with spaces), or far more (1e300).
+        for config in ({"list": [0] * 700}, {"n": [1e300] * 10}):
+            body = {"application_id": application["id"], "name": "big", "config": config}
+            assert len(json.dumps(body, separators=(",", ":"))) < limit
+            refused = client.post(API, json=body)
+            assert refused.status_code == 413, refused.text
+            assert "a GET's body must fit in a PUT" in refused.json()["detail"]
+        fits = {"application_id": application["id"], "name": "fits", "config": {"l": [0] * 600}}
+        created = client.post(API, json=fits)
+        assert created.status_code == 201
+        grown = client.put(created.headers["location"], json={**fits, "config": {"l": [0] * 700}})
+        assert grown.status_code == 413
+        current = client.get(created.headers["location"])
+        put_back = client.put(
+            created.headers["location"],
+            content=current.content,
+            headers={"content-type": "application/json"},
+        )
+        assert len(current.content) <= limit and put_back.status_code == 200

@@ -1,7 +1,7 @@
 """Checking a configuration's write against schemas, in the write's own transaction.
 
-The write functions of PostgreSQL (migration 0011) say what a write must have checked before
-they let it commit: `{schema_id}@{revision}` when the configuration follows a schema (its body
+The write functions of PostgreSQL say what a write must have checked before they let it
+commit (store/migrations/functions/configuration_checks.sql): `{schema_id}@{revision}` when the configuration follows a schema (its body
 must satisfy that revision), and `+followers` when other configurations follow it (its body
 must be a supported schema that each unpinned follower still satisfies). A write sends what it
 checked; when that is not what PostgreSQL requires, nothing is written, the answer says what

@@ -124,6 +124,14 @@ def test_without_tokens_the_api_is_open_and_says_so_once(database_url, caplog):
     assert len(warnings) == 1
 
 
+def test_start_up_says_how_many_tokens_it_loaded(database_url, caplog):
+    settings = make_settings(database_url, api_read_tokens=frozenset({READ}))
+    with caplog.at_level(logging.INFO, logger="config_service.main"):
+        with TestClient(create_app(settings)):
+            pass
+    assert "1 token(s) in force: 1 from API_READ_TOKENS/API_WRITE_TOKENS" in caplog.text
+
+
 def test_tokens_are_never_logged(guarded, caplog):
     guarded.get("/api/v1/applications", headers=bearer(READ))
     guarded.get("/api/v1/applications", headers=bearer("wrong-secret"))

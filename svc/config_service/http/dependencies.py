@@ -16,8 +16,9 @@ from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
 
 from config_service.bus import MessageBus
-from config_service.errors import InvalidValue
+from config_service.errors import InvalidValue, TooLarge
 from config_service.fields import ULID_JSON_SCHEMA, Ulid, check_json_document
+from config_service.representation import check_entity_tags
 from config_service.settings import Settings
 from config_service.telemetry.catalogue import ServiceMetrics
 
@@ -66,6 +67,17 @@ def check_config_depth(config: dict[str, Any], settings: Settings) -> None:
         ) from None
 
 
+def check_representation_size(size: int, settings: Settings) -> None:
+    """What a write stores must come back in a GET whose body can be PUT back: its
+    representation within MAX_BODY_BYTES too (PostgreSQL adds spaces, spells numbers out)."""
+    if size > settings.max_body_bytes:
+        raise TooLarge(
+            f"Stored, this would be {size} bytes as a GET answers it (PostgreSQL writes "
+            '", " and ": " between members and numbers in full, 1e300 in 301 digits), over '
+            f"MAX_BODY_BYTES ({settings.max_body_bytes}); a GET's body must fit in a PUT."
+        )
+
+
 class PathId:
     """A resource's `{id}` path parameter, documented with an example id. Routes FastAPI
     solves anyway (a PUT's body) declare it (`declared`); the GETs runtimes call most read it
@@ -104,6 +116,12 @@ def if_match_header(resource: str) -> Any:
     """The optional If-Match header of a resource's PUT."""
     description = f"Apply only if the {resource}'s ETag is still this one."
     return Annotated[str | None, Header(alias="If-Match", description=description)]
+
+
+def check_if_match(if_match: str | None) -> None:
+    """If-Match, when sent, holds entity-tags: 422 on the header otherwise, before any write."""
+    if if_match is not None:
+        check_entity_tags("If-Match", if_match)
 
 
 class RequestRoute(APIRoute):

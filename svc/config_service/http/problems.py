@@ -23,7 +23,9 @@ from config_service.errors import (
     NotFound,
     OutOfScope,
     PreconditionFailed,
+    TooLarge,
 )
+from config_service.http.dependencies import settings_of
 from config_service.http.request_ids import request_id_of
 from config_service.http.responses import varies
 from config_service.telemetry.catalogue import ServiceMetrics
@@ -40,6 +42,7 @@ STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
     AlreadyExists: (409, "Already exists"),
     Conflict: (409, "Conflict"),
     PreconditionFailed: (412, "Precondition failed"),
+    TooLarge: (413, "Content Too Large"),  # HTTPStatus(413).phrase, as the body-size 413 says
     InvalidValue: (422, "Invalid value"),
     DatabaseUnavailable: (503, "Service unavailable"),
 }
@@ -106,12 +109,38 @@ def _validation_error(error: dict[str, Any], body: Any) -> dict[str, Any]:
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     headers, detail = exc.headers, str(exc.detail)
+    if exc.status_code == 400 and detail == UNDECODABLE_BODY:
+        detail = _why_undecodable(request, exc.__cause__) or detail
     if exc.status_code == 405:
         headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
     if exc.status_code == 404 and _served_without_trailing_slash(request):
         path = request.scope["path"].rstrip("/")
         detail = f"No such path; {path} (without the trailing slash) is served."
     return problem(request.scope, exc.status_code, detail, headers=headers)
+
+
+# FastAPI 0.116.1 (fastapi/routing.py) answers any error but a JSON syntax error met while
+# parsing a body with these words, the error itself chained as the cause (`raise ... from`);
+# problems_test.py fails if either changes.
+UNDECODABLE_BODY = "There was an error parsing the body"
+
+
+def _why_undecodable(request: Request, cause: BaseException | None) -> str | None:
+    """Name what made a body undecodable, for the causes a client can meet."""
+    if isinstance(cause, RecursionError):
+        depth = settings_of(request).max_json_depth
+        return (
+            "The JSON body is nested too deeply to be parsed: config may nest objects and "
+            f"arrays at most {depth} deep (MAX_JSON_DEPTH)."
+        )
+    if isinstance(cause, UnicodeDecodeError):
+        return (
+            f"The body is not UTF-8 (byte 0x{cause.object[cause.start]:02x} at offset "
+            f"{cause.start}): send JSON encoded as UTF-8."
+        )
+    if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
+        return "A number in the body has more than 4,300 digits (the most an integer may have)."
+    return None
 
 
 def _served_without_trailing_slash(request: Request) -> bool:

@@ -14,7 +14,13 @@ from config_service.errors import (
     PreconditionFailed,
 )
 from config_service.http.openapi_parts import problem_responses
-from config_service.http.problems import STATUS_OF, install_problem_handlers, problem
+from config_service.http.problems import (
+    STATUS_OF,
+    UNDECODABLE_BODY,
+    install_problem_handlers,
+    problem,
+)
+from config_service.settings import Settings
 from config_service.telemetry.ignored import ignored_metrics
 
 
@@ -137,6 +143,35 @@ def test_a_json_syntax_error_says_what_and_where():
     assert response.json()["errors"] == [
         {"loc": ["body"], "msg": "Invalid JSON: Expecting ',' delimiter: line 3 column 3 (char 18)"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (
+            b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "The JSON body is nested too deeply to be parsed: config may nest objects and "
+            "arrays at most 7 deep (MAX_JSON_DEPTH).",
+        ),
+        (
+            b'{"name": "\xff\xfe"}',
+            "The body is not UTF-8 (byte 0xff at offset 10): send JSON encoded as UTF-8.",
+        ),
+        (
+            b'{"name": ' + b"9" * 5000 + b"}",
+            "A number in the body has more than 4,300 digits (the most an integer may have).",
+        ),
+    ],
+    ids=["too deep", "not UTF-8", "too many digits"],
+)
+def test_an_undecodable_body_is_a_400_naming_what_is_wrong(body, detail):
+    """FastAPI's own words are vague; its chained cause tells. Fails if FastAPI changes
+    either (http/problems.py UNDECODABLE_BODY)."""
+    client = app_raising(NotFound("unused"))
+    client.app.state.settings = Settings(_env_file=None, max_json_depth=7)
+    response = client.post("/validate", content=body, headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()["detail"]) == (400, detail)
+    assert UNDECODABLE_BODY not in response.text
 
 
 def test_a_trailing_slash_is_a_problem_naming_the_path_without_it():

@@ -15,7 +15,7 @@ from config_service.bus import MessageBus
 from config_service.http.request_ids import request_id_of
 from config_service.messages import Delivery, Get
 from config_service.reads import Held, Read, ReadConditions
-from config_service.representation import Representation
+from config_service.representation import Representation, check_entity_tags
 
 JSON = "application/json"
 # What the request log says of a held GET whose client went away (nginx's "client closed").
@@ -71,7 +71,8 @@ CONDITION_HEADERS = frozenset({b"if-none-match", b"cache-control", b"prefer", b"
 
 
 def read_conditions(scope: Scope) -> ReadConditions:
-    """What a GET asks of its answer; an unparsable directive is ignored (RFC 9111, RFC 7240).
+    """What a GET asks of its answer; an unparsable directive is ignored (RFC 9111, RFC 7240),
+    an If-None-Match without entity-tags is a 422 (it could never match).
 
     Read from the raw headers directly, in one pass, rather than as FastAPI header parameters
     or through Starlette's Headers: those cost more than the rest of a read from memory (they
@@ -84,6 +85,8 @@ def read_conditions(scope: Scope) -> ReadConditions:
             text = value.decode("latin-1")
             found[name] = f"{found[name]}, {text}" if name in found else text
     if_none_match = found.get(b"if-none-match")
+    if if_none_match is not None:
+        check_entity_tags("If-None-Match", if_none_match)
     accepts_gzip = _accepts_gzip(found.get(b"accept-encoding"))
     cache_control, prefer = found.get(b"cache-control"), found.get(b"prefer")
     if cache_control is None and prefer is None:

@@ -1,9 +1,8 @@
-import json
 import time
-from pathlib import Path
 
 import pytest
 
+from config_service.json_schema.patterns import MAX_PATTERN_SUBJECT_LENGTH
 from config_service.json_schema.validator import (
     MAX_DOCUMENT_DEPTH,
     MAX_STEPS,
@@ -12,40 +11,18 @@ from config_service.json_schema.validator import (
     Violation,
     compile_schema,
 )
-from config_service.json_schema.patterns import MAX_PATTERN_SUBJECT_LENGTH
 from config_service.json_schema.walk import (
     MAX_ENUM_VALUES,
     MAX_IN_PLACE_CHAIN,
     MAX_SCHEMA_DEPTH,
     MAX_SCHEMA_NODES,
 )
+from test.json_schema_cases import REFUSED_GROUPS, suite_groups
 
-SUITE = Path(__file__).parents[2] / "test" / "json_schema_suite"
 MATCHING = "matching the schema in contains"
 NO_SUCH_PROPERTY = "is not allowed: the schema names no such property"
 LOWER_CASE = 'must match the pattern "^[a-z]+$"'
 BOTH_FAIL = "0: must be of type string; 1: must be >= 0"
-# Groups of the official suite whose schemas are refused, as they use what the subset leaves
-# out, and words one of the refusal's messages holds. docs/schemas.md lists them too.
-REFUSED_GROUPS = {
-    ("additionalProperties.json", "dependentSchemas with additionalProperties"): "dependentSchemas",
-    ("defs.json", "validate definition against metaschema"): "remote $ref",
-    ("not.json", "collect annotations inside a 'not', even if collection is disabled"): (
-        "unevaluatedProperties"
-    ),
-    ("ref.json", "remote ref, containing refs itself"): "remote $ref",
-    ("ref.json", "ref creates new scope when adjacent to keywords"): "unevaluatedProperties",
-    ("ref.json", "order of evaluation: $id and $anchor and $ref"): "$anchor",
-    ("ref.json", "URN base URI with URN and anchor ref"): "$anchor",
-}
-
-
-def suite_groups() -> dict[tuple[str, str], dict]:
-    return {
-        (path.name, group["description"]): group
-        for path in sorted(SUITE.glob("*.json"))
-        for group in json.loads(path.read_text())
-    }
 
 
 def suite_cases():

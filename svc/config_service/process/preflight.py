@@ -1,17 +1,29 @@
 """Before serving: the database created and migrated, and the workers' connections known
-to fit in PostgreSQL."""
+to fit in PostgreSQL.
+
+Migrating here, once, is what lets the workers skip it: when it succeeds, every worker starts
+on a database that is this build's (`Prepared.migrated`). When PostgreSQL cannot be reached,
+the service starts all the same, and each worker migrates once it answers
+(store/readiness.py), under the migrations' lock.
+"""
 
 import logging
+from dataclasses import dataclass
 
 import psycopg2
-import psycopg2.extensions
 
+from config_service.process import SERVER_LOGGER
 from config_service.settings import Settings
-from config_service.store.migrations import MigrationError, apply_migrations, ensure_database
-from config_service.store.readiness import migration_dsn
+from config_service.store.migration_files import MigrationError
+from config_service.store.migrations import migrate, migration_dsn
 
-# The server's log, whichever of its modules writes (process/server.py, serving, preflight, supervisor).
-log = logging.getLogger("config_service.process.server")
+log = logging.getLogger(SERVER_LOGGER)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    problem: str | None  # why the service cannot start
+    migrated: bool  # the database is this build's: the workers need not migrate
 
 
 def connection_budget_problem(settings: Settings) -> str | None:
@@ -22,7 +34,7 @@ def connection_budget_problem(settings: Settings) -> str | None:
     """
     pooled = 0 if settings.listens_elsewhere else settings.db_pool_size
     wanted = settings.workers * (pooled + 1)
-    connection = psycopg2.connect(settings.listen_dsn, connect_timeout=5)
+    connection = psycopg2.connect(migration_dsn(settings))
     try:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -46,29 +58,23 @@ def connection_budget_problem(settings: Settings) -> str | None:
     return None
 
 
-def prepare(settings: Settings) -> str | None:
-    """Create and migrate the database; why the service cannot start, or None.
+def prepare(settings: Settings) -> Prepared:
+    """Create and migrate the database, check the connection budget.
 
-    An unreachable PostgreSQL is no reason: the workers start degraded and migrate once it
-    answers (store/readiness.py).
+    An unreachable PostgreSQL is no reason not to start: the workers start degraded and
+    migrate once it answers (store/readiness.py).
     """
-    # The direct road: a pooler may not know the `postgres` database, nor carry a session.
-    # Connects bounded: a silent address must not hang start-up.
-    dsn = migration_dsn(settings)
     try:
-        if ensure_database(dsn):
-            name = psycopg2.extensions.parse_dsn(settings.listen_dsn)["dbname"]
-            road = "DATABASE_LISTEN_URL" if settings.listens_elsewhere else "DATABASE_URL"
-            log.info(f"created the database {name} ({road})")
-        for migration in apply_migrations(dsn):
-            log.info(f"applied migration {migration.version:04d}_{migration.name}")
-        return connection_budget_problem(settings)
+        migrated = migrate(settings)
+        for level, line in migrated.lines():
+            log.log(level, line)
+        return Prepared(connection_budget_problem(settings), migrated=True)
     except psycopg2.OperationalError as error:
         log.warning(
             f"cannot reach PostgreSQL at DATABASE_URL ({str(error).strip()}); starting anyway,"
             " not ready until it answers (start it with `make db-up`, or point DATABASE_URL at"
             " a running server)"
         )
-        return None
+        return Prepared(None, migrated=False)
     except MigrationError as error:
-        return str(error)
+        return Prepared(str(error), migrated=False)

@@ -1,27 +1,26 @@
+import os
+
 import psycopg2
 import pytest
 
-from config_service.process.preflight import connection_budget_problem, prepare
+from config_service.process import SERVER_LOGGER
+from config_service.process.preflight import Prepared, connection_budget_problem, prepare
 from config_service.store.migrations import apply_migrations
 from conftest import make_settings
+from test import postgres
+from test.postgres import value
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:9/none"
 
 
 def table_exists(dsn: str, table: str) -> bool:
-    connection = psycopg2.connect(dsn)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
+    return value(dsn, "SELECT to_regclass(%s) IS NOT NULL", (table,))
 
 
 def test_prepare_migrates_an_existing_empty_database_without_creating_it(empty_database, caplog):
-    caplog.set_level("INFO", logger="config_service.process.server")
+    caplog.set_level("INFO", logger=SERVER_LOGGER)
     assert not table_exists(empty_database, "applications")
-    assert prepare(make_settings(empty_database, workers=1)) is None
+    assert prepare(make_settings(empty_database, workers=1)) == Prepared(None, migrated=True)
     assert table_exists(empty_database, "applications")
     assert table_exists(empty_database, "configurations")
     said = [record.getMessage() for record in caplog.records]
@@ -38,12 +37,13 @@ def test_prepare_gives_the_reason_when_an_applied_migration_changed(empty_databa
         connection.commit()
     finally:
         connection.close()
-    reason = prepare(make_settings(empty_database, workers=1))
-    assert reason is not None
-    assert "0001_create_applications changed after it was applied" in reason
+    prepared = prepare(make_settings(empty_database, workers=1))
+    assert not prepared.migrated
+    assert "0001_create_applications changed after it was applied" in prepared.problem
 
 
 def test_too_many_workers_for_postgres_are_named_with_the_arithmetic(database_url):
+    assert connection_budget_problem(make_settings(database_url, workers=1)) is None
     problem = connection_budget_problem(make_settings(database_url, workers=50, db_pool_size=4))
     assert problem.startswith("WORKERS x (DB_POOL_SIZE + 1) = 50 x 5 = 250 connections")
     assert "lower one of them" in problem
@@ -59,10 +59,27 @@ def test_with_a_listen_url_of_its_own_only_the_listeners_count(database_url):
 
 
 def test_an_unreachable_postgres_is_an_error_to_the_budget_and_a_logged_reason_to_prepare(caplog):
+    """The service starts all the same, and its workers are told to migrate themselves."""
     with pytest.raises(psycopg2.OperationalError):
         connection_budget_problem(make_settings(UNREACHABLE, workers=1))
-    caplog.set_level("WARNING", logger="config_service.process.server")
-    assert prepare(make_settings(UNREACHABLE, workers=1)) is None
+    caplog.set_level("WARNING", logger=SERVER_LOGGER)
+    assert prepare(make_settings(UNREACHABLE, workers=1)) == Prepared(None, migrated=False)
     [warning] = [record.getMessage() for record in caplog.records]
+    assert warning.startswith("cannot reach PostgreSQL at DATABASE_URL")
+    assert "starting anyway, not ready until it answers" in warning
     assert "Connection refused" in warning  # libpq's own words, so the operator sees why
     assert "make db-up" in warning
+
+
+def test_prepare_creates_the_database_once_and_says_so(database_url, caplog):
+    caplog.set_level("INFO", logger=SERVER_LOGGER)
+    name = f"config_service_test_prepare_{os.getpid()}"
+    dsn = postgres.dsn_for(name)
+    try:
+        assert prepare(make_settings(dsn, workers=1)).migrated
+        assert prepare(make_settings(dsn, workers=1)).migrated
+    finally:
+        postgres.drop_database(dsn)
+    said = [record.getMessage() for record in caplog.records]
+    assert said.count(f"created the database {name} (DATABASE_URL)") == 1
+    assert said.count("applied migration 0001_create_applications") == 1

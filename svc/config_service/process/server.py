@@ -10,25 +10,26 @@ import sys
 
 from pydantic import ValidationError
 
+from config_service.process import SERVER_LOGGER
 from config_service.process.preflight import prepare
 from config_service.process.serving import listening_socket, raise_open_files_limit, serve_app
 from config_service.process.supervisor import supervise
 from config_service.settings import Settings, get_settings
 from config_service.telemetry.logs import configure_logging
 
-# Named, not __name__: run with `python -m`, this module is __main__.
-log = logging.getLogger("config_service.process.server")
+log = logging.getLogger(SERVER_LOGGER)
 
 
-def serve(settings: Settings) -> None:
-    """Serve until SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the pool."""
+def serve(settings: Settings, *, migrate: bool) -> None:
+    """Serve until SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the pool.
+    With `migrate`, each worker migrates the database itself (preflight could not)."""
     serving = f"serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s)"
     if settings.workers > 1:
-        supervise(settings, on_listening=lambda: log.info(serving))
+        supervise(settings, migrate=migrate, on_listening=lambda: log.info(serving))
         return
     sock = listening_socket(settings.host, settings.port)
     log.info(serving)
-    serve_app(settings, sock)
+    serve_app(settings, sock, migrate=migrate)
 
 
 def main() -> int:
@@ -41,12 +42,12 @@ def main() -> int:
         return 2
     configure_logging(settings)
     raise_open_files_limit(settings)  # before workers start: they inherit it
-    reason = prepare(settings)
-    if reason:
-        print(f"config-service cannot start: {reason}", file=sys.stderr)
+    prepared = prepare(settings)
+    if prepared.problem:
+        print(f"config-service cannot start: {prepared.problem}", file=sys.stderr)
         return 1
     try:
-        serve(settings)
+        serve(settings, migrate=not prepared.migrated)
     except OSError as error:
         print(
             f"config-service cannot listen on {settings.host}:{settings.port}: {error.strerror}",

@@ -1,26 +1,19 @@
 import json
 import os
-import resource
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
-from config_service.process import server
-from config_service.process.preflight import connection_budget_problem, prepare
-from config_service.process.serving import (
-    FILES_BESIDES_WAITERS,
-    listening_socket,
-    raise_open_files_limit,
-)
+from config_service.process import SERVER_LOGGER, server
+from config_service.process.serving import listening_socket
 from config_service.settings import SVC_DIR, get_settings
 from conftest import make_settings
-from test import postgres
 from test.live_server import ServerProcess
 from test.waiting import until
 
@@ -37,34 +30,6 @@ def test_accepted_connections_inherit_tcp_nodelay():
             sock.close()
 
 
-def test_the_connection_budget_is_checked_against_postgres(database_url):
-    assert connection_budget_problem(make_settings(database_url, workers=1)) is None
-    problem = connection_budget_problem(make_settings(database_url, workers=64, db_pool_size=200))
-    assert "WORKERS x (DB_POOL_SIZE + 1) = 64 x 201 = 12864" in problem
-
-
-def test_prepare_creates_and_migrates_the_database(database_url, caplog):
-    caplog.set_level("INFO", logger="config_service.process.server")
-    name = f"config_service_test_prepare_{os.getpid()}"
-    dsn = urlsplit(database_url)._replace(path=f"/{name}").geturl()
-    try:
-        assert prepare(make_settings(dsn, workers=1)) is None
-        assert prepare(make_settings(dsn, workers=1)) is None
-    finally:
-        postgres.drop_database(dsn)
-    said = [record.getMessage() for record in caplog.records]
-    assert said.count(f"created the database {name} (DATABASE_URL)") == 1
-    assert said.count("applied migration 0001_create_applications") == 1
-
-
-def test_prepare_lets_the_service_start_without_a_database_and_says_why(caplog):
-    caplog.set_level("WARNING", logger="config_service.process.server")
-    assert prepare(make_settings("postgresql://postgres@127.0.0.1:9/none", workers=1)) is None
-    [warning] = [record.getMessage() for record in caplog.records]
-    assert warning.startswith("cannot reach PostgreSQL at DATABASE_URL")
-    assert "starting anyway, not ready until it answers" in warning
-
-
 def test_main_names_an_invalid_setting(monkeypatch, capsys):
     monkeypatch.setenv("PORT", "eighty")
     get_settings.cache_clear()
@@ -73,6 +38,21 @@ def test_main_names_an_invalid_setting(monkeypatch, capsys):
     finally:
         get_settings.cache_clear()
     assert "invalid setting PORT" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("reachable", "workers_migrate"), [(True, False), (False, True)])
+def test_workers_migrate_only_when_preflight_could_not(
+    database_url, monkeypatch, reachable, workers_migrate
+):
+    dsn = database_url if reachable else "postgresql://postgres@127.0.0.1:9/none"
+    served = []
+    monkeypatch.setattr(server, "get_settings", lambda: make_settings(dsn, workers=1))
+    monkeypatch.setattr(server, "configure_logging", lambda settings: None)
+    monkeypatch.setattr(server, "raise_open_files_limit", lambda settings: None)
+    monkeypatch.setattr(server, "serve", lambda settings, *, migrate: served.append(migrate))
+
+    assert server.main() == 0
+    assert served == [workers_migrate]
 
 
 def test_sigterm_finishes_in_flight_requests_then_exits_cleanly(proxy, database_url):
@@ -145,18 +125,5 @@ def test_the_server_logs_under_its_module_name(database_url):
     with ServerProcess(database_url, WORKERS="1") as server:
         pass
     loggers = {json.loads(line)["logger"] for line in server.output.splitlines() if line[:1] == "{"}
-    assert "config_service.process.server" in loggers
+    assert SERVER_LOGGER in loggers
     assert "__main__" not in loggers
-
-
-def test_the_open_files_limit_is_raised_for_max_waiters(monkeypatch, caplog):
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    caplog.set_level("INFO", logger="config_service.process.server")
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
-        raise_open_files_limit(make_settings("postgresql://unused/x", max_waiters=2000))
-        raised = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-    assert raised == min(2000 + FILES_BESIDES_WAITERS, hard)
-    assert "raised the open files limit from 256" in caplog.text

@@ -11,11 +11,11 @@ from pathlib import Path
 import uvicorn
 
 from config_service.main import create_app
+from config_service.process import SERVER_LOGGER
 from config_service.settings import Settings, get_settings
 from config_service.telemetry.logs import logging_config, skip_what_no_line_shows
 
-# The server's log, whichever of its modules writes (process/server.py, serving, preflight, supervisor).
-log = logging.getLogger("config_service.process.server")
+log = logging.getLogger(SERVER_LOGGER)
 
 # Open files a worker needs besides one per held request: connections, pool, listener, logs.
 FILES_BESIDES_WAITERS = 1024
@@ -56,11 +56,17 @@ class Server(uvicorn.Server):
 
 
 def serve_app(
-    settings: Settings, sock: socket.socket, metrics_directory: Path | None = None, worker: int = 0
+    settings: Settings,
+    sock: socket.socket,
+    metrics_directory: Path | None = None,
+    worker: int = 0,
+    *,
+    migrate: bool,
 ) -> None:
-    """Serve the app on `sock` until SIGTERM/SIGINT, in this process."""
+    """Serve the app on `sock` until SIGTERM/SIGINT, in this process; with `migrate`, the app
+    migrates the database first (or once PostgreSQL answers)."""
     skip_what_no_line_shows()  # uvicorn configures logging itself, from logging_config()
-    app = create_app(settings, metrics_directory=metrics_directory, worker=worker, migrate=True)
+    app = create_app(settings, metrics_directory=metrics_directory, worker=worker, migrate=migrate)
     config = uvicorn.Config(
         app,
         access_log=False,  # the service's own request log replaces it
@@ -77,13 +83,13 @@ def serve_app(
     Server(config, before_shutdown=app.state.read_model.end_watches).run(sockets=[sock])
 
 
-def run_worker(metrics_directory: Path, worker: int) -> None:
+def run_worker(metrics_directory: Path, worker: int, migrate: bool) -> None:
     """One server process of several: its own SO_REUSEPORT socket, uvicorn serving the app."""
     # Until the app handles SIGHUP (access/reload.py), one passed on must not end the worker.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     settings = get_settings()  # read again: a spawned process inherits the environment only
     sock = listening_socket(settings.host, settings.port, reuse_port=True)
-    serve_app(settings, sock, metrics_directory, worker)
+    serve_app(settings, sock, metrics_directory, worker, migrate=migrate)
 
 
 def raise_open_files_limit(settings: Settings) -> None:

@@ -3,6 +3,7 @@ import socket
 
 import pytest
 
+from config_service.process import SERVER_LOGGER
 from config_service.process.serving import (
     FILES_BESIDES_WAITERS,
     listening_socket,
@@ -54,7 +55,7 @@ def test_an_ipv6_host_gets_an_ipv6_socket():
 def test_an_open_files_limit_already_enough_is_left_alone(caplog):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     enough = FILES_BESIDES_WAITERS + 10
-    caplog.set_level("INFO", logger="config_service.process.server")
+    caplog.set_level("INFO", logger=SERVER_LOGGER)
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (enough, hard))
         raise_open_files_limit(make_settings("postgresql://unused/x", max_waiters=10))
@@ -68,7 +69,7 @@ def test_an_open_files_limit_already_enough_is_left_alone(caplog):
 def test_a_hard_limit_below_the_need_is_reached_and_warned_about(caplog):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     assert hard != resource.RLIM_INFINITY
-    caplog.set_level("INFO", logger="config_service.process.server")
+    caplog.set_level("INFO", logger=SERVER_LOGGER)
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
         raise_open_files_limit(make_settings("postgresql://unused/x", max_waiters=hard))
@@ -78,3 +79,16 @@ def test_a_hard_limit_below_the_need_is_reached_and_warned_about(caplog):
     assert raised == (hard, hard)
     assert f"open files limited to {hard} (hard limit)" in caplog.text
     assert f"MAX_WAITERS={hard} needs" in caplog.text
+
+
+def test_the_open_files_limit_is_raised_for_max_waiters(monkeypatch, caplog):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    caplog.set_level("INFO", logger=SERVER_LOGGER)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+        raise_open_files_limit(make_settings("postgresql://unused/x", max_waiters=2000))
+        raised = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert raised == min(2000 + FILES_BESIDES_WAITERS, hard)
+    assert "raised the open files limit from 256" in caplog.text

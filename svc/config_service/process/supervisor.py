@@ -11,15 +11,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from config_service.process import SERVER_LOGGER
 from config_service.process.restart_backoff import Restart, RestartBackoff
 from config_service.process.serving import listening_socket, run_worker
 from config_service.settings import Settings
 
-# The server's log, whichever of its modules writes (process/server.py, serving, preflight, supervisor).
-log = logging.getLogger("config_service.process.server")
+log = logging.getLogger(SERVER_LOGGER)
 
 
-def supervise(settings: Settings, *, on_listening: Callable[[], None]) -> None:
+def supervise(settings: Settings, *, migrate: bool, on_listening: Callable[[], None]) -> None:
     """Run WORKERS server processes until SIGTERM/SIGINT; restart any that dies.
 
     Each worker accepts on its own SO_REUSEPORT socket, so the kernel spreads connections
@@ -27,16 +27,17 @@ def supervise(settings: Settings, *, on_listening: Callable[[], None]) -> None:
     connection at once: a burst of keep-alive connections lands on a single worker.)
     Workers keep their metrics in files of one directory, so any of them can answer a scrape
     for all (telemetry/store.py); a restarted worker keeps its number, and its predecessor's file.
+    With `migrate`, each worker migrates the database itself (preflight could not).
     """
     metrics_directory = Path(tempfile.mkdtemp(prefix="config-service-metrics-"))
     try:
-        _supervise(settings, on_listening, metrics_directory)
+        _supervise(settings, on_listening, metrics_directory, migrate)
     finally:
         shutil.rmtree(metrics_directory, ignore_errors=True)
 
 
 def _supervise(
-    settings: Settings, on_listening: Callable[[], None], metrics_directory: Path
+    settings: Settings, on_listening: Callable[[], None], metrics_directory: Path, migrate: bool
 ) -> None:
     # Workers share the port through SO_REUSEPORT, which would also let a second instance
     # of the service join in silently: check first that nothing holds the port.
@@ -51,7 +52,9 @@ def _supervise(
 
     def start(number: int) -> multiprocessing.Process:
         worker = spawn.Process(
-            target=run_worker, args=(metrics_directory, number), name="config-service-worker"
+            target=run_worker,
+            args=(metrics_directory, number, migrate),
+            name="config-service-worker",
         )
         worker.start()
         return worker

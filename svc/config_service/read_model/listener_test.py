@@ -3,13 +3,13 @@
 import asyncio
 
 import psycopg2
-import pytest
 from ulid import ULID
 
 from config_service.read_model.listener import open_listener
 from config_service.telemetry.ignored import ignored_metrics
 from conftest import make_settings
 from test import postgres
+from test.postgres import execute
 from test.random_refs import random_name
 
 
@@ -29,28 +29,10 @@ class Recorder:
         self.events.append("lost")
 
 
-def execute(dsn: str, statement: str, parameters=()) -> None:
-    connection = psycopg2.connect(dsn)
-    with connection, connection.cursor() as cursor:
-        cursor.execute(statement, parameters)
-    connection.close()
-
-
 async def until_recorded(recorder: Recorder, event: str, times: int = 1) -> None:
     async with asyncio.timeout(5):
         while recorder.events.count(event) < times:
             await asyncio.sleep(0.01)
-
-
-@pytest.fixture
-def application_id(database_url) -> str:
-    application_id = str(ULID())
-    execute(
-        database_url,
-        "INSERT INTO applications (id, name) VALUES (%s, %s)",
-        (application_id, random_name()),
-    )
-    return application_id
 
 
 def test_every_commit_is_heard_by_its_keys_and_a_rollback_is_not(database_url, application_id):

@@ -4,13 +4,15 @@ Runtimes mostly read, and mostly the same representations. The bus hands each Ge
 its Delivery; the listener (read_model/listener.py) reports PostgreSQL's change notifications
 (`changed`) and whether it is listening; the bus reports its own commits (`written`) before
 it answers. The memory and its currency rules are read_model/cache.py, held requests read_model/watches.py.
+A key changed stands for the views of it too (keys.views_of: an application's key, for the
+application with its configurations), which no trigger names.
 """
 
 import time
 from collections.abc import Callable
 
 from config_service.access.visibility import check_visible
-from config_service.keys import EVERYTHING
+from config_service.keys import EVERYTHING, views_of
 from config_service.messages import Delivery
 from config_service.read_model.cache import ReadCache
 from config_service.read_model.watches import Watches
@@ -71,13 +73,15 @@ class ReadModel:
             for each in self._cache.keys() | self._watches.keys():
                 self.changed(each)
             return
-        self._cache.written(key)
-        self._watches.wake(key, "changed")
+        for each in (key, *views_of(key)):
+            self._cache.written(each)
+            self._watches.wake(each, "changed")
 
     def written(self, key: str) -> None:
         """This worker committed a change of `key`: stop serving it as current before answering.
         (Its watches wait for PostgreSQL's notification of that commit: one read, not two.)"""
-        self._cache.written(key)
+        for each in (key, *views_of(key)):
+            self._cache.written(each)
 
     def listening_started(self) -> None:
         """Changes are being heard (again): from now on, what is read may be kept as current."""

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from config_service import keys
 from config_service.access.scope import ApplicationScope
 from config_service.access.tokens import ANONYMOUS, Caller
 from config_service.errors import DatabaseUnavailable, NotFound
@@ -139,6 +140,43 @@ def test_a_change_of_everything_drops_every_key():
 
     run(scenario)
     assert store.reads == 4
+
+
+def test_a_change_of_an_application_drops_and_wakes_its_view_with_its_configurations():
+    """keys.views_of: no trigger names `application+configurations:A`; the notification of
+    `application:A` (or this worker's own write of it) stands for it."""
+    store, model = Store(), new_model()
+    view = keys.application_configurations("A")
+
+    def read_view(**conditions):
+        delivery = Delivery(ReadConditions(**conditions))
+        return model.read(view, delivery, store.load("A"))
+
+    async def scenario():
+        etag = (await read_view()).representation.etag
+        await read_view()  # from memory
+        store.versions["A"] = 1
+        model.written(keys.application("A"))
+        after_write = await read_view()
+        waiters = [
+            asyncio.ensure_future(read_view(if_none_match=after_write.representation.etag, wait=5))
+            for _ in range(3)
+        ]
+        await asyncio.sleep(0.01)
+        reads = store.reads
+        store.versions["A"] = 2
+        model.changed(keys.configuration("C"))  # a configuration's own key alone: not the view
+        await asyncio.sleep(0.01)
+        assert not any(waiter.done() for waiter in waiters)
+        model.changed(keys.application("A"))
+        woken = await asyncio.gather(*waiters)
+        return etag, after_write, woken, store.reads - reads
+
+    etag, after_write, woken, reads_for_the_wake = run(scenario)
+    assert body_version(after_write) == 1 and after_write.representation.etag != etag
+    assert {(body_version(read), read.held.outcome) for read in woken} == {(2, "changed")}
+    assert reads_for_the_wake == 1
+    assert store.reads == 3  # the first read, the one after the write, the wake's
 
 
 def test_with_memory_off_every_get_reads_for_itself():

@@ -11,10 +11,11 @@ import logging
 import math
 import random
 from collections.abc import Callable
+from functools import partial
 
 from config_service.access.scope import ApplicationScope
 from config_service.access.visibility import check_visible
-from config_service.errors import DatabaseUnavailable, DomainError
+from config_service.errors import DATABASE_NO_ANSWER, DatabaseUnavailable, DomainError
 from config_service.messages import Delivery
 from config_service.read_model.cache import ReadCache
 from config_service.reads import Held, Load, Outcome, Read
@@ -65,7 +66,8 @@ class Watches:
         self._cache = cache
         self._max_wait = max_wait
         self._max_waiters = max_waiters
-        self._retry_after = retry_after
+        # DatabaseUnavailable, telling clients to retry after RETRY_AFTER seconds.
+        self._unavailable = partial(DatabaseUnavailable, retry_after=retry_after)
         self._metrics = metrics
         self._clock = clock
         self._watches: dict[str, _Watch] = {}
@@ -197,7 +199,7 @@ class Watches:
             else:
                 result = await self._cache.load(key, watch.load, fresh=False)
         except TimeoutError:
-            result = self._unavailable("The database did not answer in time.")
+            result = self._unavailable(DATABASE_NO_ANSWER)
         except DomainError as error:  # unreachable, or gone (deleted by hand)
             result = error
         except Exception:  # e.g. the pool closing at shutdown: still, nobody is left waiting
@@ -205,9 +207,6 @@ class Watches:
             result = self._unavailable("The database could not be read.")
         self._answer(key, watch, outcome, result)
         return result
-
-    def _unavailable(self, detail: str) -> DatabaseUnavailable:
-        return DatabaseUnavailable(detail, reason="unreachable", retry_after=self._retry_after)
 
     def _answer(
         self, key: str, watch: _Watch, outcome: Outcome, result: Representation | DomainError

@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Concatenate
 
 import psycopg2
@@ -20,7 +21,7 @@ import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.extras
 
-from config_service.errors import DatabaseUnavailable, InvalidValue, UnavailableReason
+from config_service.errors import DATABASE_NO_ANSWER, DatabaseUnavailable, InvalidValue
 from config_service.settings import Settings
 from config_service.store.deadlines import GRACE, CallWatchdog
 
@@ -41,7 +42,6 @@ log = logging.getLogger(__name__)
 type Cursor = psycopg2.extras.RealDictCursor
 
 
-NO_ANSWER = "The database did not answer in time."
 LOST_IN_COMMIT = (
     "The database connection was lost during COMMIT: the write may or may not have been"
     " applied. Read the resource again before retrying (with If-Match)."
@@ -77,7 +77,8 @@ class Database:
     ):
         self._pool = pool
         self._executor = executor
-        self._retry_after = retry_after
+        # DatabaseUnavailable, telling clients to retry after RETRY_AFTER seconds.
+        self._unavailable = partial(DatabaseUnavailable, retry_after=retry_after)
         self._metrics = metrics
         self._counting = threading.Lock()  # retries are counted by database threads only
         self._call_seconds = call_seconds
@@ -91,7 +92,7 @@ class Database:
         # one, in the executor's own queue: past `queue`, 503 at once; a call that waited
         # longer than `wait` is answered 503 when a thread takes it, instead of running.
         # (An asyncio.Semaphore with wait_for in front of the executor did the same for a
-        # task, a timer and a second wake-up of the loop per call: 120 µs of CPU per read.)
+        # task, a timer and a second wake-up of the loop per call: see docs/performance.md.)
         self._calls_allowed = size + queue
         self._calls = 0  # asked for and not yet done; under _counting_calls
         self._counting_calls = threading.Lock()
@@ -154,7 +155,7 @@ class Database:
 
     def _exhausted(self) -> DatabaseUnavailable:
         detail = "Every database connection of this worker is busy."
-        return self._unavailable(detail, "pool_exhausted")
+        return self._unavailable(detail, reason="pool_exhausted")
 
     def _run_retried[T](
         self, work: Callable[[Cursor], T], write: bool, autocommit: bool, commit: bool, asked: float
@@ -180,7 +181,7 @@ class Database:
         left = deadline - time.monotonic()
         if left <= 0 or (left < self._connect_needs and not self._pool.has_idle()):
             # Waited for a thread as long as a call may take: the database is not keeping up.
-            raise self._unavailable(NO_ANSWER, "statement_timeout")
+            raise self._unavailable(DATABASE_NO_ANSWER, reason="statement_timeout")
         try:
             return self._pool.getconn(
                 connect_timeout=max(SHORTEST_CONNECT, min(self._connect_timeout, int(left)))
@@ -212,15 +213,17 @@ class Database:
             if watchdog is not None and watchdog.expired(connection):
                 connection.close()  # no answer within the deadline: never reused
                 if committing:
-                    raise self._unavailable(LOST_IN_COMMIT, "lost_during_commit") from error
-                raise self._unavailable(NO_ANSWER, "statement_timeout") from error
+                    raise self._unavailable(LOST_IN_COMMIT, reason="lost_during_commit") from error
+                raise self._unavailable(DATABASE_NO_ANSWER, reason="statement_timeout") from error
             if not connection.closed:
                 if isinstance(error, psycopg2.errors.QueryCanceled):
-                    raise self._unavailable(NO_ANSWER, "statement_timeout") from error
+                    raise self._unavailable(
+                        DATABASE_NO_ANSWER, reason="statement_timeout"
+                    ) from error
                 raise
             if committing and not autocommit:
                 # The COMMIT may or may not have been applied; retrying could apply it twice.
-                raise self._unavailable(LOST_IN_COMMIT, "lost_during_commit") from error
+                raise self._unavailable(LOST_IN_COMMIT, reason="lost_during_commit") from error
             raise _LostResendable() from error
         except (psycopg2.DataError, psycopg2.errors.CheckViolation) as error:
             raise InvalidValue(f"A value cannot be stored: {error.pgerror or error}") from error
@@ -240,11 +243,6 @@ class Database:
             except psycopg2.Error:
                 connection.close()
         self._pool.putconn(connection, close=bool(connection.closed))
-
-    def _unavailable(
-        self, detail: str, reason: UnavailableReason = "unreachable"
-    ) -> DatabaseUnavailable:
-        return DatabaseUnavailable(detail, reason=reason, retry_after=self._retry_after)
 
     def fill_pool(self) -> None:
         self._pool.fill()

@@ -280,43 +280,29 @@ def test_a_call_that_gets_no_answer_ends_at_its_deadline_and_its_connection_is_d
         database.close()
 
 
-def test_a_commit_that_gets_no_answer_is_reported_unknown_and_not_retried(
-    proxy, database_url, scratch_tables, metrics
+@pytest.mark.parametrize("mode", ["transaction", "autocommit"])
+def test_a_write_whose_commit_gets_no_answer_is_reported_unknown_and_not_retried(
+    proxy, database_url, scratch_tables, metrics, mode
 ):
+    """In a transaction, the COMMIT after the INSERT gets no answer; in autocommit (an
+    idempotent write), the INSERT itself, which commits as it ends: either may or may not have
+    been applied, so neither is sent again."""
     settings = make_settings(proxy.dsn(database_url), db_pool_size=1, db_statement_timeout=0.5)
     database = new_database(settings, metrics)
     attempts = []
 
-    def insert_then_stall(cursor):
+    def write_then_stall(cursor):
         attempts.append(1)
+        if mode == "autocommit":
+            proxy.stall()  # sent, and no answer comes
         insert(cursor, random_name())
-        proxy.stall()  # the COMMIT that follows gets no answer
-
-    try:
-        with pytest.raises(DatabaseUnavailable, match="COMMIT") as caught:
-            run(database, insert_then_stall, write=True)
-        assert (caught.value.reason, len(attempts)) == ("lost_during_commit", 1)
-    finally:
-        proxy.restore()
-        database.close()
-
-
-def test_an_idempotent_write_that_gets_no_answer_is_reported_unknown_and_not_retried(
-    proxy, database_url, scratch_tables, metrics
-):
-    settings = make_settings(proxy.dsn(database_url), db_pool_size=1, db_statement_timeout=0.5)
-    database = new_database(settings, metrics)
-    attempts = []
-
-    def stalled_insert(cursor):
-        attempts.append(1)
-        proxy.stall()  # sent, and no answer comes: it may or may not have been applied
-        insert(cursor, random_name())
+        if mode == "transaction":
+            proxy.stall()  # the COMMIT that follows gets no answer
 
     try:
         run(database, lambda cursor: cursor.execute("SELECT 1"))  # a pooled connection now
         with pytest.raises(DatabaseUnavailable, match="COMMIT") as caught:
-            run(database, stalled_insert, idempotent=True)
+            run(database, write_then_stall, write=True, idempotent=mode == "autocommit")
         assert (caught.value.reason, len(attempts)) == ("lost_during_commit", 1)
     finally:
         proxy.restore()

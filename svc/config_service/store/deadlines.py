@@ -7,7 +7,8 @@ its connection and deadline in a dict when it starts and removes them when it en
 operations on the database thread, nothing on the event loop); one watchdog thread looks at
 that dict every TICK seconds and shuts down the socket of every call past its deadline.
 psycopg2 then raises OperationalError in the stuck thread, which answers 503 and discards the
-connection. (A timer per call, tried before, cost twice the p99 in garbage collections.)
+connection. (A timer per call, tried before, cost more in garbage collections: see
+docs/performance.md.)
 """
 
 import logging

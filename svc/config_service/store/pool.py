@@ -22,6 +22,10 @@ class ConnectionPool(psycopg2.pool.ThreadedConnectionPool):
     Opened empty: connections are made when first needed, so the service starts while
     PostgreSQL is unreachable. They are made outside the pool's lock, so threads connecting
     to an unresponsive server do not queue behind each other, each with a timeout it chooses.
+
+    Leans on psycopg2's private pool API, as in psycopg2-binary 2.9.10 (pinned in uv.lock):
+    overrides `_getconn`/`_putconn`, which getconn/putconn call under `_lock`, and reads
+    `_pool`, `_used`, `_rused`, `_getkey`, `_args`, `_kwargs`; pool_test.py fails if they change.
     """
 
     def __init__(self, size: int, *, in_use: Gauge, **connect_kwargs: Any):
@@ -103,8 +107,9 @@ class TimedCursor(psycopg2.extras.RealDictCursor):
     `SET LOCAL statement_timeout = N; <statement>` in one query string: PostgreSQL runs the
     two in one implicit transaction (no warning) and times the statement with N; the setting
     ends with that transaction, so a pooler may hand the connection to anyone next. Same round
-    trip, about 1 µs more per statement; a session setting (`options=-c ...`) is refused by
-    PgBouncer and would leak to other clients of a pooled server connection.
+    trip, a little more text per statement (see docs/performance.md); a session setting
+    (`options=-c ...`) is refused by PgBouncer and would leak to other clients of a pooled
+    server connection.
     """
 
     set_timeout = "SET LOCAL statement_timeout = 0; "
@@ -124,6 +129,11 @@ def timed_cursor(statement_timeout: float) -> type[TimedCursor]:
     return type("TimedCursor", (TimedCursor,), {"set_timeout": setting})
 
 
+def connect_timeout(settings: Settings) -> int:
+    """DB_CONNECT_TIMEOUT as libpq takes it: whole seconds, at least 1."""
+    return max(1, round(settings.db_connect_timeout))
+
+
 def connect_kwargs(settings: Settings) -> dict[str, Any]:
     """Connection parameters for the pooled road (DATABASE_URL) that bound waits on it.
 
@@ -135,7 +145,7 @@ def connect_kwargs(settings: Settings) -> dict[str, Any]:
     # No startup `options`: PgBouncer refuses them, and they would be session state.
     return {
         "dsn": settings.dsn,
-        "connect_timeout": max(1, round(settings.db_connect_timeout)),
+        "connect_timeout": connect_timeout(settings),
         "tcp_user_timeout": int(
             (settings.db_connect_timeout + settings.db_statement_timeout) * 1000
         ),

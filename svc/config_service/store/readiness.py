@@ -5,6 +5,7 @@ The service starts while PostgreSQL is unreachable (an orchestrator sees /health
 answered 503 with `Retry-After`, saying why. In the background the worker tries again every
 RETRY_INTERVAL seconds, and logs the two transitions once each (unreachable, then serving).
 Several workers may try at once: migrations take an advisory lock, so each is applied once.
+Only workers whose start-up did not migrate do this (process/preflight.py says when).
 """
 
 import asyncio
@@ -13,16 +14,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import psycopg2
-import psycopg2.extensions
 
 from config_service.settings import Settings
 from config_service.store.database import Database
-from config_service.store.migrations import (
-    Migration,
-    MigrationError,
-    apply_migrations,
-    ensure_database,
-)
+from config_service.store.migration_files import MigrationError
+from config_service.store.migrations import migrate
 
 log = logging.getLogger(__name__)
 
@@ -33,30 +29,13 @@ NOT_REACHED = (
 )
 
 
-def migration_dsn(settings: Settings) -> str:
-    """The direct road (DATABASE_LISTEN_URL, else DATABASE_URL: migrations hold a session
-    lock), with a bound on connecting (libpq waits forever by default)."""
-    return psycopg2.extensions.make_dsn(
-        settings.listen_dsn,
-        connect_timeout=max(1, round(settings.db_connect_timeout)),
-        application_name="config-service-migrations",
-    )
-
-
-def migrate(dsn: str) -> list[Migration]:
-    """Create the database if missing, apply what is pending; the migrations applied now."""
-    ensure_database(dsn)
-    return apply_migrations(dsn)
-
-
 @asynccontextmanager
 async def schema_ready(settings: Settings, database: Database) -> AsyncIterator[None]:
     """Keep `database` closed to calls until its schema is this build's, for the block."""
     database.not_ready = NOT_REACHED
-    dsn = migration_dsn(settings)
     retrying = None
-    if not await _attempt(dsn, database, first=True):
-        retrying = asyncio.get_running_loop().create_task(_retry(dsn, database))
+    if not await _attempt(settings, database, first=True):
+        retrying = asyncio.get_running_loop().create_task(_retry(settings, database))
     try:
         yield
     finally:
@@ -65,17 +44,17 @@ async def schema_ready(settings: Settings, database: Database) -> AsyncIterator[
             await asyncio.gather(retrying, return_exceptions=True)
 
 
-async def _retry(dsn: str, database: Database) -> None:
+async def _retry(settings: Settings, database: Database) -> None:
     while True:
         await asyncio.sleep(RETRY_INTERVAL)
-        if await _attempt(dsn, database, first=False):
+        if await _attempt(settings, database, first=False):
             return
 
 
-async def _attempt(dsn: str, database: Database, *, first: bool) -> bool:
+async def _attempt(settings: Settings, database: Database, *, first: bool) -> bool:
     """One try; True when it is settled (migrated, or a migration that cannot be applied)."""
     try:
-        applied = await asyncio.to_thread(migrate, dsn)
+        migrated = await asyncio.to_thread(migrate, settings)
     except psycopg2.OperationalError as error:
         if first:
             log.warning(
@@ -87,8 +66,8 @@ async def _attempt(dsn: str, database: Database, *, first: bool) -> bool:
         database.not_ready = str(error)
         log.error(f"cannot serve this database: {error}")
         return True
-    for migration in applied:
-        log.info(f"applied migration {migration.version:04d}_{migration.name}")
+    for level, line in migrated.lines():
+        log.log(level, line)
     database.not_ready = None
     if not first:
         log.info("PostgreSQL answers: the database is migrated, serving")

@@ -8,11 +8,13 @@ import pytest
 
 from config_service.errors import DatabaseUnavailable
 from config_service.store.database import build_database
-from config_service.store.migrations import apply_migrations, discover
-from config_service.store.readiness import NOT_REACHED, migration_dsn, schema_ready
+from config_service.store.migration_files import discover
+from config_service.store.migrations import apply_migrations, migration_dsn
+from config_service.store.readiness import NOT_REACHED, schema_ready
 from config_service.telemetry.ignored import ignored_metrics
 from conftest import make_settings
 from test import postgres
+from test.migration_files import files_of, write_files
 from test.proxy import TcpProxy
 
 
@@ -71,9 +73,8 @@ def test_reachable_at_start_it_is_ready_before_the_block_begins(database_url):
 
 
 def test_a_changed_migration_keeps_it_unavailable_and_says_why(empty_database, tmp_path):
-    changed = discover()[0]
-    (tmp_path / f"{changed.version:04d}_{changed.name}.sql").write_text(changed.sql + "\n-- edited")
-    apply_migrations(empty_database, tmp_path)
+    [(name, text)] = files_of(discover()[:1]).items()
+    apply_migrations(empty_database, write_files(tmp_path, {name: text + "\n-- edited"}))
 
     async def scenario():
         settings = make_settings(empty_database)

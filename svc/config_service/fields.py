@@ -130,10 +130,9 @@ ConfigDocument = Annotated[
 
 
 class Strict(BaseModel):
-    """Unknown fields are refused, so that a typo in a request body surfaces as 422. In a
-    response's schema every field is required: the service always sends them all."""
+    """Unknown fields are refused, so that a typo in a request body surfaces as 422."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 # Examples, distinct per resource so a reader of the docs can tell the ids apart.

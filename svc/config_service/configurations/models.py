@@ -86,6 +86,7 @@ class ConfigurationRead(ConfigurationBase):
 
     id: ReadOnlyUlid
     application_id: ReadOnlyUlid
+    comments: Comments  # always in an answer: required, so generated types need no check
 
 
 class ConfigurationHistoryEntry(Strict):

@@ -9,7 +9,7 @@ from config_service.access.tokens import generated_name
 from config_service.http.bearer import private
 from config_service.main import create_app
 from conftest import make_settings
-from test.random_refs import random_name
+from test.random_refs import MISSING_ID, random_name
 from test.tokens import FileToken, write_tokens_file
 
 READ, WRITE = "read-token-1", "write-token-1"
@@ -90,7 +90,10 @@ def test_every_answer_to_a_guarded_request_is_private_and_varies_by_authorizatio
         "list": (guarded.get("/api/v1/applications", headers=bearer(READ)), "private, no-cache"),
         "no token": (guarded.get(f"{path}?revision=1"), "private"),
         "wrong token": (guarded.get(path, headers=bearer("wrong")), "private"),
-        "404": (guarded.get(path[:-1] + "0", headers=bearer(READ)), "private"),
+        "404": (
+            guarded.get(f"/api/v1/configurations/{MISSING_ID}", headers=bearer(READ)),
+            "private",
+        ),
         "read token writing": (guarded.put(path, json={}, headers=bearer(READ)), "private"),
         "metrics": (guarded.get("/metrics", headers=bearer(READ)), "private"),
     }

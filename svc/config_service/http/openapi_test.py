@@ -264,6 +264,10 @@ def test_comments_are_optional_to_send_and_always_read(document):
         assert 'Default: `""`' in schemas[name]["properties"]["comments"]["description"], name
     for name in ("ApplicationRead", "ConfigurationRead"):
         assert "comments" in schemas[name]["required"], name
+    # Only with ?include, and then a list: optional, never null.
+    included = schemas["ApplicationRead"]["properties"]["configurations"]
+    assert "configurations" not in schemas["ApplicationRead"]["required"]
+    assert included["type"] == "array" and "null" not in json.dumps(included)
 
 
 def test_the_history_entry_schema_names_what_the_service_sends(client, document):

@@ -21,7 +21,7 @@ import httpx
 from config_service_client.diff import Difference, differences
 from config_service_client.directory import Desired
 from config_service_client.lookup import by_name, find_application, get, read_whole
-from config_service_client.service import ServiceError, error_for
+from config_service_client.service import ServiceError, error_for, put_if_match
 
 
 class Change(NamedTuple):
@@ -187,17 +187,9 @@ def update_configuration(
     current = get(http, f"/configurations/{compared['id']}", headers=FRESH)  # for its ETag
     if current.json() != compared:
         raise stopped(desired)
-    body = current.json()
-    comments = body["comments"] if desired.comments is None else desired.comments
-    response = http.put(
-        f"/configurations/{body['id']}",
-        json={"name": desired.name, "comments": comments, "config": desired.config},
-        headers={"If-Match": current.headers["ETag"], **(link or {})},
-    )
-    if response.status_code == 412:
-        raise stopped(desired)
-    if response.status_code != 200:
-        raise error_for(response)
+    comments = current.json()["comments"] if desired.comments is None else desired.comments
+    body = {"name": desired.name, "comments": comments, "config": desired.config}
+    put_if_match(http, current, body, stopped(desired), link)
 
 
 def stopped(desired: Desired) -> Stopped:

@@ -41,12 +41,13 @@ def script(monkeypatch):
         return next_answer(request) if callable(next_answer) else next_answer
 
     def connect(base_url, token, timeout):
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        # The real connect's client (its base URL and headers: the token's), on a stand-in.
+        with real_connect(base_url, token, timeout) as real:
+            headers, base = real.headers, real.base_url
         transport = httpx.MockTransport(answer)
-        return httpx.Client(
-            base_url=base_url + "/api/v1", headers=headers, transport=transport, timeout=TIMEOUT
-        )
+        return httpx.Client(base_url=base, headers=headers, transport=transport, timeout=TIMEOUT)
 
+    real_connect = following.connect
     monkeypatch.setattr(following, "connect", connect)
     return answers, requests
 

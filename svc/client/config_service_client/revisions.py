@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import httpx
 
 from config_service_client.lookup import get
-from config_service_client.service import ServiceError, error_for
+from config_service_client.service import ServiceError, put_if_match
 
 HISTORY_FIELDS = ("revision", "changed_at", "changed_by", "request_id", "etag")
 
@@ -26,19 +26,12 @@ def history(http: httpx.Client, configuration_id: str, limit: int) -> Iterator[d
 
 def rollback(http: httpx.Client, current: httpx.Response, revision: int) -> httpx.Response:
     """PUT revision `revision`'s name, comments and config back, if `current` is still current."""
-    body = current.json()
-    old = get(http, f"/configurations/{body['id']}", params={"revision": revision}).json()
-    response = http.put(
-        f"/configurations/{body['id']}",
-        json={key: old[key] for key in ("name", "comments", "config")},
-        headers={"If-Match": current.headers["ETag"]},
+    configuration_id = current.json()["id"]
+    old = get(http, f"/configurations/{configuration_id}", params={"revision": revision}).json()
+    stale = ServiceError(
+        "the configuration changed while rolling back; nothing was overwritten: "
+        "look at its history and try again",
+        412,
     )
-    if response.status_code == 412:
-        raise ServiceError(
-            "the configuration changed while rolling back; nothing was overwritten: "
-            "look at its history and try again",
-            412,
-        )
-    if response.status_code != 200:
-        raise error_for(response)
-    return response
+    body = {key: old[key] for key in ("name", "comments", "config")}
+    return put_if_match(http, current, body, stale)

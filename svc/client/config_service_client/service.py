@@ -43,6 +43,28 @@ def error_for(response: httpx.Response) -> ServiceError:
     )
 
 
+def put_if_match(
+    http: httpx.Client,
+    current: httpx.Response,
+    body: dict,
+    stale: ServiceError,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """PUT `body` to the configuration `current` is a GET of, with `If-Match` its ETag: raises
+    `stale` on a 412 (someone changed it since; nothing is overwritten), the error it stands
+    for on any other refusal."""
+    response = http.put(
+        f"/configurations/{current.json()['id']}",
+        json=body,
+        headers={"If-Match": current.headers["ETag"], **(headers or {})},
+    )
+    if response.status_code == 412:
+        raise stale
+    if response.status_code != 200:
+        raise error_for(response)
+    return response
+
+
 def connect(base_url: str, token: str | None = None, timeout: float = 10) -> httpx.Client:
     """An httpx client on the service's API (`base_url` is its root, without /api/v1)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -151,3 +151,25 @@ def test_other_endpoints_of_a_request_route_keep_fastapis_parameters():
 
 def test_a_request_route_is_documented_as_an_api_route_is():
     assert routed_app(RequestRoute).openapi() == routed_app(APIRoute).openapi()
+
+
+def test_request_route_reads_every_kind_of_parameter_fastapi_s_dependant_has():
+    """RequestRoute decides from the Dependant's fields (FastAPI internals, 0.116.1): a field
+    added or renamed by another FastAPI must fail here, not silently skip a parameter."""
+    import dataclasses
+    import inspect as inspecting
+
+    from fastapi.dependencies.models import Dependant
+
+    from config_service.http import dependencies
+
+    source = inspecting.getsource(dependencies._takes_the_request_alone)
+    parameter_kinds = {
+        field.name
+        for field in dataclasses.fields(Dependant)
+        if field.name.endswith(("_params", "_param_name", "dependencies", "_requirements"))
+    }
+    assert parameter_kinds == {
+        name for name in parameter_kinds if f"dependant.{name}" in source
+    }, "a kind of parameter RequestRoute does not look at"
+    assert hasattr(APIRoute, "get_route_handler")

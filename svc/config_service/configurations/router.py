@@ -10,6 +10,7 @@ from config_service.configurations.commands import (
 )
 from config_service.configurations.models import (
     ConfigurationCreate,
+    ConfigurationHistory,
     ConfigurationRead,
     ConfigurationUpdate,
 )
@@ -80,11 +81,15 @@ def _link_header(request: Request) -> str | None:
 # is the one runtimes call most.
 @router.get(
     "/{id}",
-    response_model=ConfigurationRead,
+    response_model=None,  # the 200's two shapes are declared in `responses`
     operation_id="getConfiguration",
-    summary="Read a configuration",
+    summary="Read a configuration, one of its revisions, or its history",
     responses={
-        **read_responses("configuration", VERSION_HEADERS),
+        **read_responses(
+            "configuration (or that revision); with `?history`, a page of its history",
+            VERSION_HEADERS,
+            model=ConfigurationRead | ConfigurationHistory,
+        ),
         **problem_responses(404, 410, *READ_PROBLEMS),
     },
     openapi_extra={

@@ -9,7 +9,7 @@ from bench import rawhttp
 from bench.servers import free_port
 from test.live_server import LiveServer
 
-HEAD = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nETag: \"v1\"\r\n\r\n"
+HEAD = b'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nETag: "v1"\r\n\r\n'
 
 
 def test_request_bytes_are_http_1_1_asking_to_close():

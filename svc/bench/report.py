@@ -27,6 +27,9 @@ GET_APPLICATION = "GET application"
 GET_APPLICATION_UNCACHED = "GET application, READ_CACHE_BYTES=0"
 LIST_APPLICATIONS = "GET application list"
 CONDITIONAL_GET = "conditional GET (If-None-Match: current → 304)"
+GET_CONFIGURATION_GZIP = "GET configuration, Accept-Encoding: gzip"
+GET_LARGE = "GET 1 MB configuration"
+GET_LARGE_GZIP = "GET 1 MB configuration, Accept-Encoding: gzip"
 TWO_WORKERS = "GET configuration, 2 workers"
 TWO_WORKERS_PLAIN = "GET configuration, 2 workers, plain uvicorn --workers 2"
 BASELINE_WRITES = "baseline GET configuration, between the writes"
@@ -60,6 +63,9 @@ WRK_ORDER = [
     GET_APPLICATION_UNCACHED,
     LIST_APPLICATIONS,
     CONDITIONAL_GET,
+    GET_CONFIGURATION_GZIP,
+    GET_LARGE,
+    GET_LARGE_GZIP,
     TWO_WORKERS,
     TWO_WORKERS_PLAIN,
     BASELINE_WRITES,
@@ -92,6 +98,9 @@ REFERENCE = {
     WHILE_HELD: NONE_HELD,
     TOKEN_SCOPED: TOKEN_GLOBAL,
     LIST_SCOPED: LIST_GLOBAL,
+    GET_CONFIGURATION_GZIP: GET_CONFIGURATION,
+    GET_LARGE: None,
+    GET_LARGE_GZIP: GET_LARGE,
     PUT_UNATTACHED: None,
     PUT_ATTACHED: PUT_UNATTACHED,
     GET_UNATTACHED: None,
@@ -99,7 +108,13 @@ REFERENCE = {
     BESIDE_WHOLE: None,
     GET_APPLICATION_WHOLE: BESIDE_WHOLE,
 }
-SHORT_NAMES = {BASELINE: "baseline", BASELINE_WRITES: "baseline", NONE_HELD: "none held"}
+SHORT_NAMES = {
+    BASELINE: "baseline",
+    BASELINE_WRITES: "baseline",
+    NONE_HELD: "none held",
+    GET_CONFIGURATION: "without gzip",
+    GET_LARGE: "without gzip",
+}
 NOT_THE_SERVICE = {
     TWO_WORKERS_PLAIN,
     CONSTANT,
@@ -176,6 +191,7 @@ class Measurements:
     frozen: Frozen | None = None
     soak: Soak | None = None
     watchdog_ratios: dict[str, list[float]] = field(default_factory=dict)  # bare calls, per round
+    wire_bytes: dict[str, int] = field(default_factory=dict)  # scenario -> bytes of one answer
     schema_verdicts: dict[int, float] = field(default_factory=dict)  # status -> seconds
     skipped: dict[str, str] = field(default_factory=dict)  # part -> why it was not measured
 
@@ -210,10 +226,13 @@ def _wrk_row(name: str, measured: Measurements) -> list[str]:
     if reference and reference != name and reference in measured.wrk:
         value = median(ratios(rates, _rates(measured.wrk[reference])))
         ratio = f"{value:.2f}× {SHORT_NAMES.get(reference, reference)}"
-    other = ""
+    notes = []
     if name == GET_CONFIGURATION and measured.hits_and_misses:
         hits, misses = measured.hits_and_misses
-        other = f"read model hit ratio {hits / max(1, hits + misses):.1%} over the reads"
+        notes.append(f"read model hit ratio {hits / max(1, hits + misses):.1%} over the reads")
+    if name in measured.wire_bytes:
+        notes.append(f"{measured.wire_bytes[name]:,} bytes per answer on the wire")
+    other = "; ".join(notes)
     return [
         name,
         f"{median(rates):.0f}",
@@ -428,6 +447,15 @@ def _p99(measured: Measurements, title: str, name: str, of: str, part: str) -> T
     return Target(title, tuple(ratios(ours, theirs)), 1.0, at_most=True, detail=detail)
 
 
+def _fewer_bytes(measured: Measurements) -> Target:
+    title = "1 MB configuration with Accept-Encoding: gzip: ≥ 5× fewer bytes on the wire"
+    sizes = measured.wire_bytes
+    if GET_LARGE not in sizes or GET_LARGE_GZIP not in sizes:
+        return Target(title, (), 5.0, detail=_skip_reason(measured, "read"))
+    detail = f"{sizes[GET_LARGE]:,} → {sizes[GET_LARGE_GZIP]:,} bytes"
+    return Target(title, (sizes[GET_LARGE] / sizes[GET_LARGE_GZIP],), 5.0, detail=detail)
+
+
 def _no_errors(measured: Measurements) -> Target:
     title = "no errors (non-2xx/3xx, socket errors) in any wrk scenario or propagation round"
     counts = {
@@ -556,6 +584,24 @@ def targets(measured: Measurements) -> list[Target]:
         ),
         _rate_ratio(
             m, "2 workers ≥ 1.5× 1 worker req/s (GET configuration)", TWO_WORKERS, get, 1.5, "read"
+        ),
+        # Issue 33: compressed once per version, so a gzip answer from memory costs nothing more.
+        _fewer_bytes(m),
+        _rate_ratio(
+            m,
+            "GET 1 MB configuration from memory with gzip ≥ 1.0× without req/s",
+            GET_LARGE_GZIP,
+            GET_LARGE,
+            1.0,
+            "read",
+        ),
+        _rate_ratio(
+            m,
+            "GET configuration (~1 KB) from memory with gzip ≥ 0.97× without req/s",
+            GET_CONFIGURATION_GZIP,
+            get,
+            0.97,
+            "read",
         ),
         _rate_ratio(
             m,

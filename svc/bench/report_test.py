@@ -48,6 +48,9 @@ def all_good(**overrides) -> Measurements:
         report.TOKEN_SCOPED: rounds(1980, 2010, 1990, p99=11),
         report.LIST_GLOBAL: rounds(500, 500, 500),
         report.LIST_SCOPED: rounds(480, 470, 490),
+        report.GET_CONFIGURATION_GZIP: rounds(1990, 2100, 1900),
+        report.GET_LARGE: rounds(300, 310, 290),
+        report.GET_LARGE_GZIP: rounds(900, 950, 880),
         report.PUT_UNATTACHED: rounds(600, 600, 600),
         report.PUT_ATTACHED: rounds(580, 590, 570),
         report.GET_UNATTACHED: rounds(2000, 2000, 2000),
@@ -71,6 +74,7 @@ def all_good(**overrides) -> Measurements:
         soak=Soak(answers=[Answer("held", 304, 3.0)], recovery={"PostgreSQL stopped": 0.5}),
         schema_verdicts={409: 0.3, 200: 0.3},
         watchdog_ratios={"read": [1.0, 0.99, 1.01], "write": [1.0, 1.0, 0.98]},
+        wire_bytes={report.GET_LARGE: 1_000_500, report.GET_LARGE_GZIP: 70_500},
     )
     for name, value in overrides.items():
         setattr(measured, name, value)
@@ -89,7 +93,7 @@ def verdicts(measured: Measurements) -> dict[str, str]:
 def test_all_targets_met():
     outcomes = report.targets(all_good())
     assert [t.line() for t in outcomes if t.verdict != "PASS"] == []
-    assert len(outcomes) == 41
+    assert len(outcomes) == 44
     assert not report.failed(outcomes)
 
 
@@ -177,7 +181,7 @@ def test_the_table_is_aligned_and_shows_every_scenario():
     assert lines[0].startswith("| scenario ")
     assert len({len(line) for line in lines}) == 1, "columns are padded to one width"
     # wrk rows, churn, propagation, 3 floors + 2 watches, faults, soak, watchdog
-    assert len(lines) == 2 + 31 + 1 + 1 + 5 + 3
+    assert len(lines) == 2 + 34 + 1 + 1 + 5 + 3
     get = next(line for line in lines if line.startswith("| GET configuration  "))
     cells = [cell.strip() for cell in get.strip("|").split("|")]
     assert cells[1:3] == ["2000", "1900–2100"]
@@ -248,6 +252,16 @@ def test_the_soak_fails_on_a_lost_write_a_bad_status_an_overdue_answer_or_no_rec
     row = report._soak_row(bad)
     assert row[4] == "60000 (max held)" and "x never" in row[6]
     assert "PASS" in [t.verdict for t in report.targets(all_good()) if "bare reads" in t.name]
+
+
+def test_compression_is_held_to_its_bytes_and_shown_with_them():
+    measured = all_good()
+    title = "1 MB configuration with Accept-Encoding: gzip: ≥ 5× fewer bytes on the wire"
+    assert verdicts(measured)[title] == "PASS"
+    measured.wire_bytes[report.GET_LARGE_GZIP] = 250_000  # only 4×
+    assert verdicts(measured)[title] == "FAIL"
+    assert "1,000,500 bytes per answer on the wire" in report.table(measured)
+    assert verdicts(all_good(wire_bytes={}))[title] == "SKIP"
 
 
 def test_schema_targets_compare_attached_with_unattached_and_bound_the_verdict():

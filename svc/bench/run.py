@@ -5,7 +5,8 @@ end, also on failure or Ctrl-C), starts every server on a free port, and measure
 
   read   wrk -t1 -c32 on 1-worker servers: the baseline, the service with and without its
          read model and metrics, its /health/live, applications, 2 workers, a constant FastAPI
-         endpoint (bench.floor); the compared
+         endpoint (bench.floor), a ~1 KB and a 1 MB configuration with and without gzip
+         (and their bytes on the wire); the compared
          servers interleaved, round after round; then the scenarios without a target, once.
   write  POST and PUT configuration, interleaved with the baseline.
   access GET configuration and a list page with a global and a scoped token, interleaved.
@@ -52,6 +53,7 @@ from bench import (
     watch,
     wrk,
 )
+from bench.compression import GZIP, IDENTITY, large_config, wire_bytes
 from bench.data import CONFIG, Seeded, bench_database, seed, seed_many
 from bench.report import Measurements
 from config_service.settings import SVC_DIR, get_settings
@@ -127,12 +129,15 @@ def read_phase(
             servers.service("service-2-workers", dsn, log_dir, workers=2)
         )
         constant = stack.enter_context(servers.floor("fastapi", log_dir))
+        large = seed_large(service.url)
         # The compared servers back to back, round after round: a slow spell of the machine
         # then hits both sides of a ratio alike.
         for _ in range(repetitions):
             bench.measure(report.BASELINE, baseline.url, lambda: scripts.get_each(baseline_paths))
             get_configurations = lambda: scripts.get_each(configurations)  # noqa: E731
             bench.measure(report.GET_CONFIGURATION, service.url, get_configurations)
+            gzip_accepted = get_each(configurations, GZIP)  # right after: the ratio is theirs
+            bench.measure(report.GET_CONFIGURATION_GZIP, service.url, gzip_accepted)
             bench.measure(report.CONSTANT, constant.url, lambda: scripts.get_each(["/constant"]))
             bench.measure(report.GET_CONFIGURATION_UNCACHED, uncached.url, get_configurations)
             revisions = [f"{path}?revision=1" for path in configurations]
@@ -145,6 +150,7 @@ def read_phase(
             if no_metrics is not None:
                 bench.measure(report.NO_METRICS, no_metrics.url, get_configurations)
             bench.measure(report.TWO_WORKERS, two_workers.url, get_configurations)
+            measure_compression(bench, service.url, configurations, large)
         bench.measure(
             report.GET_APPLICATION_UNCACHED, uncached.url, lambda: scripts.get_each(applications)
         )
@@ -165,6 +171,36 @@ def read_phase(
     # Shown to document why the service has its own supervisor (see README, Performance).
     with servers.plain_uvicorn("plain-uvicorn-2-workers", dsn, log_dir, workers=2) as plain:
         bench.measure(report.TWO_WORKERS_PLAIN, plain.url, lambda: scripts.get_each(configurations))
+
+
+def seed_large(base_url: str) -> str:
+    """A 1 MB configuration in an application of its own; its path."""
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        application = http.post("/api/v1/applications", json={"name": "bench-large"})
+        application.raise_for_status()
+        body = {"application_id": application.json()["id"], "name": "large"}
+        created = http.post("/api/v1/configurations", json={**body, "config": large_config()})
+        created.raise_for_status()
+        return f"/api/v1/configurations/{created.json()['id']}"
+
+
+def get_each(paths: list[str], headers: dict[str, str]) -> Callable[[], str]:
+    return lambda: scripts.cycling([("GET", path, headers, None) for path in paths])
+
+
+def measure_compression(bench: Bench, url: str, configurations: list[str], large: str) -> None:
+    """The 1 MB configuration from memory with and without gzip accepted, back to back, and
+    the bytes answers take on the wire."""
+    bench.measure(report.GET_LARGE, url, get_each([large], {}))
+    bench.measure(report.GET_LARGE_GZIP, url, get_each([large], GZIP))
+    sizes = bench.measured.wire_bytes
+    for name, path, headers in [
+        (report.GET_CONFIGURATION, configurations[0], IDENTITY),
+        (report.GET_CONFIGURATION_GZIP, configurations[0], GZIP),
+        (report.GET_LARGE, large, IDENTITY),
+        (report.GET_LARGE_GZIP, large, GZIP),
+    ]:
+        sizes[name], _ = wire_bytes(url, path, headers)
 
 
 def write_phase(

@@ -14,8 +14,11 @@ RESULT = wrk.Result(1000.0, p50_ms=5.0, p99_ms=9.0, non_2xx_3xx=0, socket_errors
 
 def test_each_measurement_warms_up_then_keeps_its_result(tmp_path, monkeypatch, capsys):
     runs = []
-    monkeypatch.setattr(run.wrk, "run", lambda url, script, seconds=5: runs.append(
-        (url, script.read_text(), seconds)) or RESULT)
+    monkeypatch.setattr(
+        run.wrk,
+        "run",
+        lambda url, script, seconds=5: runs.append((url, script.read_text(), seconds)) or RESULT,
+    )
     scripts = iter(["first", "second", "third", "fourth"])
     bench = run.Bench(tmp_path, Measurements())
 

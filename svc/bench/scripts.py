@@ -78,8 +78,7 @@ def put_each(configurations: list[dict]) -> str:
     entries = ",\n  ".join(
         "{"
         + ", ".join(
-            _lua_string(text)
-            for text in (c["id"], json.dumps(c["name"]), json.dumps(c["config"]))
+            _lua_string(text) for text in (c["id"], json.dumps(c["name"]), json.dumps(c["config"]))
         )
         + "}"
         for c in configurations

@@ -83,6 +83,7 @@ Name = Annotated[
 Comments = Annotated[
     str,
     Field(
+        description="Free text, up to 1024 characters.",
         max_length=1024,
         examples=["Owned by the payments team."],
         json_schema_extra={"pattern": NO_NUL_PATTERN},

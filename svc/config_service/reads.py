@@ -14,12 +14,14 @@ type Outcome = Literal["changed", "timeout", "shed", "lost", "shutdown", "gone"]
 
 @dataclass(frozen=True, slots=True)
 class ReadConditions:
-    """What a GET asks of its answer (If-None-Match, Cache-Control and Prefer, parsed)."""
+    """What a GET asks of its answer (If-None-Match, Cache-Control, Prefer and Accept-Encoding,
+    parsed)."""
 
     if_none_match: str | None = None
     no_cache: bool = False  # read PostgreSQL, not memory
     stale_if_error: int | None = None  # seconds a stale copy may answer while PostgreSQL is down
     wait: int = 0  # seconds to hold the request until the representation changes
+    accepts_gzip: bool = False  # Accept-Encoding allows gzip: how the answer is sent, not read
     # Config-Client: who asks, which places it in or out of a rollout's cohort (None: nobody,
     # served the current version).
     client: str | None = None

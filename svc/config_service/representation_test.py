@@ -1,7 +1,11 @@
+import gzip
+import os
+
 import pytest
 
 from config_service.errors import InvalidValue, PreconditionFailed
 from config_service.representation import (
+    GZIP_MIN_BYTES,
     STALE_IF_MATCH,
     WEAK_IF_MATCH,
     Representation,
@@ -9,6 +13,7 @@ from config_service.representation import (
     check_entity_tags,
     etag_of,
     in_cohort,
+    gzip_of,
     none_match,
 )
 
@@ -83,6 +88,35 @@ def test_checking_a_hostile_header_takes_linear_time():
     check_entity_tags("If-Match", '"a", ' * 50_000 + '"b"')  # a catastrophic pattern would hang
     with pytest.raises(InvalidValue):
         check_entity_tags("If-Match", '"a",' * 50_000 + "x")
+
+
+def json_of_size(size: int) -> bytes:
+    """A JSON object of exactly `size` bytes, as compressible as configurations are."""
+    body = b'{"k":"' + b"x" * size + b'"}'
+    return body[: size - 2] + b'"}'
+
+
+def test_a_large_body_is_gzipped_once_and_a_small_one_never():
+    large = Representation("ID", json_of_size(GZIP_MIN_BYTES))
+    encoded = large.gzipped
+    assert encoded is not None and gzip.decompress(encoded) == large.body
+    assert large.gzipped is encoded  # kept: made once per representation
+    assert Representation("ID", json_of_size(GZIP_MIN_BYTES - 1)).gzipped is None
+
+
+def test_gzip_bytes_are_the_same_wherever_made_and_only_sent_when_smaller():
+    body = json_of_size(4096)
+    assert gzip_of(body) == gzip_of(bytes(body))  # no time in the header: the same on every worker
+    assert gzip.decompress(gzip_of(body)) == body
+    incompressible = os.urandom(4096)
+    assert gzip_of(incompressible) is None
+
+
+def test_the_gzip_bytes_change_neither_the_etag_nor_equality():
+    body = json_of_size(4096)
+    compressed, plain = Representation("ID", body), Representation("ID", body)
+    assert compressed.gzipped is not None
+    assert compressed == plain and compressed.etag == plain.etag
 
 
 def test_cohorts_are_fair_and_grow_by_adding_clients():

@@ -11,7 +11,7 @@ from test.waiting import until
 
 LIVE = {"route": "/health/live", "method": "GET", "status": "2xx"}
 REQUESTS = "config_service_http_requests_total"
-STARTED = "config_service_process_start_time_seconds"
+STARTED = "process_start_time_seconds"
 
 
 def scrape(url: str) -> dict:

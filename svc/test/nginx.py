@@ -112,6 +112,10 @@ class Nginx:
         path = self._directory / "error.log"
         return path.read_text() if path.exists() else ""
 
+    def cached_responses(self) -> int:
+        """How many responses nginx holds in its cache now (one file each)."""
+        return sum(1 for path in (self._directory / "cache").rglob("*") if path.is_file())
+
     def access_log_lines(self) -> int:
         """How many requests nginx answered so far."""
         return len(self.access_log())

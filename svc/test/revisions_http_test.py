@@ -18,7 +18,7 @@ from test.resources import API, create_application, create_configuration
 from test.revisions import keeping, revisions
 from test.waiting import until
 
-IMMUTABLE = "max-age=31536000, immutable"
+IMMUTABLE = "max-age=86400, immutable"  # a day: docs/operations.md, Proxies and CDNs
 
 
 @pytest.fixture

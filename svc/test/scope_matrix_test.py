@@ -125,7 +125,7 @@ def test_reads_by_id(service, team, token, resource, method, variant, headers):
         assert response.status_code == expected
         assert response.headers["etag"] == etag
     else:
-        # The 404 of an id nobody has, with the same headers (Vary: Prefer included), never held.
+        # The 404 of an id nobody has, with the same headers (Vary included), never held.
         missing = service.request(
             method, f"{path}/{MISSING_ID}{query}", headers={**token.headers, **headers}
         )

@@ -3,6 +3,7 @@
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, WithJsonSchema
+from pydantic.json_schema import SkipJsonSchema
 
 from config_service.fields import (
     APPLICATION_ID_EXAMPLE,
@@ -73,10 +74,12 @@ class ApplicationRead(ApplicationBase):
     )
 
     id: ReadOnlyUlid
+    comments: Comments  # always in an answer: required, so generated types need no check
     configuration_ids: list[ReadOnlyUlid] = Field(
         description="Its configurations' ids, ascending.", json_schema_extra={"readOnly": True}
     )
-    configurations: list[EmbeddedConfiguration] | None = Field(
+    # Absent without ?include, never null: optional, not nullable, in generated types.
+    configurations: list[EmbeddedConfiguration] | SkipJsonSchema[None] = Field(
         default=None,
         description="Only with `?include=configurations`: each configuration as its own GET "
         "answers it (its headers, such as `Revision`, are not repeated), in `configuration_ids` "

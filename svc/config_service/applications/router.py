@@ -38,7 +38,13 @@ from config_service.http.openapi_parts import (
     problem_responses,
     read_responses,
 )
-from config_service.http.responses import JSON, answer_get, delivery_of, representation_response
+from config_service.http.responses import (
+    JSON,
+    READ_VARY,
+    answer_get,
+    delivery_of,
+    representation_response,
+)
 from config_service.messages import Get
 
 router = APIRouter(prefix="/applications", tags=["applications"], route_class=RequestRoute)
@@ -182,7 +188,7 @@ async def list_applications(
     query = ListApplications(limit=limit, after=after, name=name)
     # The caller's applications only (the delivery names the caller).
     page = await bus_of(request).dispatch(query, delivery_of(request))
-    headers = {"Cache-Control": "no-cache"}
+    headers = {"Cache-Control": "no-cache", "Vary": READ_VARY}  # as every GET under /api/
     if page.next_after is not None:
         next_url = request.url.include_query_params(limit=limit, after=page.next_after)
         headers["Link"] = f'<{next_url}>; rel="next"'

@@ -79,7 +79,7 @@ class GetRevision(Get):
 
 @dataclass(frozen=True, slots=True)
 class RevisionPage:
-    body: bytes
+    representation: Representation  # the JSON list, with its ETag, as a GET answers it
     next_before: int | None  # the `before` of the next page, while more remain
 
 
@@ -125,7 +125,7 @@ def list_revisions(
     page = revisions[: query.limit]
     body = json.dumps([_entry(row) for row in page], separators=(",", ":")).encode()
     more = len(revisions) > query.limit
-    return RevisionPage(body, page[-1]["revision"] if more else None)
+    return RevisionPage(Representation(query.id, body), page[-1]["revision"] if more else None)
 
 
 def _time(moment: datetime | None) -> str | None:

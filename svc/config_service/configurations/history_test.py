@@ -60,7 +60,7 @@ def test_revisions_and_history_of_an_unknown_configuration_are_not_found(databas
 
 def test_history_is_newest_first_and_paged_by_before(database_url, configuration_id):
     first = read(database_url, list_revisions, ListRevisions(configuration_id, limit=2))
-    entries = json.loads(first.body)
+    entries = json.loads(first.representation.body)
     assert [e["revision"] for e in entries] == [5, 4] and first.next_before == 4
     assert set(entries[0]) == {
         "revision",
@@ -76,9 +76,9 @@ def test_history_is_newest_first_and_paged_by_before(database_url, configuration
     assert datetime.fromisoformat(entries[0]["changed_at"]).utcoffset().total_seconds() == 0
 
     second = read(database_url, list_revisions, ListRevisions(configuration_id, 2, before=4))
-    assert [e["revision"] for e in json.loads(second.body)] == [3, 2]
+    assert [e["revision"] for e in json.loads(second.representation.body)] == [3, 2]
     last = read(database_url, list_revisions, ListRevisions(configuration_id, 2, before=2))
-    [oldest] = json.loads(last.body)
+    [oldest] = json.loads(last.representation.body)
     assert (oldest["revision"], oldest["changed_by"], last.next_before) == (1, "ci", None)
     stored = revisions(database_url, configuration_id)
     assert oldest["etag"] == etag_of(stored[0]["body"].encode())
@@ -86,6 +86,6 @@ def test_history_is_newest_first_and_paged_by_before(database_url, configuration
 
 def test_history_before_the_first_revision_or_far_beyond_the_last(database_url, configuration_id):
     empty = read(database_url, list_revisions, ListRevisions(configuration_id, 10, before=1))
-    assert (empty.body, empty.next_before) == (b"[]", None)
+    assert (empty.representation.body, empty.next_before) == (b"[]", None)
     everything = read(database_url, list_revisions, ListRevisions(configuration_id, 5, 10**30))
-    assert len(json.loads(everything.body)) == 5 and everything.next_before is None
+    assert len(json.loads(everything.representation.body)) == 5 and everything.next_before is None

@@ -10,6 +10,7 @@ from config_service.configurations.commands import (
 )
 from config_service.configurations.models import (
     ConfigurationCreate,
+    ConfigurationHistory,
     ConfigurationRead,
     ConfigurationUpdate,
 )
@@ -64,7 +65,6 @@ from config_service.http.responses import (
     delivery_of,
     read_conditions,
     representation_response,
-    varies,
 )
 
 router = APIRouter(prefix="/configurations", tags=["configurations"], route_class=RequestRoute)
@@ -85,12 +85,6 @@ WRITE_PARAMETERS = {
 }
 
 
-def _vary(request: Request) -> str:
-    """A configuration's GET varies with Config-Client (a rollout's cohort), and Prefer."""
-    prefer = varies(request.scope).get("Vary")
-    return f"{prefer}, Config-Client" if prefer else "Config-Client"
-
-
 def _link_header(request: Request) -> str | None:
     """Every Link header of the request, as one (RFC 9110 5.3)."""
     values = request.headers.getlist("link")
@@ -101,11 +95,15 @@ def _link_header(request: Request) -> str | None:
 # is the one runtimes call most.
 @router.get(
     "/{id}",
-    response_model=ConfigurationRead,
+    response_model=None,  # the 200's two shapes are declared in `responses`
     operation_id="getConfiguration",
-    summary="Read a configuration",
+    summary="Read a configuration, one of its revisions, or its history",
     responses={
-        **read_responses("configuration", VERSION_HEADERS),
+        **read_responses(
+            "configuration (or that revision); with `?history`, a page of its history",
+            VERSION_HEADERS,
+            model=ConfigurationRead | ConfigurationHistory,
+        ),
         **problem_responses(404, 410, *READ_PROBLEMS),
     },
     openapi_extra={
@@ -126,7 +124,7 @@ async def get_configuration(request: Request) -> Response:
     asked = asked_version(request.scope["query_string"])
     bus = bus_of(request)
     if asked is None:
-        headers_of = current_headers_at(path, _vary(request))
+        headers_of = current_headers_at(path)
         conditions = read_conditions(request.scope)
         if conditions.rejected is not None:  # a report riding on the read (HEAD too)
             await report_rejection(request, id, conditions)

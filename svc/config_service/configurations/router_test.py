@@ -240,10 +240,23 @@ def test_a_method_the_path_does_not_serve_is_405_listing_those_it_does(client, c
     assert client.delete(API).headers["allow"] == "POST"
 
 
-def test_every_answer_to_a_get_with_prefer_varies_by_it(client, configuration):
-    for path in (f"{API}/{configuration['id']}", f"{API}/{MISSING_ID}", f"{API}/not-an-id"):
-        vary = client.get(path, headers={"Prefer": "wait=0"}).headers["vary"]
-        assert "Prefer" in [name.strip() for name in vary.split(",")], path
+def test_every_answer_to_a_get_of_a_configuration_url_varies_alike(client, configuration):
+    """200, 304, 404, 422, revision and history: Prefer sent or not, gzip accepted or not."""
+    path = f"{API}/{configuration['id']}"
+    urls = [path, f"{path}?revision=1", f"{path}?history", f"{path}?limit=5"]
+    urls += [f"{API}/{MISSING_ID}", f"{API}/not-an-id"]
+    for url in urls:
+        for headers in (
+            {},
+            {"Prefer": "wait=0"},
+            {"If-None-Match": "*"},
+            {"Accept-Encoding": "gzip"},
+        ):
+            answer = client.get(url, headers=headers)
+            assert answer.headers["vary"] == "Accept-Encoding, Prefer, Config-Client", (
+                url,
+                headers,
+            )
 
 
 @pytest.mark.parametrize(

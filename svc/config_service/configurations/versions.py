@@ -16,12 +16,18 @@ from config_service.configurations.revisions import Written
 from config_service.configurations.schema_links import described_by_link
 from config_service.errors import InvalidValue
 from config_service.http.openapi_parts import header
-from config_service.http.responses import JSON, delivery_of, read_conditions, read_response
-from config_service.representation import Representation, etag_of, none_match
+from config_service.http.responses import delivery_of, read_conditions, read_response
+from config_service.reads import Read
+from config_service.representation import Representation, none_match
 from config_service.telemetry.catalogue import ServiceMetrics
 
-# A year: the longest max-age RFC 9111 suggests; a revision never changes.
-IMMUTABLE = "max-age=31536000, immutable"
+# A revision never changes, but it may go: retention removes it (410) and an operator may
+# delete one that holds a secret committed by mistake. A day bounds how long a cache keeps
+# serving it after that, at little cost (revisions are read for rollbacks and diffs, not by
+# runtimes on every poll); docs/operations.md, Proxies and CDNs. With tokens, http/bearer.py
+# adds `private`: only the caller's own cache may keep it.
+REVISION_MAX_AGE = 86400
+IMMUTABLE = f"max-age={REVISION_MAX_AGE}, immutable"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 # Positive decimal integers, ASCII only (str.isdigit() takes "²"); at most 10 digits, so that
@@ -117,9 +123,8 @@ def resource_path(request: Request, configuration_id: str) -> str:
     return request.scope["path"].rpartition("/")[0] + "/" + configuration_id
 
 
-def current_headers_at(path: str, vary: str) -> Callable[[Representation], dict[str, str]]:
-    """A GET's headers: its answer varies with Config-Client (a rollout's cohort)."""
-    return lambda representation: {**current_headers(representation, path), "Vary": vary}
+def current_headers_at(path: str) -> Callable[[Representation], dict[str, str]]:
+    return lambda representation: current_headers(representation, path)
 
 
 # --- answering ?revision=N and ?history ----------------------------------------------------
@@ -154,19 +159,20 @@ async def answer_version(
     read = await bus.dispatch(
         GetRevision(configuration_id, revision), delivery_of(request, conditions)
     )
-    return read_response(request, read, lambda old: old_revision_headers(old, path))
+    return read_response(read, conditions, lambda old: old_revision_headers(old, path))
 
 
 async def _answer_history(
     bus: MessageBus, request: Request, configuration_id: str, asked: AskedHistory, path: str
 ) -> Response:
     page = await bus.dispatch(ListRevisions(configuration_id, asked.limit, asked.before))
-    headers = {"ETag": etag_of(page.body), "Cache-Control": "no-cache"}
+    conditions = read_conditions(request.scope)
+    listed = page.representation
+    read = Read(listed, not_modified=not none_match(conditions.if_none_match, listed.etag))
+    links = {}
     if page.next_before is not None:
-        headers["Link"] = history_link(path, asked.limit, page.next_before)
-    if not none_match(read_conditions(request.scope).if_none_match, headers["ETag"]):
-        return Response(status_code=304, headers=headers)
-    return Response(page.body, media_type=JSON, headers=headers)
+        links["Link"] = history_link(path, asked.limit, page.next_before)
+    return read_response(read, conditions, lambda _: links)
 
 
 # --- writes ----------------------------------------------------------------------------------
@@ -203,16 +209,17 @@ VERSION_PARAMETERS = [
     ),
     _query_parameter(
         "history",
-        "Instead of the configuration, its revisions, newest first: a JSON list of "
-        '`{"revision", "changed_at", "changed_by", "request_id", "etag", "describedby", '
-        '"rollout"}` ("rollout": a candidate\'s rollout, else null; docs/rollouts.md). No value.',
+        "Instead of the configuration, a page of its revisions, newest first "
+        "(`ConfigurationHistory`). Send it empty: `?history`.",
         {"type": "string", "maxLength": 0},
         allowEmptyValue=True,
     ),
+    # No `default` in the schema: a generated client would send it on every call, and the
+    # plain GET and `?revision=N` refuse it.
     _query_parameter(
         "limit",
-        f"With `history`: revisions per page, 1–{MAX_LIMIT}.",
-        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+        f"With `history`: revisions per page, 1–{MAX_LIMIT}; {DEFAULT_LIMIT} when not sent.",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
     ),
     _query_parameter(
         "before",
@@ -221,9 +228,12 @@ VERSION_PARAMETERS = [
     ),
 ]
 VERSION_HEADERS = {
-    "Revision": header("The number of the revision this representation is.", example="3"),
+    "Revision": header(
+        "The number of the revision this representation is (not on `?history`).", example="3"
+    ),
     "Link": header(
         'RFC 5829: `<…?history>; rel="version-history"` and, past revision 1, '
-        '`<…?revision=n-1>; rel="predecessor-version"`.'
+        '`<…?revision=n-1>; rel="predecessor-version"`. On `?history`: '
+        '`<…?history&limit=n&before=m>; rel="next"` while more remain.'
     ),
 }

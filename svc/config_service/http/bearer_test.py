@@ -6,9 +6,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from config_service.access.tokens import generated_name
+from config_service.http.bearer import private
 from config_service.main import create_app
 from conftest import make_settings
-from test.random_refs import random_name
+from test.random_refs import MISSING_ID, random_name
 from test.tokens import FileToken, write_tokens_file
 
 READ, WRITE = "read-token-1", "write-token-1"
@@ -67,6 +68,50 @@ def test_nothing_is_written_without_a_write_token(guarded):
     guarded.post("/api/v1/applications", json={"name": name})
     listed = guarded.get("/api/v1/applications?limit=1000", headers=bearer(READ)).json()
     assert name not in [application["name"] for application in listed]
+
+
+def test_every_answer_to_a_guarded_request_is_private_and_varies_by_authorization(guarded):
+    """Whatever shaped it (route, problem, this middleware's own 401): no shared cache may keep
+    an answer that depends on the token; revisions stay immutable for the caller's cache."""
+    application = guarded.post(
+        "/api/v1/applications", json={"name": random_name()}, headers=bearer(WRITE)
+    )
+    body = {"application_id": application.json()["id"], "name": "private", "config": {"k": 1}}
+    created = guarded.post("/api/v1/configurations", json=body, headers=bearer(WRITE))
+    path = created.headers["location"]
+    answers = {
+        "created": (created, "private, no-cache"),
+        "current": (guarded.get(path, headers=bearer(READ)), "private, no-cache"),
+        "revision": (
+            guarded.get(f"{path}?revision=1", headers=bearer(READ)),
+            "private, max-age=86400, immutable",
+        ),
+        "history": (guarded.get(f"{path}?history", headers=bearer(READ)), "private, no-cache"),
+        "list": (guarded.get("/api/v1/applications", headers=bearer(READ)), "private, no-cache"),
+        "no token": (guarded.get(f"{path}?revision=1"), "private"),
+        "wrong token": (guarded.get(path, headers=bearer("wrong")), "private"),
+        "404": (
+            guarded.get(f"/api/v1/configurations/{MISSING_ID}", headers=bearer(READ)),
+            "private",
+        ),
+        "read token writing": (guarded.put(path, json={}, headers=bearer(READ)), "private"),
+        "metrics": (guarded.get("/metrics", headers=bearer(READ)), "private"),
+    }
+    for name, (response, cache_control) in answers.items():
+        assert response.headers["cache-control"] == cache_control, name
+        assert response.headers["vary"].endswith("Authorization"), name
+    assert answers["current"][0].headers["vary"] == "Accept-Encoding, Prefer, Config-Client, Authorization"
+    assert answers["no token"][0].status_code == 401
+    assert "private" not in guarded.get("/health/live").headers.get("cache-control", "")
+
+
+def test_private_marks_cache_control_and_vary_whether_or_not_they_are_there():
+    assert private([(b"etag", b'"e"'), (b"cache-control", b"no-cache"), (b"vary", b"Prefer")]) == [
+        (b"etag", b'"e"'),
+        (b"cache-control", b"private, no-cache"),
+        (b"vary", b"Prefer, Authorization"),
+    ]
+    assert private([]) == [(b"cache-control", b"private"), (b"vary", b"Authorization")]
 
 
 def test_health_and_docs_need_no_token(guarded):

@@ -1,9 +1,11 @@
 """The OpenAPI document: FastAPI's own, plus the problem schema, the bearer scheme (when
 tokens are configured) and the headers every response carries; then made to say what client
-generators need: one `Config` and one `Ulid` component referenced everywhere, and optional
+generators need: one `Config` and one `Ulid` component referenced everywhere, optional
 headers as plain strings (FastAPI writes `anyOf [string, null]`, and a generated client then
-sends `None`)."""
+sends `None`), and no `default` anywhere (a generated client sends a parameter's default on
+every call, and generated types make a field with one required): each is said in words."""
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
@@ -80,6 +82,34 @@ def _plain_headers(operation: dict[str, Any]) -> None:
             parameter["schema"] = {"type": "string"}
 
 
+# Where a schema holds other schemas (JSON Schema 2020-12, as OpenAPI 3.1 uses it).
+SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+SUBSCHEMAS = ("items", "additionalProperties", "not")
+
+
+def _move_default(schema: dict[str, Any], described: dict[str, Any]) -> None:
+    """Take `default` out of `schema`, and say it in `described`'s description (null goes
+    unsaid: it is what absent means)."""
+    default = schema.pop("default", None)
+    if default is not None:
+        said = f"Default: `{json.dumps(default)}`."
+        described["description"] = f"{described.get('description', '').rstrip()} {said}".strip()
+
+
+def _without_defaults(schema: Any) -> None:
+    """Move every `default` of `schema` and of the schemas in it into their descriptions."""
+    if not isinstance(schema, dict):
+        return
+    _move_default(schema, schema)
+    for name in SUBSCHEMA_LISTS:
+        for subschema in schema.get(name, ()):
+            _without_defaults(subschema)
+    for name in SUBSCHEMAS:
+        _without_defaults(schema.get(name))
+    for subschema in schema.get("properties", {}).values():
+        _without_defaults(subschema)
+
+
 def _document(app: FastAPI, *, auth_enabled: bool) -> dict[str, Any]:
     document = get_openapi(
         title=app.title,
@@ -99,9 +129,14 @@ def _document(app: FastAPI, *, auth_enabled: bool) -> dict[str, Any]:
                 "description": "Needed because API_READ_TOKENS or API_WRITE_TOKENS are set.",
             }
         }
+    for schema in components["schemas"].values():
+        _without_defaults(schema)
     for path, operations in document["paths"].items():
         for operation in operations.values():
             _plain_headers(operation)
+            for parameter in operation.get("parameters", []):
+                _move_default(parameter["schema"], parameter)
+                _without_defaults(parameter["schema"])
             if not auth_enabled:
                 for status in TOKEN_PROBLEMS:
                     operation["responses"].pop(status, None)

@@ -6,6 +6,7 @@ from http import HTTPStatus
 from typing import Any
 
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from config_service.errors import application_name_taken, missing, revision_removed
 from config_service.fields import CONFIGURATION_ID_EXAMPLE
@@ -55,29 +56,49 @@ def header(description: str, **schema: Any) -> dict[str, Any]:
     return {"description": description, "schema": {"type": "string", **schema}}
 
 
-ETAG = header("Strong validator of this exact representation.", example='"5d0c3f0b8a1e4f6b"')
-CACHE_CONTROL = header("Always `no-cache`: keep it, but revalidate with If-None-Match.")
+ETAG = header(
+    "Strong validator of this version, whichever Content-Encoding carries it.",
+    example='"5d0c3f0b8a1e4f6b"',
+)
+CACHE_CONTROL = header(
+    "`no-cache`: keep it, but revalidate with If-None-Match (an old revision: "
+    "`max-age=86400, immutable`). With tokens, `private` comes first: no shared cache keeps it."
+)
 WRITTEN_HEADERS = {"ETag": ETAG, "Cache-Control": CACHE_CONTROL}
 READ_HEADERS = {
     "ETag": ETAG,
     "Cache-Control": CACHE_CONTROL,
     "Age": header("Seconds since an answer from `stale-if-error` was last known current."),
     "Preference-Applied": header("`wait=N`: the request was held up to N seconds."),
-    "Vary": header("`Prefer`, when the request carried it."),
+    "Vary": header(
+        "`Accept-Encoding, Prefer, Config-Client` on every answer (with tokens, `, Authorization` "
+        "too)."
+    ),
+    "Content-Encoding": header(
+        "`gzip` when the body is 1 KiB or more and Accept-Encoding allows it; the ETag is the "
+        "same either way."
+    ),
 }
 
 
+BODY_ONLY = "Content-Encoding"  # a 304 has no content to encode
+
+
 def read_responses(
-    resource: str, more_headers: dict[str, Any] | None = None
+    resource: str, more_headers: dict[str, Any] | None = None, model: Any = None
 ) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI responses of a GET by id: 200 and 304, with their headers (and a resource's)."""
+    """OpenAPI responses of a GET by id: 200 and 304, with their headers (and a resource's);
+    `model`: what the 200 may be, when not the route's response_model (e.g. a union)."""
     headers = {**READ_HEADERS, **(more_headers or {})}
+    ok: dict[str, Any] = {"description": f"The {resource}.", "headers": headers}
+    if model is not None:
+        ok["model"] = model
     return {
-        200: {"description": f"The {resource}.", "headers": headers},
+        200: ok,
         304: {
             "description": "Not modified: the ETag in If-None-Match is current (at once, or "
             "when a `Prefer: wait` ran out). No body.",
-            "headers": headers,
+            "headers": {name: value for name, value in headers.items() if name != BODY_ONLY},
         },
     }
 
@@ -95,16 +116,17 @@ class ProblemDetail(BaseModel):
 
 
 class Problem(BaseModel):
-    """An error response, RFC 9457 problem+json."""
+    """An error response, RFC 9457 problem+json, as http/problems.py renders it: every member
+    always, but `errors`, which only a 422 has (absent otherwise, never null)."""
 
-    type: str = Field(default="about:blank", examples=["about:blank"])
+    type: str = Field(examples=["about:blank"], description="Always `about:blank`.")
     title: str = Field(examples=["Not found"])
     status: int = Field(examples=[404])
     detail: str = Field(examples=["No configuration has id 01JDQ30A4B5C6D7E8F9G0H1J2K."])
-    instance: str | None = Field(default=None, description="The request's path.")
-    request_id: str | None = Field(default=None, description="Also in X-Request-ID and the log.")
-    errors: list[ProblemDetail] | None = Field(
-        default=None, description="Present on 422: each field that is wrong."
+    instance: str = Field(description="The request's path.")
+    request_id: str = Field(description="Also in X-Request-ID and the log.")
+    errors: list[ProblemDetail] | SkipJsonSchema[None] = Field(
+        default=None, description="Only on 422: each thing that is wrong."
     )
 
 

@@ -1,5 +1,7 @@
 """A walk over the whole OpenAPI document: what a client generator and a reader rely on."""
 
+import json
+
 import pytest
 
 from config_service.applications import models as application_models
@@ -7,6 +9,7 @@ from config_service.configurations import models as configuration_models
 from config_service.http.openapi_parts import Problem
 from config_service.main import VERSION, create_app
 from conftest import make_settings
+from test.random_refs import random_name
 
 WRITES = {"401", "403", "400", "413", "415", "422", "503"}
 READS = {"401", "422", "503"}
@@ -203,3 +206,74 @@ def test_ids_are_documented_as_26_character_strings(document):
 def test_the_document_is_built_once(client):
     app = client.app
     assert app.openapi() is app.openapi()
+
+
+def test_a_generated_client_can_make_each_read_of_a_configuration_as_generated(document):
+    """No default a generator would send on every call (the plain GET refuses `limit`); the
+    200 is a configuration or a page of history, each a component; the 304 is declared."""
+    assert '"default"' not in json.dumps(document)
+    operation = api_operations(document)["getConfiguration"][2]
+    parameters = {p["name"]: p for p in operation["parameters"]}
+    assert {"revision", "history", "limit", "before"} <= set(parameters)
+    assert all(not p["required"] for name, p in parameters.items() if name != "id")
+    assert "100 when not sent" in parameters["limit"]["description"]
+    ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok["anyOf"] == [
+        {"$ref": "#/components/schemas/ConfigurationRead"},
+        {"$ref": "#/components/schemas/ConfigurationHistory"},
+    ]
+    schemas = document["components"]["schemas"]
+    assert schemas["ConfigurationHistory"]["type"] == "array"
+    entry = schemas["ConfigurationHistory"]["items"]
+    assert entry == {"$ref": "#/components/schemas/ConfigurationHistoryEntry"}
+    assert "content" not in operation["responses"]["304"]
+    assert "Content-Encoding" not in operation["responses"]["304"]["headers"]
+    assert {"ETag", "Revision", "Link", "Vary", "Content-Encoding"} <= set(
+        operation["responses"]["200"]["headers"]
+    )
+
+
+def test_problem_errors_are_optional_and_never_null_and_the_rest_always_there(document):
+    problem = document["components"]["schemas"]["Problem"]
+    assert problem["properties"]["errors"] == {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/ProblemDetail"},
+        "title": "Errors",
+        "description": "Only on 422: each thing that is wrong.",
+    }
+    assert set(problem["required"]) == {
+        "type",
+        "title",
+        "status",
+        "detail",
+        "instance",
+        "request_id",
+    }
+    assert "null" not in json.dumps(problem["properties"])
+
+
+def test_comments_are_optional_to_send_and_always_read(document):
+    schemas = document["components"]["schemas"]
+    for name in (
+        "ApplicationCreate",
+        "ApplicationUpdate",
+        "ConfigurationCreate",
+        "ConfigurationUpdate",
+    ):
+        assert "comments" not in schemas[name]["required"], name
+        assert 'Default: `""`' in schemas[name]["properties"]["comments"]["description"], name
+    for name in ("ApplicationRead", "ConfigurationRead"):
+        assert "comments" in schemas[name]["required"], name
+    # Only with ?include, and then a list: optional, never null.
+    included = schemas["ApplicationRead"]["properties"]["configurations"]
+    assert "configurations" not in schemas["ApplicationRead"]["required"]
+    assert included["type"] == "array" and "null" not in json.dumps(included)
+
+
+def test_the_history_entry_schema_names_what_the_service_sends(client, document):
+    application = client.post("/api/v1/applications", json={"name": random_name()}).json()
+    body = {"application_id": application["id"], "name": "c", "config": {}}
+    created = client.post("/api/v1/configurations", json=body)
+    [entry] = client.get(f"{created.headers['location']}?history").json()
+    schema = document["components"]["schemas"]["ConfigurationHistoryEntry"]
+    assert set(schema["required"]) == set(schema["properties"]) == set(entry)

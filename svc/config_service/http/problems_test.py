@@ -119,11 +119,20 @@ def test_problem_responses_document_each_status_with_its_own_example():
         assert example["status"] == status
 
 
-def test_a_problem_answering_a_get_that_carried_prefer_varies_by_it():
-    with_prefer = {"method": "GET", "path": "/x", "headers": [(b"prefer", b"wait=5")]}
-    assert problem(with_prefer, 404, "gone").headers["vary"] == "Prefer"
-    without = {"method": "GET", "path": "/x", "headers": []}
-    assert "vary" not in problem(without, 404, "gone").headers
+@pytest.mark.parametrize(
+    ("method", "path", "vary"),
+    [
+        ("GET", "/api/v1/configurations/x", "Accept-Encoding, Prefer, Config-Client"),
+        ("HEAD", "/api/v1/applications", "Accept-Encoding, Prefer, Config-Client"),
+        ("PUT", "/api/v1/configurations/x", None),  # answers to writes are not cached
+        ("GET", "/health/ready", None),  # nothing outside /api/ varies
+    ],
+)
+def test_a_problem_answering_a_get_varies_as_every_answer_of_its_url(method, path, vary):
+    """Prefer in the request or not: a cache keys one URL's answers one way."""
+    for headers in ([], [(b"prefer", b"wait=5")]):
+        scope = {"method": method, "path": path, "headers": headers}
+        assert problem(scope, 404, "gone").headers.get("vary") == vary
 
 
 def test_a_json_syntax_error_says_what_and_where():

@@ -9,7 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config_service.http.problems import problem
 from config_service.http.request_ids import assign_request_id, incoming_request_id
-from config_service.telemetry.catalogue import UNMATCHED_ROUTE, ServiceMetrics, http_labels
+from config_service.telemetry.catalogue import ServiceMetrics, http_labels
 from config_service.telemetry.logs import records_differ_by_more_than_time
 
 log = logging.getLogger("config_service.requests")
@@ -62,14 +62,14 @@ class RequestLogMiddleware:
 
     def _count(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("route")  # FastAPI's matched route: its template, not the raw path
-        template = route.path if route else UNMATCHED_ROUTE
         methods = route.methods if route else ()
         path = route.path if route else None
-        self.metrics.http_requests.inc(*http_labels(path, methods, scope["method"], status))
+        labels = http_labels(path, methods, scope["method"], status)
+        self.metrics.http_requests.inc(*labels)
         if status == 304:
             self.metrics.not_modified.inc()
         if "held" not in scope["state"]:  # a watch's wait is not latency: see watch metrics
-            self.metrics.http_duration.observe(template, value=seconds)
+            self.metrics.http_duration.observe(labels[0], labels[1], value=seconds)
 
 
 def _log_request(level: int, scope: Scope, status: int, seconds: float, request_id: str) -> None:

@@ -1,9 +1,10 @@
 """Conditional reads and response shaping: what a GET asks (If-None-Match, Cache-Control,
-Prefer), and how representations and reads become responses."""
+Prefer, Accept-Encoding), and how representations and reads become responses."""
 
 import asyncio
 import re
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 from fastapi import Request
 from starlette.responses import Response
@@ -49,9 +50,33 @@ def _seconds(value: str | None) -> int | None:
     return MAX_DELTA_SECONDS if len(digits) > 10 else min(int(digits), MAX_DELTA_SECONDS)
 
 
+@lru_cache(maxsize=64)  # clients send a few values, again and again: a lookup, not a parse
+def _accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether Accept-Encoding allows gzip (RFC 9110 12.5.3): named (or x-gzip), or `*`, and
+    not with q=0."""
+    if accept_encoding is None:
+        return False
+    weights: dict[str, bool] = {}
+    for member in accept_encoding.split(","):
+        coding, _, parameters = member.partition(";")
+        name, _, value = parameters.partition("=")
+        weight = value.strip()  # qvalue: 0 to 1, up to three decimals; only 0 refuses
+        refused = name.strip().lower() == "q" and weight[:1] == "0" and not weight.strip("0.")
+        weights.setdefault(coding.strip().lower(), not refused)
+    gzip = weights.get("gzip", weights.get("x-gzip"))
+    return weights.get("*", False) if gzip is None else gzip
+
+
 # The request headers a GET's answer depends on, as the server gives them (lower case).
 CONDITION_HEADERS = frozenset(
-    {b"if-none-match", b"cache-control", b"prefer", b"config-client", b"config-rejected"}
+    {
+        b"if-none-match",
+        b"cache-control",
+        b"prefer",
+        b"accept-encoding",
+        b"config-client",
+        b"config-rejected",
+    }
 )
 # Config-Client: 1-128 visible ASCII characters (docs/rollouts.md).
 CLIENT_ID = re.compile(r"[\x21-\x7e]{1,128}")
@@ -84,19 +109,26 @@ def read_conditions(scope: Scope) -> ReadConditions:
     if_none_match = found.get(b"if-none-match")
     if if_none_match is not None:
         check_entity_tags("If-None-Match", if_none_match)
+    accepts_gzip = _accepts_gzip(found.get(b"accept-encoding"))
     client = found.get(b"config-client")
     if client is not None:
         check_client_id(client)
     cache_control, prefer = found.get(b"cache-control"), found.get(b"prefer")
     rejected = found.get(b"config-rejected")
     if cache_control is None and prefer is None:
-        return ReadConditions(if_none_match=if_none_match, client=client, rejected=rejected)
+        return ReadConditions(
+            if_none_match=if_none_match,
+            accepts_gzip=accepts_gzip,
+            client=client,
+            rejected=rejected,
+        )
     cache = _directives(cache_control or "")
     return ReadConditions(
         if_none_match=if_none_match,
         no_cache="no-cache" in cache or _seconds(cache.get("max-age")) == 0,
         stale_if_error=_seconds(cache.get("stale-if-error")),
         wait=_seconds(_directives(prefer or "").get("wait")) or 0,
+        accepts_gzip=accepts_gzip,
         client=client,
         rejected=rejected,
     )
@@ -105,12 +137,18 @@ def read_conditions(scope: Scope) -> ReadConditions:
 # --- responses -----------------------------------------------------------------------------
 
 
+# What a GET's answer under /api/ may depend on besides its URL, on every answer alike (200,
+# 304 and problems), so that a cache keys one URL's answers one way: Accept-Encoding (gzip)
+# and Prefer (a watch is held), and Config-Client (a rollout's cohort is served its candidate:
+# docs/rollouts.md). With tokens, http/bearer.py adds Authorization. If-None-Match and
+# Cache-Control are conditions of the request, answered by 304 or freshness, not variants.
+READ_VARY = "Accept-Encoding, Prefer, Config-Client"
+
+
 def varies(scope: Scope) -> dict[str, str]:
-    """`Vary: Prefer` for a response to a GET (or HEAD) that carried Prefer, whatever it says:
-    another Prefer could have been answered otherwise (held, RFC 7240)."""
-    headers = scope.get("headers", ())
-    if scope.get("method") in ("GET", "HEAD") and any(name == b"prefer" for name, _ in headers):
-        return {"Vary": "Prefer"}
+    """The Vary of an answer to a GET (or HEAD) under /api/; none for other requests."""
+    if scope.get("method") in ("GET", "HEAD") and scope.get("path", "").startswith("/api/"):
+        return {"Vary": READ_VARY}
     return {}
 
 
@@ -135,15 +173,19 @@ def no_headers(representation: Representation) -> Mapping[str, str]:
 type HeadersOf = Callable[[Representation], Mapping[str, str]]
 
 
-def read_response(request: Request, read: Read, headers_of: HeadersOf = no_headers) -> Response:
-    """A GET's answer: 200 with the body, or 304 without it; says how it was answered."""
+def read_response(
+    read: Read, conditions: ReadConditions, headers_of: HeadersOf = no_headers
+) -> Response:
+    """A GET's answer: 200 with the body (gzip-encoded when large and accepted: the same
+    ETag), or 304 without it; says how it was answered."""
     if read.held is not None and read.held.outcome == "gone":
         return Response(status_code=CLIENT_CLOSED_REQUEST)  # nobody reads it; it is logged
+    representation = read.representation
     headers = {
-        "ETag": read.representation.etag,
+        "ETag": representation.etag,
         "Cache-Control": "no-cache",
-        **varies(request.scope),
-        **headers_of(read.representation),
+        "Vary": READ_VARY,
+        **headers_of(representation),
     }
     if read.age is not None:
         headers["Age"] = str(read.age)
@@ -151,7 +193,10 @@ def read_response(request: Request, read: Read, headers_of: HeadersOf = no_heade
         headers["Preference-Applied"] = f"wait={read.held.waited}"
     if read.not_modified:
         return Response(status_code=304, headers=headers)
-    return Response(read.representation.body, media_type=JSON, headers=headers)
+    if conditions.accepts_gzip and (gzipped := representation.gzipped) is not None:
+        headers["Content-Encoding"] = "gzip"
+        return Response(gzipped, media_type=JSON, headers=headers)
+    return Response(representation.body, media_type=JSON, headers=headers)
 
 
 def delivery_of(
@@ -182,7 +227,7 @@ async def answer_get(
         conditions = read_conditions(request.scope)
     if not conditions.wait:
         read = await bus.dispatch(query, delivery_of(request, conditions))
-        return read_response(request, read, headers_of)
+        return read_response(read, conditions, headers_of)
 
     def log_held(held: Held) -> None:
         request.state.held = held  # for the request log, also when the read then fails
@@ -193,7 +238,7 @@ async def answer_get(
         read = await bus.dispatch(query, delivery)
     finally:
         client_gone.cancel()
-    return read_response(request, read, headers_of)
+    return read_response(read, conditions, headers_of)
 
 
 async def _disconnected(request: Request) -> None:

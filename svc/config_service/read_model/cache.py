@@ -23,6 +23,10 @@ from config_service.telemetry.catalogue import ServiceMetrics
 # What a kept representation costs beyond its body: key, entry and representation objects,
 # the LRU's node. Measured roughly with tracemalloc; it only has to keep the bound honest.
 ENTRY_OVERHEAD = 400
+# A kept representation is gzip-encoded as it is kept (once per version: every request for it
+# then sends those bytes), and counted with it. From this size on that takes long enough
+# (~0.4 ms at 64 KiB, ~15 ms at 1 MB) to be done off the event loop; zlib lets go of the GIL.
+COMPRESS_OFF_LOOP_BYTES = 64 * 1024
 
 
 class _Entry:
@@ -134,6 +138,8 @@ class ReadCache:
         self._metrics.read_loads.inc()
         try:
             representation = await load()
+            if len(representation.body) >= COMPRESS_OFF_LOOP_BYTES:
+                await asyncio.to_thread(lambda: representation.gzipped)
         finally:
             if self._flights.get(key) is flight:
                 del self._flights[key]
@@ -145,12 +151,14 @@ class ReadCache:
         previous = self._entries.pop(key, None)  # older, whether or not this one fits
         if previous is not None:
             self._bytes -= previous.size
-        size = len(representation.body) + ENTRY_OVERHEAD
+        if len(representation.body) + ENTRY_OVERHEAD > self._max_bytes:
+            return  # also READ_CACHE_BYTES=0: nothing is kept (nor compressed for it)
+        size = len(representation.body) + len(representation.gzipped or b"") + ENTRY_OVERHEAD
         rollout = representation.rollout
         if rollout is not None and rollout.candidate is not None:  # kept beside it (rollouts)
             size += len(rollout.candidate.body) + ENTRY_OVERHEAD
         if size > self._max_bytes:
-            return  # also READ_CACHE_BYTES=0: nothing is kept
+            return
         self._entries[key] = _Entry(representation, size)
         self._bytes += size
         while self._bytes > self._max_bytes:

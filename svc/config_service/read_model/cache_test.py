@@ -9,9 +9,9 @@ import asyncio
 import pytest
 
 from config_service.errors import DatabaseUnavailable
-from config_service.read_model.cache import ENTRY_OVERHEAD, ReadCache
+from config_service.read_model.cache import COMPRESS_OFF_LOOP_BYTES, ENTRY_OVERHEAD, ReadCache
 from config_service.reads import ReadConditions
-from config_service.representation import Representation
+from config_service.representation import GZIP_MIN_BYTES, Representation
 from config_service.telemetry.ignored import ignored_metrics
 
 PLAIN = ReadConditions()
@@ -75,6 +75,24 @@ def test_size_counts_bodies_and_overhead_and_an_oversized_body_is_not_kept():
     asyncio.run(scenario())
     assert loads.calls == 3
     assert cache.keys() == {"k:a", "k:b"}
+
+
+@pytest.mark.parametrize("size", [GZIP_MIN_BYTES, COMPRESS_OFF_LOOP_BYTES])
+def test_a_large_body_is_gzipped_as_it_is_kept_and_counted_with_it(size):
+    """Compressed once per version, not per request: every later read answers those bytes."""
+    body = b'{"k":"' + b"x" * (size - 8) + b'"}'
+    cache = new_cache()
+
+    async def scenario():
+        first = await cache.read("k:a", PLAIN, Loads().of(body))
+        assert first.representation._gzipped is first.representation.gzipped  # made already
+        again = await cache.read("k:a", PLAIN, Loads().of(b"{}"))
+        assert again.representation is first.representation
+        return first.representation.gzipped
+
+    gzipped = asyncio.run(scenario())
+    assert gzipped is not None and len(gzipped) < len(body)
+    assert cache.size == (1, len(body) + len(gzipped) + ENTRY_OVERHEAD)
 
 
 def test_lru_evicts_by_bytes_the_least_recently_read():

@@ -106,7 +106,10 @@ class Watches:
             conditions.client,
         )
         self.held += 1
+        # Counted as held, not as in flight: in-flight requests measure load, and a fleet of
+        # runtimes may hold thousands that cost nothing (the request log counted it in flight).
         self._metrics.watch_held.add(amount=1)
+        self._metrics.http_in_flight.add(amount=-1)
         try:
             read = await self._cache.read(key, conditions, load)
             check_visible(key, read.representation, delivery.caller)  # out of scope: never held
@@ -116,6 +119,7 @@ class Watches:
         finally:
             self.held -= 1
             self._metrics.watch_held.add(amount=-1)
+            self._metrics.http_in_flight.add(amount=1)
             watch.waiters.pop(future, None)  # unless an answer removed it already
             if not watch.waiters and self._watches.get(key) is watch:
                 del self._watches[key]

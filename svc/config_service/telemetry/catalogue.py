@@ -39,13 +39,16 @@ class ServiceMetrics:
         )
         self.http_duration = registry.histogram(
             f"{prefix}http_request_duration_seconds",
-            "Time from a request's arrival to its response's end, by route template; held "
-            "watches are not included (see config_service_watch_ended_total).",
-            {"route": [*routes, UNMATCHED_ROUTE]},
+            "Time from a request's arrival to its response's end, by route template and "
+            "method; held watches are not included (see config_service_watch_ended_total).",
+            {"route": [*routes, UNMATCHED_ROUTE], "method": HTTP_METHODS},
             buckets=DURATION_BUCKETS,
+            series=duration_series(routes),
         )
         self.http_in_flight = registry.gauge(
-            f"{prefix}http_requests_in_flight", "HTTP requests being answered now."
+            f"{prefix}http_requests_in_flight",
+            "HTTP requests being answered now, held watches not included (they are "
+            "config_service_watch_held_requests).",
         )
         self.read_hits = registry.counter(
             f"{prefix}read_model_hits_total", "Reads answered from the in-memory read model."
@@ -147,6 +150,11 @@ def http_series(routes: Mapping[str, Collection[str]]) -> list[tuple[str, str, s
     for method in HTTP_METHODS:
         series += [(UNMATCHED_ROUTE, method, status) for status in REFUSED_STATUSES]
     return series
+
+
+def duration_series(routes: Mapping[str, Collection[str]]) -> list[tuple[str, str]]:
+    """The (route, method) series of the latency histogram: those of http_series()."""
+    return list(dict.fromkeys((route, method) for route, method, _ in http_series(routes)))
 
 
 def http_labels(

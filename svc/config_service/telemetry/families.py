@@ -22,29 +22,30 @@ class FamilyInfo(NamedTuple):
     help: str
 
 
-# Families every registry exposes, read when scraped rather than stored by the app.
-START_TIME = FamilyInfo(
-    "config_service_process_start_time_seconds",
-    "gauge",
-    ("worker",),
-    "Start time of the worker process since the unix epoch, in seconds.",
+# Families every registry exposes, read when scraped rather than stored by the app. The
+# process ones have the names, types, meanings and help texts every Prometheus client library
+# gives them (so stock dashboards find them), with one series per live worker (`worker`).
+def _process(name: str, kind: str, help: str) -> FamilyInfo:
+    return FamilyInfo(name, kind, ("worker",), help)
+
+
+CPU_SECONDS = _process(
+    "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds."
 )
-RESIDENT_MEMORY = FamilyInfo(
-    "config_service_process_resident_memory_bytes",
-    "gauge",
-    ("worker",),
-    "Resident memory of the worker process, in bytes.",
+VIRTUAL_MEMORY = _process("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.")
+RESIDENT_MEMORY = _process(
+    "process_resident_memory_bytes", "gauge", "Resident memory size in bytes."
 )
-OPEN_FDS = FamilyInfo(
-    "config_service_process_open_fds",
-    "gauge",
-    ("worker",),
-    "File descriptors the worker process holds open.",
+START_TIME = _process(
+    "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds."
 )
+OPEN_FDS = _process("process_open_fds", "gauge", "Number of open file descriptors.")
+MAX_FDS = _process("process_max_fds", "gauge", "Maximum number of open file descriptors.")
+PROCESS = (CPU_SECONDS, VIRTUAL_MEMORY, RESIDENT_MEMORY, START_TIME, OPEN_FDS, MAX_FDS)
 BUILD_INFO = FamilyInfo(
     "config_service_build_info", "gauge", ("version",), "Always 1; the label is the version."
 )
-BUILT_IN = (START_TIME, RESIDENT_MEMORY, OPEN_FDS, BUILD_INFO)
+BUILT_IN = (*PROCESS, BUILD_INFO)
 
 
 @dataclass(frozen=True)
@@ -173,9 +174,14 @@ class Histogram(Family):
     kind = "histogram"
 
     def __init__(
-        self, name: str, help: str, labels: Mapping[str, Sequence[str]], buckets: Sequence[float]
+        self,
+        name: str,
+        help: str,
+        labels: Mapping[str, Sequence[str]],
+        buckets: Sequence[float],
+        series: Iterable[tuple[str, ...]] | None = None,
     ):
-        super().__init__(name, help, labels)
+        super().__init__(name, help, labels, series)
         self.bounds = tuple(float(bound) for bound in buckets)
         if not self.bounds or list(self.bounds) != sorted(set(self.bounds)):
             raise ValueError(f"{name}: buckets must be given in increasing order")

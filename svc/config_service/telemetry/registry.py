@@ -70,9 +70,11 @@ class Registry:
         labels: Mapping[str, Sequence[str]] = {},
         *,
         buckets: Sequence[float],
+        series: Iterable[tuple[str, ...]] | None = None,
     ) -> Histogram:
-        """A histogram with these finite bucket bounds, in increasing order (+Inf is added)."""
-        return self._declare(self.histogram_type(name, help, labels, buckets))
+        """A histogram with these finite bucket bounds, in increasing order (+Inf is added),
+        and a series for each of `series`, or else every combination of the labels' values."""
+        return self._declare(self.histogram_type(name, help, labels, buckets, series))
 
     def describe(self) -> list[FamilyInfo]:
         """Every family a scrape shows, in the order it shows them."""

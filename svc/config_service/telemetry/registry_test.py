@@ -11,8 +11,8 @@ from test.prometheus import at, parse, per_worker, read_samples
 REQUESTS = "config_service_http_requests_total"
 IN_FLIGHT = "config_service_http_requests_in_flight"
 CONNECTED = "config_service_listener_connected"
-START_TIME = "config_service_process_start_time_seconds"
-RESIDENT = "config_service_process_resident_memory_bytes"
+START_TIME = "process_start_time_seconds"
+RESIDENT = "process_resident_memory_bytes"
 NOT_MODIFIED = "config_service_not_modified_total"
 
 
@@ -181,7 +181,12 @@ def test_the_service_shows_every_declared_family_with_bounds_written_as_clients_
     durations = families["config_service_http_request_duration_seconds"]["samples"]
     buckets = [dict(labels) for name, labels in durations if name.endswith("_bucket")]
     les = [labels["le"] for labels in buckets if labels["route"] == "unmatched"]
-    assert les == "0.001 0.0025 0.005 0.01 0.025 0.05 0.1 0.25 0.5 1.0 2.5 5.0 10.0 +Inf".split()
+    bounds = "0.001 0.0025 0.005 0.01 0.025 0.05 0.1 0.25 0.5 1.0 2.5 5.0 10.0 +Inf".split()
+    assert les == bounds * 5  # one series per method, unmatched paths being any method's
+    # By route and method, only those that can occur: GET, HEAD and refused ones ("other").
+    series = {(labels["route"], labels["method"]) for labels in buckets}
+    routed = {method for route, method in series if route == "/api/v1/applications"}
+    assert routed == {"GET", "HEAD", "other"}
 
 
 def test_undeclared_values_late_declarations_and_writes_after_close_are_refused():

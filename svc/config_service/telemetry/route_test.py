@@ -1,3 +1,6 @@
+import resource
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -31,9 +34,12 @@ FAMILIES = {
     "config_service_rollout_aborts_total",
     "config_service_rollout_steps_total",
     "config_service_rollout_rejections_total",
-    "config_service_process_resident_memory_bytes",
-    "config_service_process_open_fds",
-    "config_service_process_start_time_seconds",
+    "process_cpu_seconds_total",
+    "process_virtual_memory_bytes",
+    "process_resident_memory_bytes",
+    "process_start_time_seconds",
+    "process_open_fds",
+    "process_max_fds",
     "config_service_build_info",
 }
 
@@ -69,7 +75,8 @@ def test_reads_writes_and_revalidations_are_counted(metered):
     assert grew("config_service_read_model_misses_total") == 1
     assert grew("config_service_read_model_hits_total") == 2
     count = "config_service_http_request_duration_seconds_count"
-    assert grew(count, route="/api/v1/applications/{id}") == 3
+    assert grew(count, **route) == 3
+    assert grew(count, route="/api/v1/applications/{id}", method="PUT") == 0
     assert at(after, "config_service_db_pool_connections") == 3
     assert at(after, "config_service_build_info", version=metered.app.version) == 1
 
@@ -89,3 +96,20 @@ def test_without_metrics_there_is_no_endpoint(database_url):
     with TestClient(create_app(make_settings(database_url, metrics_enabled=False))) as client:
         assert client.get("/metrics").status_code == 404
         assert client.get("/health/live").status_code == 200
+
+
+def test_process_metrics_mean_what_the_client_libraries_mean(metered):
+    """Stock dashboards read these names as every Prometheus client library writes them."""
+    samples = read_samples(metered.get("/metrics").content)
+
+    def of(name: str) -> float:
+        value = at(samples, name, worker="0")
+        assert value is not None, name
+        return value
+
+    resident, virtual = of("process_resident_memory_bytes"), of("process_virtual_memory_bytes")
+    assert 10 * 2**20 < resident < virtual  # a Python process with FastAPI loaded
+    assert 0 < of("process_cpu_seconds_total") <= time.process_time() + 1
+    assert 0 < of("process_open_fds") <= of("process_max_fds")
+    assert of("process_max_fds") == resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    assert time.time() - 3600 < of("process_start_time_seconds") <= time.time()

@@ -21,10 +21,15 @@ from pathlib import Path
 from config_service.telemetry.families import (
     BUILD_INFO,
     CLOSED,
+    CPU_SECONDS,
+    MAX_FDS,
     OPEN_FDS,
+    PROCESS,
     RESIDENT_MEMORY,
     START_TIME,
+    VIRTUAL_MEMORY,
     Family,
+    FamilyInfo,
     Gauge,
     Scrape,
     Worker,
@@ -173,23 +178,37 @@ def _sum(workers: Sequence[Worker], size: int) -> list[float]:
     return totals
 
 
-def _usage(pid: int) -> tuple[int, int] | None:
-    """Resident bytes and open file descriptors of a process, or None once it is gone."""
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _process_values(pid: int) -> dict[FamilyInfo, float] | None:
+    """What /proc says of a live worker, as the client libraries read it; None once it is gone."""
     try:
-        resident_pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
-        return resident_pages * mmap.PAGESIZE, len(os.listdir(f"/proc/{pid}/fd"))
+        # proc(5): the fields after the command name, which may hold spaces and parentheses.
+        stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        open_fds = len(os.listdir(f"/proc/{pid}/fd"))
+        limits = Path(f"/proc/{pid}/limits").read_text()
     except OSError:
         return None
+    max_fds = next(
+        (line.split()[3] for line in limits.splitlines() if line.startswith("Max open files")),
+        "unlimited",
+    )
+    return {
+        CPU_SECONDS: (int(stat[11]) + int(stat[12])) / CLOCK_TICKS,  # utime + stime
+        VIRTUAL_MEMORY: float(stat[20]),  # vsize, in bytes
+        RESIDENT_MEMORY: float(int(stat[21]) * mmap.PAGESIZE),  # rss, in pages
+        OPEN_FDS: float(open_fds),
+        MAX_FDS: float("inf") if max_fds == "unlimited" else float(max_fds),  # the soft limit
+    }
 
 
 def _built_in_lines(live: Sequence[Worker], version: str) -> list[str]:
-    samples = {START_TIME: [], RESIDENT_MEMORY: [], OPEN_FDS: [], BUILD_INFO: []}
+    samples: dict[FamilyInfo, list[str]] = {info: [] for info in (*PROCESS, BUILD_INFO)}
     for worker in live:
         label = [("worker", str(worker.slot))]
         samples[START_TIME].append(sample_line(START_TIME.name, label, worker.start_time))
-        usage = _usage(worker.pid)
-        if usage:  # None when the worker exited a moment ago
-            samples[RESIDENT_MEMORY].append(sample_line(RESIDENT_MEMORY.name, label, usage[0]))
-            samples[OPEN_FDS].append(sample_line(OPEN_FDS.name, label, usage[1]))
+        for info, value in (_process_values(worker.pid) or {}).items():  # {}: it just exited
+            samples[info].append(sample_line(info.name, label, value))
     samples[BUILD_INFO].append(sample_line(BUILD_INFO.name, [("version", version)], 1))
     return [line for info, lines in samples.items() for line in [*header_lines(info), *lines]]

@@ -142,6 +142,17 @@ class Rollout:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemRollout:
+    """A running rollout of one configuration embedded in a view (an application with its
+    configurations): its item's bytes now, and as the candidate."""
+
+    configuration_id: str
+    percent: int
+    current: bytes
+    candidate: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Representation:
     id: str
     body: bytes
@@ -154,6 +165,8 @@ class Representation:
     described_by: str | None = field(default=None, kw_only=True)
     # While a rollout runs: its percentage and candidate (configurations/rollouts.py).
     rollout: Rollout | None = field(default=None, kw_only=True)
+    # A view's embedded configurations whose rollouts run (applications/queries.py).
+    item_rollouts: tuple[ItemRollout, ...] = field(default=(), kw_only=True)
     etag: str = field(init=False)
     _gzipped: object = field(default=_NOT_YET, init=False, repr=False, compare=False)
 
@@ -185,6 +198,11 @@ class Representation:
                 rollout=Rollout(percent, revision),
             )
             rollout = Rollout(percent, revision, candidate)
+        items = tuple(
+            ItemRollout(item["id"], item["percent"], item["current"].encode(),
+                        item["candidate"].encode())
+            for item in json.loads(row.get("item_rollouts") or "[]")
+        )  # fmt: skip
         return cls(
             row["id"],
             row["body"].encode(),
@@ -192,6 +210,7 @@ class Representation:
             revision=row.get("revision"),
             described_by=row.get("described_by"),
             rollout=rollout,
+            item_rollouts=items,
         )
 
     def for_client(self, client: str | None) -> "Representation":
@@ -199,8 +218,20 @@ class Representation:
         else this (the current version). Without a rollout, this at once."""
         rollout = self.rollout
         if rollout is None or client is None or rollout.candidate is None:
-            return self
+            return self if not self.item_rollouts or client is None else self._view_for(client)
         return rollout.candidate if in_cohort(self.id, client, rollout.percent) else self
+
+    def _view_for(self, client: str) -> "Representation":
+        """A view with each embedded item whose cohort holds `client` as its candidate. Each
+        item is its configuration's GET body, which starts with its own id, so its bytes
+        occur once in the view's."""
+        body = self.body
+        for item in self.item_rollouts:
+            if in_cohort(item.configuration_id, client, item.percent):
+                body = body.replace(item.current, item.candidate, 1)
+        if body is self.body:
+            return self
+        return Representation(self.id, body, self.application_name)
 
     def check_if_match(self, if_match: str) -> None:
         """Raise PreconditionFailed unless If-Match names this version (strong comparison)."""

@@ -149,3 +149,21 @@ def test_a_client_is_served_its_view_of_a_rollout():
     assert current.for_client(None) is current
     plain = Representation("c", b"{}", revision=1)
     assert plain.for_client(inside) is plain
+
+
+def test_a_view_serves_each_client_its_cohorts_candidate_items():
+    from config_service.representation import ItemRollout
+
+    current, candidate = b'{"id":"c","config":{"v":1}}', b'{"id":"c","config":{"v":2}}'
+    view = Representation(
+        "a",
+        b'{"id":"a","configurations":[' + current + b',{"id":"d","config":{"v":1}}]}',
+        "app",
+        item_rollouts=(ItemRollout("c", 50, current, candidate),),
+    )
+    inside = next(f"k{n}" for n in range(100) if in_cohort("c", f"k{n}", 50))
+    outside = next(f"k{n}" for n in range(100) if not in_cohort("c", f"k{n}", 50))
+    seen = view.for_client(inside)
+    assert seen.body == view.body.replace(current, candidate)
+    assert seen.etag != view.etag and seen.application_name == "app"
+    assert view.for_client(outside) is view and view.for_client(None) is view

@@ -414,3 +414,30 @@ def test_reports_and_rollout_changes_out_of_scope_change_nothing(database_url, t
         entry = history(scoped, configuration)[0]["rollout"]
         assert (entry["state"], entry["percent"], entry["rejections"]) == ("running", 50, 0)
         assert started.status_code == 200
+
+
+def test_an_application_read_whole_serves_each_client_its_cohorts_candidates(client):
+    from test.resources import create_application
+
+    application = create_application(client)
+    first = create_configuration(client, application)
+    second = create_configuration(client, application)
+    whole = f"{application['path']}?include=configurations"
+
+    def items(who=None) -> tuple[dict, str]:
+        answer = client.get(whole, headers={"Config-Client": who} if who else {})
+        assert answer.status_code == 200, answer.text
+        configs = {item["id"]: item["config"]["v"] for item in answer.json()["configurations"]}
+        return configs, answer.headers["etag"]
+
+    put(client, first, 1, "50")
+    inside = sorted(cohort(first, 50))[0]
+    outside = sorted(set(CLIENTS) - cohort(first, 50))[0]
+    assert items(inside)[0] == {first["id"]: 1, second["id"]: 0}
+    assert items(outside)[0] == {first["id"]: 0, second["id"]: 0}
+    assert items()[0] == {first["id"]: 0, second["id"]: 0}
+    assert items(inside)[1] != items(outside)[1] == items()[1]
+    own = client.get(first["path"], headers={"Config-Client": inside}).content
+    assert own.decode() in client.get(whole, headers={"Config-Client": inside}).text
+    put(client, first, 1, "0")
+    assert items(inside)[0] == {first["id"]: 0, second["id"]: 0}

@@ -8,7 +8,7 @@ by), once per client.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from config_service import keys
 from config_service.bus import HandlerTable
@@ -46,9 +46,7 @@ class Rejection:
     counted: bool
     aborted: bool
     rejections: int
-
-
-IGNORED = Rejection(False, False, 0)
+    application_id: str = ""  # when it aborted: whose view of its configurations changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +55,12 @@ class RejectCandidate(Command[Rejection]):
     revision: int
     client: str
 
-    def touches(self) -> tuple[str, ...]:
-        return (keys.configuration(self.id),)  # when it aborts the rollout
+    def touched(self, result: Rejection) -> tuple[str, ...]:
+        """An abort changes what its URL and its application's view serve; a report alone,
+        nothing anyone reads."""
+        if not result.aborted:
+            return ()
+        return keys.configuration_updated(self.id, result.application_id)
 
     def idempotent(self) -> bool:
         return True  # one statement; a client counts once
@@ -83,7 +85,14 @@ def reject_candidate(
     }
     cursor.execute(REJECT, parameters)
     row = cursor.fetchone()
-    return Rejection(row["counted"], row["aborted"], row["rejections"])
+    rejection = Rejection(row["counted"], row["aborted"], row["rejections"])
+    if not rejection.aborted:
+        return rejection
+    cursor.execute(APPLICATION_OF, {"id": command.id})
+    return replace(rejection, application_id=cursor.fetchone()["application_id"])
+
+
+APPLICATION_OF = "SELECT application_id FROM configurations WHERE id = %(id)s"
 
 
 def counts(current: Representation, revision: int, client: str) -> bool:

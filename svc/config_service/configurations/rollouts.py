@@ -101,14 +101,10 @@ class RollOutConfiguration(Command[Written]):
     if_match: str | None = None
     application_id: str | None = None
 
-    def touches(self) -> tuple[str, ...]:
-        return (keys.configuration(self.id),)  # who is served what (its rollout's trigger)
-
     def touched(self, result: Written) -> tuple[str, ...]:
-        """A promotion also writes the configuration's row: its application's view changes."""
-        if result.rollout == "promoted":
-            return keys.configuration_updated(self.id, result.application_id)
-        return self.touches()
+        """Who is served what changes on its URL and in its application's view (its rollout's
+        trigger names both, as a promotion's row change does)."""
+        return keys.configuration_updated(self.id, result.application_id)
 
 
 ROLLOUT_PUT = """

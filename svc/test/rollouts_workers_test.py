@@ -144,3 +144,25 @@ def test_a_step_up_wakes_only_the_clients_it_brings_in(server, configuration):
         assert held[brought_in].result() == (200, 1)
         assert held[left_out].result() == (304, None)
         assert held[already_in].result() == (304, None)
+
+
+def test_a_held_read_of_the_whole_application_follows_its_clients_cohorts(server, configuration):
+    whole = f"{server.url}/api/v1/applications/{configuration['application_id']}"
+    params = {"include": "configurations"}
+    inside = next(c for c in CLIENTS if in_cohort(configuration["id"], c, 40))
+    outside = next(c for c in CLIENTS if not in_cohort(configuration["id"], c, 40))
+    etag = httpx.get(whole, params=params).headers["etag"]
+
+    def held(client):
+        headers = {"Config-Client": client, "If-None-Match": etag, "Prefer": f"wait={HELD_SECONDS}"}
+        answer = httpx.get(whole, params=params, headers=headers, timeout=HELD_SECONDS + TIMEOUT)
+        if answer.status_code != 200:
+            return answer.status_code, None
+        return 200, [item["config"]["v"] for item in answer.json()["configurations"]]
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = {client: pool.submit(held, client) for client in (inside, outside)}
+        wait_until_held(server, 2)
+        put(configuration, 1, "40")
+        assert answers[inside].result() == (200, [1])
+        assert answers[outside].result() == (304, None)

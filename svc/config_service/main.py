@@ -62,6 +62,7 @@ QUERY_HANDLERS: HandlerTable = {
     **configuration_queries.QUERY_HANDLERS,
     **configuration_history.QUERY_HANDLERS,
     **health.QUERY_HANDLERS,
+    **rollout_schedule.QUERY_HANDLERS,
 }
 
 

@@ -441,3 +441,16 @@ def test_an_application_read_whole_serves_each_client_its_cohorts_candidates(cli
     assert own.decode() in client.get(whole, headers={"Config-Client": inside}).text
     put(client, first, 1, "0")
     assert items(inside)[0] == {first["id"]: 0, second["id"]: 0}
+
+
+def test_the_running_rollouts_gauge_follows_the_database(client, configuration):
+    from test.waiting import until
+
+    def gauge() -> float:
+        for line in client.get("/metrics").text.splitlines():
+            if line.startswith("config_service_rollouts_running{"):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    put(client, configuration, 1, "10")
+    until(lambda: gauge() >= 1, 12, "a running rollout counted")

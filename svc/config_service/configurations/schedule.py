@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from config_service.bus import HandlerTable, MessageBus
 from config_service.errors import DomainError
-from config_service.messages import NO_DELIVERY, Command, Delivery
+from config_service.messages import NO_DELIVERY, Command, Delivery, Query
 from config_service.store.database import Cursor
 from config_service.telemetry.catalogue import ServiceMetrics
 
@@ -43,6 +43,23 @@ class TakeDueSteps(Command[list[Step]]):
 TAKE_DUE_STEPS = "SELECT configuration_id, revision, percent FROM configuration_rollout_steps()"
 
 
+@dataclass(frozen=True, slots=True)
+class CountRunningRollouts(Query[int]):
+    """How many rollouts run, over the fleet (for the metrics)."""
+
+
+COUNT_RUNNING = "SELECT count(*) AS running FROM configuration_rollouts WHERE state = 'running'"
+# Every this many ticks (about 5 s) a worker counts the running rollouts for its gauge.
+COUNT_EVERY_TICKS = 20
+
+
+def count_running_rollouts(
+    cursor: Cursor, query: CountRunningRollouts, delivery: Delivery = NO_DELIVERY
+) -> int:
+    cursor.execute(COUNT_RUNNING)
+    return cursor.fetchone()["running"]
+
+
 def take_due_steps(
     cursor: Cursor, command: TakeDueSteps, delivery: Delivery = NO_DELIVERY
 ) -> list[Step]:
@@ -69,10 +86,14 @@ async def advance_rollouts(bus: MessageBus, metrics: ServiceMetrics) -> list[Ste
 async def advance_rollouts_forever(bus: MessageBus, metrics: ServiceMetrics) -> None:
     """Every TICK_SECONDS (jittered, so that workers started together spread out), until
     cancelled; an unreachable database only delays the steps."""
+    ticks = 0
     while True:
         await asyncio.sleep(TICK_SECONDS * (0.5 + random.random()))
+        ticks += 1
         try:
             await advance_rollouts(bus, metrics)
+            if ticks % COUNT_EVERY_TICKS == 1:  # the first tick, then every 20th
+                metrics.rollouts_running.set(value=await bus.dispatch(CountRunningRollouts()))
         except DomainError as error:  # unreachable: the next tick tries again
             log.debug(f"rollout steps not taken: {error}")
         except Exception:
@@ -80,3 +101,4 @@ async def advance_rollouts_forever(bus: MessageBus, metrics: ServiceMetrics) -> 
 
 
 COMMAND_HANDLERS: HandlerTable = {TakeDueSteps: take_due_steps}
+QUERY_HANDLERS: HandlerTable = {CountRunningRollouts: count_running_rollouts}

@@ -9,7 +9,12 @@ import pytest
 
 from config_service.configurations.commands import CreateConfiguration
 from config_service.configurations.rollouts import RollOutConfiguration, RolloutSpec
-from config_service.configurations.schedule import TakeDueSteps, take_due_steps
+from config_service.configurations.schedule import (
+    CountRunningRollouts,
+    TakeDueSteps,
+    count_running_rollouts,
+    take_due_steps,
+)
 from config_service.main import COMMAND_HANDLERS
 from test.random_refs import random_name
 
@@ -106,3 +111,18 @@ def test_a_promotion_the_schedule_cannot_make_pauses_it_and_the_others_step_on(
     assert steps_taken(database_url, scheduled) == 0
     after = rollout_of(database_url, scheduled)
     assert (after["percent"], after["state"], after["until_next"]) == (95, "running", None)
+
+
+def test_the_running_rollouts_are_counted(database_url, scheduled):
+    def running() -> int:
+        with connect(database_url) as connection, connection.cursor() as cursor:
+            return count_running_rollouts(cursor, CountRunningRollouts())
+
+    before = running()
+    assert before >= 1
+    with connect(database_url) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE configuration_rollouts SET state = 'aborted' WHERE configuration_id = %s",
+            (scheduled,),
+        )
+    assert running() == before - 1

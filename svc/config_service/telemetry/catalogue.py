@@ -122,6 +122,11 @@ class ServiceMetrics:
             "Rollouts aborted, by cause: a PUT with Config-Rollout: 0, or max-failures reached.",
             {"cause": ("operator", "automatic")},
         )
+        self.rollouts_running = registry.gauge(
+            f"{prefix}rollouts_running",
+            "Rollouts running over the fleet, as this worker last counted them (every ~5 s).",
+            aggregate="worker",
+        )
         self.rollout_steps = registry.counter(
             f"{prefix}rollout_steps_total", "Scheduled rollout steps taken (step=;every=)."
         )

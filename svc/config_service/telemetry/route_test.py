@@ -32,6 +32,7 @@ FAMILIES = {
     "config_service_configuration_revisions_removed_total",
     "config_service_rollout_changes_total",
     "config_service_rollout_aborts_total",
+    "config_service_rollouts_running",
     "config_service_rollout_steps_total",
     "config_service_rollout_rejections_total",
     "process_cpu_seconds_total",

@@ -28,10 +28,18 @@ def steps_logged(fleet: Fleet, configuration_id: str) -> list[int]:
     return sorted(taken)
 
 
+# Seconds a worker's batched log lines may take to reach its file, on a busy machine.
+LOGGED_WITHIN = 20
+
+
 def logged_at_least(fleet: Fleet, configuration_id: str, count: int) -> list[int]:
     """The steps logged, once at least `count` are (a worker writes its log lines in batches,
     so the last may land a moment after the step), and a moment later, for any extra."""
-    until(lambda: len(steps_logged(fleet, configuration_id)) >= count, TIMEOUT, f"{count} steps")
+    until(
+        lambda: len(steps_logged(fleet, configuration_id)) >= count,
+        LOGGED_WITHIN,
+        f"{count} steps logged",
+    )
     time.sleep(0.5)
     return steps_logged(fleet, configuration_id)
 

@@ -10,6 +10,7 @@ import pytest
 
 from test.json_schema_cases import REFUSED_GROUPS, suite_groups
 from test.live_server import ServerProcess
+from test.concurrency import send_together
 from test.random_refs import random_name
 from test.watching import answer, assert_held, logged_request, watch
 from test.workers import TIMEOUT
@@ -99,3 +100,58 @@ def test_a_dry_run_wakes_no_watch_on_either_worker_and_is_marked_in_the_log(serv
     assert httpx.get(server.url + path, headers={"Cache-Control": "no-cache"}).json()["config"] == {
         "v": 1
     }
+
+
+def test_a_schema_change_and_a_follower_s_write_racing_never_both_win(server, http):
+    """The follower's new body satisfies only the old schema; the new schema accepts only the
+    follower's old body. Whichever goes first, the other must be refused: never both."""
+    application = http.post("/applications", json={"name": random_name("race")}).json()
+
+    def pool(minimum: int) -> dict:
+        return {
+            "type": "object",
+            "properties": {"pool_size": {"type": "integer", "minimum": minimum}},
+        }
+
+    outcomes = set()
+    for round_number in range(10):
+        schema = http.post(
+            "/configurations",
+            json={
+                "application_id": application["id"],
+                "name": f"schema-{round_number}",
+                "config": pool(1),
+            },
+        ).json()
+        link = {"Link": f'</api/v1/configurations/{schema["id"]}>; rel="describedby"'}
+        follower = http.post(
+            "/configurations",
+            json={
+                "application_id": application["id"],
+                "name": f"follower-{round_number}",
+                "config": {"pool_size": 5},
+            },
+            headers=link,
+        ).json()
+        stricter, smaller = send_together(
+            server.url,
+            [
+                (
+                    "PUT",
+                    f"{API}/configurations/{schema['id']}",
+                    {"json": {"name": schema["name"], "config": pool(3)}},
+                ),
+                (
+                    "PUT",
+                    f"{API}/configurations/{follower['id']}",
+                    {"json": {"name": follower["name"], "config": {"pool_size": 2}}},
+                ),
+            ],
+        )
+        outcome = (stricter.status_code, smaller.status_code)
+        assert outcome in {(200, 422), (409, 200)}, (outcome, stricter.text, smaller.text)
+        outcomes.add(outcome)
+        fresh = {"Cache-Control": "no-cache"}
+        minimum = http.get(f"/configurations/{schema['id']}", headers=fresh).json()["config"]
+        size = http.get(f"/configurations/{follower['id']}", headers=fresh).json()["config"]
+        assert size["pool_size"] >= minimum["properties"]["pool_size"]["minimum"]

@@ -145,6 +145,12 @@ def checked_write(
     )
 
 
+def crossed() -> Conflict:
+    """Two writes attaching schemas to each other at once wait for each other: PostgreSQL
+    ends one of them (nothing of it is written), which may simply be sent again."""
+    return Conflict("This write crossed another one changing schemas at once; send it again.")
+
+
 def _link_parameters(link: SchemaLink | None) -> dict[str, Any]:
     if link is None:
         return {"relink": False, "schema_id": None, "pinned": None}
@@ -176,6 +182,8 @@ def create_configuration(
             cursor.execute(CREATE, {**parameters, "checked": checked})
         except psycopg2.errors.UniqueViolation as error:
             raise configuration_name_taken(command.name) from error
+        except psycopg2.errors.DeadlockDetected as error:
+            raise crossed() from error
         return cursor.fetchone()
 
     row = checked_write(cursor, book, command.id, command.config, create)
@@ -216,6 +224,8 @@ def update_configuration(
             cursor.execute(PUT, {**parameters, "checked": checked})
         except psycopg2.errors.UniqueViolation as error:
             raise configuration_name_taken(command.name) from error
+        except psycopg2.errors.DeadlockDetected as error:
+            raise crossed() from error
         except psycopg2.errors.ObjectNotInPrerequisiteState as error:
             raise rollout_running(command.id) from error  # configuration_put_checked.sql
         return cursor.fetchone()

@@ -21,6 +21,7 @@ from config_service.configurations.commands import (
     LOCK,
     SCHEMAS,
     checked_write,
+    crossed,
     stays_in,
 )
 from config_service.configurations.queries import no_configuration
@@ -162,6 +163,8 @@ def roll_out_configuration(
             cursor.execute(ROLLOUT_PUT, {**parameters, "checked": checked})
         except psycopg2.errors.UniqueViolation as error:  # a name taken, when promoted
             raise configuration_name_taken(command.name) from error
+        except psycopg2.errors.DeadlockDetected as error:  # schemas' turns (commands.crossed)
+            raise crossed() from error
         row = cursor.fetchone()
         if row is not None and row["outcome"] != "required":
             return {**row, "required": None}

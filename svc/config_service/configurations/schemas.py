@@ -10,7 +10,7 @@ most of them, is still one statement, and a write validated against a schema thi
 compiled before is one statement too (the claim and the validator are remembered).
 
 Checking followers reads them all: that runs in a transaction (the bus gives one to a command
-that raises NeedsTransaction), where the schema's row stays locked until the write commits.
+that raises NeedsTransaction), where the schema stays locked until the write commits.
 """
 
 import json

@@ -17,6 +17,9 @@ from ulid import ULID
 from config_service import keys, main
 from config_service.applications.commands import CreateApplication, UpdateApplication
 from config_service.configurations.commands import CreateConfiguration, UpdateConfiguration
+from config_service.configurations.rejections import RejectCandidate
+from config_service.configurations.rollouts import RollOutConfiguration, RolloutSpec
+from config_service.configurations.schedule import TakeDueSteps
 from config_service.messages import Command
 from test.random_refs import random_name
 
@@ -89,6 +92,19 @@ def test_every_command_announces_exactly_what_it_touches_and_what_it_creates(con
     renamed = UpdateApplication(id=application.id, name=random_name(), comments="x")
     check(renamed, unchanged=keys.application_renamed([configuration.id]))
     check(UpdateApplication(id=application.id, name=renamed.name, comments="y"))
+    # A rollout changes what the configuration's URL answers (its rollout trigger); its
+    # promotion writes the row, whose trigger also names the application.
+    candidate = {"id": configuration.id, "name": "d", "comments": "", "config": {"v": 3}}
+    check(RollOutConfiguration(**candidate, rollout=RolloutSpec(10)))
+    promote = RollOutConfiguration(**candidate, rollout=RolloutSpec(100))
+    check(promote)
+    # A rejection that reaches max-failures aborts the rollout: its representation changes.
+    candidate = {**candidate, "config": {"v": 4}}
+    started = check(RollOutConfiguration(**candidate, rollout=RolloutSpec(10, max_failures=1)))
+    check(RejectCandidate(configuration.id, started.revision, "k"))
+    # The schedule's steps touch rollouts nobody names in advance: the rollout trigger
+    # announces each (test/rollouts_http_test.py and test/rollouts_fleet_test.py show reads follow them).
+    checked.add(TakeDueSteps)
     assert checked == set(COMMAND_HANDLERS)
 
 

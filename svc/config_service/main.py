@@ -4,6 +4,7 @@ settings -> routers -> metrics -> read model -> problem handlers, OpenAPI, middl
 then, in the lifespan: database, listener, and the bus with every handler table.
 """
 
+import asyncio
 import logging
 import tomllib
 from collections.abc import AsyncIterator
@@ -21,6 +22,9 @@ from config_service.bus import HandlerTable, MessageBus
 from config_service.configurations import commands as configuration_commands
 from config_service.configurations import history as configuration_history
 from config_service.configurations import queries as configuration_queries
+from config_service.configurations import rejections as configuration_rejections
+from config_service.configurations import rollouts as configuration_rollouts
+from config_service.configurations import schedule as rollout_schedule
 from config_service.configurations.router import router as configurations_router
 from config_service.http.bearer import AccessMiddleware
 from config_service.http.docs import install_docs
@@ -49,12 +53,16 @@ VERSION = tomllib.loads((SVC_DIR / "pyproject.toml").read_text())["project"]["ve
 COMMAND_HANDLERS: HandlerTable = {
     **application_commands.COMMAND_HANDLERS,
     **configuration_commands.COMMAND_HANDLERS,
+    **configuration_rollouts.COMMAND_HANDLERS,
+    **configuration_rejections.COMMAND_HANDLERS,
+    **rollout_schedule.COMMAND_HANDLERS,
 }
 QUERY_HANDLERS: HandlerTable = {
     **application_queries.QUERY_HANDLERS,
     **configuration_queries.QUERY_HANDLERS,
     **configuration_history.QUERY_HANDLERS,
     **health.QUERY_HANDLERS,
+    **rollout_schedule.QUERY_HANDLERS,
 }
 
 
@@ -102,9 +110,15 @@ def create_app(
                 commands=COMMAND_HANDLERS,
                 queries=QUERY_HANDLERS,
             )
+            # Each worker takes the rollout steps that are due (configurations/schedule.py).
+            stepping = asyncio.create_task(
+                rollout_schedule.advance_rollouts_forever(app.state.bus, metrics)
+            )
             try:
                 yield
             finally:
+                stepping.cancel()
+                await asyncio.gather(stepping, return_exceptions=True)
                 await read_model.close()
 
     app = FastAPI(

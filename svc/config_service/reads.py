@@ -22,6 +22,12 @@ class ReadConditions:
     stale_if_error: int | None = None  # seconds a stale copy may answer while PostgreSQL is down
     wait: int = 0  # seconds to hold the request until the representation changes
     accepts_gzip: bool = False  # Accept-Encoding allows gzip: how the answer is sent, not read
+    # Config-Client: who asks, which places it in or out of a rollout's cohort (None: nobody,
+    # served the current version).
+    client: str | None = None
+    # Config-Rejected, as sent: a revision the client could not apply (a report, not a
+    # condition of the answer; read in the same pass over the headers).
+    rejected: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,6 +118,40 @@ def none_match(if_none_match: str | None, etag: str) -> bool:
     return "*" not in tags and etag not in (tag.removeprefix("W/") for tag in tags)
 
 
+# A client is in a rollout's cohort when the hash of (configuration, client) falls below the
+# percentage, in hundredths: the same on every worker and instance (not Python's hash(), which
+# is salted per process), and a configuration's cohort grows by adding clients, never
+# swapping them (docs/rollouts.md).
+COHORT_BUCKETS = 10_000
+
+
+def in_cohort(configuration_id: str, client: str, percent: int) -> bool:
+    """Whether `client` is served the candidate of `configuration_id` at `percent`."""
+    digest = hashlib.blake2b(f"{configuration_id}\0{client}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest) % COHORT_BUCKETS < percent * (COHORT_BUCKETS // 100)
+
+
+@dataclass(frozen=True, slots=True)
+class Rollout:
+    """A running rollout as a representation carries it: the candidate's revision and
+    percentage, and (on the current version only) the candidate itself."""
+
+    percent: int
+    revision: int
+    candidate: "Representation | None" = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRollout:
+    """A running rollout of one configuration embedded in a view (an application with its
+    configurations): its item's bytes now, and as the candidate."""
+
+    configuration_id: str
+    percent: int
+    current: bytes
+    candidate: bytes
+
+
 @dataclass(frozen=True, slots=True)
 class Representation:
     id: str
@@ -129,6 +163,10 @@ class Representation:
     revision: int | None = field(default=None, kw_only=True)
     # A configuration's schema, as stored: `{id}` or `{id}?revision=N` (schema_links.py).
     described_by: str | None = field(default=None, kw_only=True)
+    # While a rollout runs: its percentage and candidate (configurations/rollouts.py).
+    rollout: Rollout | None = field(default=None, kw_only=True)
+    # A view's embedded configurations whose rollouts run (applications/queries.py).
+    item_rollouts: tuple[ItemRollout, ...] = field(default=(), kw_only=True)
     etag: str = field(init=False)
     _gzipped: object = field(default=_NOT_YET, init=False, repr=False, compare=False)
 
@@ -147,14 +185,53 @@ class Representation:
     @classmethod
     def from_row(cls, row: dict) -> "Representation":
         """From a row with `id`, `body` (the JSON text) and `application_name` columns, and
-        maybe `revision` and `described_by`."""
+        maybe `revision`, `described_by` and a running candidate's `candidate_*`."""
+        rollout = None
+        if row.get("candidate_revision") is not None:
+            percent, revision = row["candidate_percent"], row["candidate_revision"]
+            candidate = cls(
+                row["id"],
+                row["candidate_body"].encode(),
+                row["application_name"],
+                revision=revision,
+                described_by=row["candidate_described_by"],
+                rollout=Rollout(percent, revision),
+            )
+            rollout = Rollout(percent, revision, candidate)
+        items = tuple(
+            ItemRollout(item["id"], item["percent"], item["current"].encode(),
+                        item["candidate"].encode())
+            for item in json.loads(row.get("item_rollouts") or "[]")
+        )  # fmt: skip
         return cls(
             row["id"],
             row["body"].encode(),
             row["application_name"],
             revision=row.get("revision"),
             described_by=row.get("described_by"),
+            rollout=rollout,
+            item_rollouts=items,
         )
+
+    def for_client(self, client: str | None) -> "Representation":
+        """What `client` is served: the candidate when a rollout runs and it is in its cohort,
+        else this (the current version). Without a rollout, this at once."""
+        rollout = self.rollout
+        if rollout is None or client is None or rollout.candidate is None:
+            return self if not self.item_rollouts or client is None else self._view_for(client)
+        return rollout.candidate if in_cohort(self.id, client, rollout.percent) else self
+
+    def _view_for(self, client: str) -> "Representation":
+        """A view with each embedded item whose cohort holds `client` as its candidate. Each
+        item is its configuration's GET body, which starts with its own id, so its bytes
+        occur once in the view's."""
+        body = self.body
+        for item in self.item_rollouts:
+            if in_cohort(item.configuration_id, client, item.percent):
+                body = body.replace(item.current, item.candidate, 1)
+        if body is self.body:
+            return self
+        return Representation(self.id, body, self.application_name)
 
     def check_if_match(self, if_match: str) -> None:
         """Raise PreconditionFailed unless If-Match names this version (strong comparison)."""

@@ -9,8 +9,10 @@ from config_service.representation import (
     STALE_IF_MATCH,
     WEAK_IF_MATCH,
     Representation,
+    Rollout,
     check_entity_tags,
     etag_of,
+    in_cohort,
     gzip_of,
     none_match,
 )
@@ -115,3 +117,53 @@ def test_the_gzip_bytes_change_neither_the_etag_nor_equality():
     compressed, plain = Representation("ID", body), Representation("ID", body)
     assert compressed.gzipped is not None
     assert compressed == plain and compressed.etag == plain.etag
+
+
+def test_cohorts_are_fair_and_grow_by_adding_clients():
+    """Over 10,000 ids the share in a cohort is its percentage within 1.5 points, and a
+    client in the 10% cohort is in the 50% cohort (the hash never reshuffles)."""
+    clients = [f"client-{number}" for number in range(10_000)]
+    at_ten = {name for name in clients if in_cohort("01HCONFIGURATION", name, 10)}
+    at_fifty = {name for name in clients if in_cohort("01HCONFIGURATION", name, 50)}
+    assert abs(len(at_ten) / 100 - 10) <= 1.5
+    assert abs(len(at_fifty) / 100 - 50) <= 1.5
+    assert at_ten < at_fifty
+    assert not any(in_cohort("01HCONFIGURATION", name, 0) for name in clients[:100])
+    assert all(in_cohort("01HCONFIGURATION", name, 100) for name in clients[:100])
+
+
+def test_each_configuration_picks_its_own_cohort():
+    clients = [f"client-{number}" for number in range(1000)]
+    first = {name for name in clients if in_cohort("01HFIRST", name, 50)}
+    second = {name for name in clients if in_cohort("01HSECOND", name, 50)}
+    assert first != second
+
+
+def test_a_client_is_served_its_view_of_a_rollout():
+    candidate = Representation("c", b'{"v":2}', revision=2, rollout=Rollout(50, 2))
+    current = Representation("c", b'{"v":1}', revision=1, rollout=Rollout(50, 2, candidate))
+    inside = next(f"k{n}" for n in range(100) if in_cohort("c", f"k{n}", 50))
+    outside = next(f"k{n}" for n in range(100) if not in_cohort("c", f"k{n}", 50))
+    assert current.for_client(inside) is candidate
+    assert current.for_client(outside) is current
+    assert current.for_client(None) is current
+    plain = Representation("c", b"{}", revision=1)
+    assert plain.for_client(inside) is plain
+
+
+def test_a_view_serves_each_client_its_cohorts_candidate_items():
+    from config_service.representation import ItemRollout
+
+    current, candidate = b'{"id":"c","config":{"v":1}}', b'{"id":"c","config":{"v":2}}'
+    view = Representation(
+        "a",
+        b'{"id":"a","configurations":[' + current + b',{"id":"d","config":{"v":1}}]}',
+        "app",
+        item_rollouts=(ItemRollout("c", 50, current, candidate),),
+    )
+    inside = next(f"k{n}" for n in range(100) if in_cohort("c", f"k{n}", 50))
+    outside = next(f"k{n}" for n in range(100) if not in_cohort("c", f"k{n}", 50))
+    seen = view.for_client(inside)
+    assert seen.body == view.body.replace(current, candidate)
+    assert seen.etag != view.etag and seen.application_name == "app"
+    assert view.for_client(outside) is view and view.for_client(None) is view

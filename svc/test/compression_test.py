@@ -43,7 +43,7 @@ def test_a_large_configuration_goes_gzip_with_the_etag_of_its_identity_bytes(cli
     assert packed.content == plain.content and packed.json()["config"] == LARGE  # decoded
     assert int(packed.headers["content-length"]) * 5 < int(plain.headers["content-length"])
     assert packed.headers["etag"] == plain.headers["etag"] == etag
-    assert packed.headers["vary"] == plain.headers["vary"] == "Accept-Encoding, Prefer"
+    assert packed.headers["vary"] == plain.headers["vary"] == "Accept-Encoding, Prefer, Config-Client"
 
     # The identity ETag a client holds still answers 304 to a gzip request, and the reverse.
     assert client.get(path, headers={**GZIP, "If-None-Match": etag}).status_code == 304
@@ -64,7 +64,7 @@ def test_a_small_body_goes_as_it_is_even_to_who_accepts_gzip(client):
     assert len(created.content) < GZIP_MIN_BYTES
     answer = client.get(created.headers["location"], headers=GZIP)
     assert "content-encoding" not in answer.headers
-    assert answer.headers["vary"] == "Accept-Encoding, Prefer"  # as if it were large
+    assert answer.headers["vary"] == "Accept-Encoding, Prefer, Config-Client"  # as if it were large
 
 
 def test_the_runtime_client_accepts_gzip_and_gets_the_configuration_whole(database_url, tmp_path):

@@ -136,7 +136,7 @@ def test_gzip_and_identity_clients_each_get_their_own_from_the_proxy(open_servic
     assert "content-encoding" not in plain.headers and "content-encoding" not in plain_again.headers
     assert plain.json()["config"] == packed.json()["config"] == LARGE
     assert packed.headers["etag"] == plain.headers["etag"]
-    assert packed.headers["vary"] == plain.headers["vary"] == "Accept-Encoding, Prefer"
+    assert packed.headers["vary"] == plain.headers["vary"] == "Accept-Encoding, Prefer, Config-Client"
     assert packed_again.headers["x-cache-status"] == plain_again.headers["x-cache-status"] == "HIT"
     assert int(packed.headers["content-length"]) * 5 < int(plain.headers["content-length"])
 

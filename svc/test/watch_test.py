@@ -44,7 +44,7 @@ AT_ONCE = 1.0  # seconds: an answer "at once"; a held one takes at least 0.9 * M
 LOST_WITHIN = 2.0  # the contract: held requests are answered this soon after listening is lost
 MARGIN = 1.5  # added to contract timings, for a loaded machine
 # Every answer to a GET of these servers (they have tokens), held or not, 200, 304 or problem.
-VARY = "Accept-Encoding, Prefer, Authorization"
+VARY = "Accept-Encoding, Prefer, Config-Client, Authorization"
 
 
 @dataclass(frozen=True)

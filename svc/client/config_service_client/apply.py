@@ -125,8 +125,15 @@ def link_header(planned: Plan, desired: Desired) -> dict[str, str]:
     return {"Link": f'</api/v1/configurations/{schema_id}>; rel="describedby"'}
 
 
-def execute(http: httpx.Client, planned: Plan, report: Callable[[str], object]) -> None:
-    """Write the plan's changes; raises Stopped on a 412, ServiceError on any other refusal."""
+def execute(
+    http: httpx.Client,
+    planned: Plan,
+    report: Callable[[str], object],
+    rollout: str | None = None,
+) -> None:
+    """Write the plan's changes; raises Stopped on a 412, ServiceError on any other refusal.
+    With `rollout` (a Config-Rollout value), each changed configuration becomes a candidate
+    (new ones are created as usual: a first version has nothing to roll out from)."""
     ids = planned.application_ids
     for change in planned.changes:
         desired = change.desired
@@ -137,7 +144,7 @@ def execute(http: httpx.Client, planned: Plan, report: Callable[[str], object]) 
             created = create_configuration(http, ids[desired.application], desired, link)
             planned.configuration_ids[(desired.application, desired.name)] = created
         else:
-            update_configuration(http, change.current, desired, link)
+            update_configuration(http, change.current, desired, link, rollout)
         report(str(change))
 
 
@@ -180,16 +187,37 @@ def current_configurations(http: httpx.Client, application_id: str) -> dict[str,
 
 
 def update_configuration(
-    http: httpx.Client, compared: dict, desired: Desired, link: dict[str, str] | None = None
+    http: httpx.Client,
+    compared: dict,
+    desired: Desired,
+    link: dict[str, str] | None = None,
+    rollout: str | None = None,
 ) -> None:
     """PUT `desired` (attached by `link`), if the configuration is still what it was compared
-    as (`compared`)."""
+    as (`compared`); with `rollout`, as a candidate (rolled_out)."""
     current = get(http, f"/configurations/{compared['id']}", headers=FRESH)  # for its ETag
     if current.json() != compared:
         raise stopped(desired)
     comments = current.json()["comments"] if desired.comments is None else desired.comments
     body = {"name": desired.name, "comments": comments, "config": desired.config}
+    if rollout is not None:
+        current, link = rolled_out(http, current, rollout)
     put_if_match(http, current, body, stopped(desired), link)
+
+
+def rolled_out(
+    http: httpx.Client, current: httpx.Response, rollout: str
+) -> tuple[httpx.Response, dict[str, str]]:
+    """What a PUT as a candidate names: the GET whose ETag If-Match sends (the running
+    candidate's, while one runs: the PUT then changes or replaces it) and its headers. A
+    candidate keeps the configuration's schema, so no Link is sent."""
+    running = current.headers.get("Config-Rollout")
+    if running:
+        revision = running.partition(";revision=")[2]
+        current = get(
+            http, f"/configurations/{current.json()['id']}", params={"revision": revision}
+        )
+    return current, {"Config-Rollout": rollout}
 
 
 def stopped(desired: Desired) -> Stopped:

@@ -15,6 +15,7 @@ import httpx
 
 from config_service_client import apply as applying
 from config_service_client import revisions, trial
+from config_service_client import rollout as rollouts
 from config_service_client.client import ConfigClient
 from config_service_client.directory import DirectoryError, read_directory
 from config_service_client.lookup import (
@@ -69,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="print what would change, each change tried by the service (?dry_run); write nothing",
     )
     apply.add_argument(
+        "--rollout",
+        metavar="SPEC",
+        help="every changed configuration becomes a candidate: SPEC is a Config-Rollout "
+        "value, e.g. 10 or 10;step=20;every=300;max-failures=3 (see the service's rollouts doc)",
+    )
+    apply.add_argument(
         "--check",
         action="store_true",
         help="as --dry-run; exit 1 if the service would refuse a file, 3 on differences",
@@ -90,7 +97,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rollback.add_argument("target", metavar="APP/CONF")
     rollback.add_argument("--to", type=positive, required=True, metavar="N", dest="revision")
+    rollout = commands.add_parser(
+        "rollout",
+        parents=[common],
+        help="show, start, change, promote or abort a staged rollout",
+        description="Without options, show the rollout. --percent starts one (with --file, the "
+        "candidate's config) or changes the running one; --promote and --abort end it.",
+    )
+    rollout.add_argument("target", metavar="APP/CONF")
+    ending = rollout.add_mutually_exclusive_group()
+    ending.add_argument("--percent", type=percentage, metavar="P", help="1-99")
+    ending.add_argument("--promote", action="store_true", help="serve the candidate to everyone")
+    ending.add_argument("--abort", action="store_true", help="stop serving the candidate")
+    rollout.add_argument("--step", type=positive, metavar="S", help="with --every: +S points")
+    rollout.add_argument("--every", type=positive, metavar="SECONDS", help="with --step")
+    rollout.add_argument("--max-failures", type=positive, metavar="N", dest="max_failures")
+    rollout.add_argument("--file", type=Path, metavar="FILE", help="the candidate's config (JSON)")
     return parser
+
+
+def percentage(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 99:
+        raise argparse.ArgumentTypeError(f"a percentage from 1 to 99: {text!r}")
+    return int(text)
 
 
 def positive(text: str) -> int:
@@ -106,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     token = getattr(arguments, "token", None) or os.environ.get("CONFIG_SERVICE_TOKEN") or None
     if not url:
         parser.error("the service's URL is needed: --url or CONFIG_SERVICE_URL")
-    if arguments.command in ("history", "rollback") and "/" not in arguments.target:
+    if arguments.command in ("history", "rollback", "rollout") and "/" not in arguments.target:
         parser.error(f"{arguments.target!r} is not APP/CONF")
     try:
         return COMMANDS[arguments.command](arguments, url, token)
@@ -127,7 +156,7 @@ def run_apply(arguments: argparse.Namespace, url: str, token: str | None) -> int
         # Tried first (?dry_run): a file the service would refuse stops the run, nothing written.
         writing = not (arguments.dry_run or arguments.check)
         try:
-            refused = trial.refusals(http, planned)
+            refused = trial.refusals(http, planned, arguments.rollout)
         except trial.NotTried as not_tried:
             if writing:  # its writes would be refused alike
                 raise error_for(not_tried.response) from None
@@ -135,7 +164,7 @@ def run_apply(arguments: argparse.Namespace, url: str, token: str | None) -> int
             refused = []
         writing = writing and not refused
         if writing:
-            applying.execute(http, planned, print)
+            applying.execute(http, planned, print, arguments.rollout)
         else:
             for change in planned.changes:
                 print(change)
@@ -225,10 +254,29 @@ def run_rollback(arguments: argparse.Namespace, url: str, token: str | None) -> 
     return OK
 
 
+def run_rollout(arguments: argparse.Namespace, url: str, token: str | None) -> int:
+    target = arguments.target
+    if (arguments.step is None) != (arguments.every is None):
+        raise ServiceError("--step and --every go together")
+    with connect(url, token) as http:
+        current = find_configuration(http, *split(target))
+        if arguments.percent is not None:
+            header = rollouts.spec(
+                arguments.percent, arguments.step, arguments.every, arguments.max_failures
+            )
+            rollouts.change(http, current, header, arguments.file)
+        elif arguments.promote or arguments.abort:
+            rollouts.change(http, current, "100" if arguments.promote else "0")
+        current = find_configuration(http, *split(target))
+        print(f"{target}: {rollouts.describe(http, current)}")
+    return OK
+
+
 COMMANDS = {
     "apply": run_apply,
     "get": run_get,
     "watch": run_watch,
     "history": run_history,
     "rollback": run_rollback,
+    "rollout": run_rollout,
 }

@@ -54,6 +54,9 @@ def test_the_environment_stands_in_for_missing_options(calls, monkeypatch):
         ["--url", "http://u", "bogus", "a/c"],
         ["--url", "http://u", "history", "a/c", "--limit", "x"],
         ["--url", "http://u", "rollback", "a/c"],  # --to is required
+        ["--url", "http://u", "rollout", "no-slash"],
+        ["--url", "http://u", "rollout", "a/c", "--promote", "--abort"],
+        ["--url", "http://u", "rollout", "a/c", "--percent", "100"],  # --promote says it
     ],
 )
 def test_usage_errors_exit_2_and_run_nothing(calls, capsys, arguments):

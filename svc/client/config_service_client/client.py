@@ -7,13 +7,16 @@ from config_service_client.application import ApplicationFollower
 from config_service_client.backoff import Backoff
 from config_service_client.cache import DiskCache
 from config_service_client.follower import Follower, Target
+from config_service_client.identity import stable_client_id
 
 
 class ConfigClient:
     """The service at `base_url` (its root, e.g. http://127.0.0.1:8000, without /api/v1).
 
     With `cache_dir`, every version followed is kept on disk there, and a follower started
-    while the service is unreachable starts from it.
+    while the service is unreachable starts from it. `client_id` names this runtime to the
+    service (`Config-Client`, which places it in or out of a rollout's cohort); by default an
+    id kept in `cache_dir`, so stable across restarts (without one, new per process).
     """
 
     def __init__(
@@ -24,12 +27,14 @@ class ConfigClient:
         *,
         wait: int = 55,
         stale_if_error: int = 300,
+        client_id: str | None = None,
     ):
         self.base_url = base_url
         self.token = token
         self.cache_dir = cache_dir
         self.wait = wait
         self.stale_if_error = stale_if_error
+        self.client_id = client_id or stable_client_id(cache_dir)
 
     def follow(
         self,
@@ -66,4 +71,5 @@ class ConfigClient:
             wait=self.wait,
             stale_if_error=self.stale_if_error,
             backoff=backoff or Backoff(),
+            client_id=self.client_id,
         )

@@ -78,3 +78,11 @@ def test_following_by_names_finds_the_id_then_follows_it(monkeypatch):
         f"/api/v1/configurations/{ID}",
     ]
     assert requests[-1].headers["Prefer"] == "wait=7"
+
+
+def test_the_client_id_is_kept_beside_the_cache_and_given_to_followers(tmp_path):
+    first = ConfigClient("http://service", cache_dir=tmp_path)
+    restarted = ConfigClient("http://service", cache_dir=tmp_path)
+    assert first.client_id == restarted.client_id
+    assert restarted.follow(ID).client_id == first.client_id
+    assert ConfigClient("http://service", client_id="web-3").follow(ID).client_id == "web-3"

@@ -63,8 +63,10 @@ class Follower:
         wait: int,
         stale_if_error: int,
         backoff: Backoff,
+        client_id: str | None = None,
     ):
         self.base_url = base_url
+        self.client_id = client_id  # sent as Config-Client (identity.py)
         self.target = target
         self.id = target.id
         self.config: dict | None = None
@@ -83,6 +85,10 @@ class Follower:
         self._trouble_since: float | None = None  # when the current run of failures began
         self._failures = 0
         self._said_condition_lost = False
+        # A version the application's callbacks refused: its ETag (the follow waits on it, as
+        # the service serves it to this client) and its revision, reported once.
+        self._refused_etag: str | None = None
+        self._report: int | None = None
         self._on_change: list[Callable[[dict], object]] = []
         self._on_error: list[Callable[[FatalError], object]] = []
         self._state = threading.Condition()
@@ -174,7 +180,7 @@ class Follower:
 
     def _round(self, http: httpx.Client) -> float:
         """One request and what follows from its answer: seconds to wait before the next."""
-        sent, cut = self.etag, False
+        sent, cut = self._refused_etag or self.etag, False
         try:
             response = self._get(
                 http,
@@ -224,6 +230,11 @@ class Follower:
         headers = {"Cache-Control": f"stale-if-error={self._stale_if_error}"}
         if etag:
             headers |= {"If-None-Match": etag, "Prefer": f"wait={self._wait}"}
+        if self.client_id is not None:
+            headers["Config-Client"] = self.client_id
+            if self._report is not None:
+                headers["Config-Rejected"] = str(self._report)
+                self._report = None  # said once; the service counts a client once anyway
         return headers
 
     def _traced(self, event: str, info: dict) -> None:
@@ -249,6 +260,11 @@ class Follower:
         revision = int(revision) if revision and revision.isdigit() else None
         age = float(response.headers.get("Age", 0) or 0)
         changed = etag != self.etag
+        # A new version after the first is offered to the callbacks before it is held.
+        offered = changed and self.config is not None
+        if offered and not self._accepted(body["config"]):
+            return self._refuse(etag, revision)
+        self._refused_etag = None
         if changed:  # on disk before anyone is told of it
             self._save(
                 CachedVersion(self.target.key, body["id"], etag, revision, body["config"], now())
@@ -256,8 +272,34 @@ class Follower:
         with self._state:
             self._take(body["id"], etag, revision, body["config"], age)
         self._recovered()
-        if changed:
+        if changed and not offered:
             self._notify(self.config)
+        return 0
+
+    def _accepted(self, config: dict) -> bool:
+        """Tell the callbacks of a new version before holding it: when one raises, the
+        runtime's own code refused it, and the follow keeps the version it had."""
+        for callback in self._on_change:
+            try:
+                callback(config)
+            except Exception:
+                log.exception("a configuration change callback refused the new version")
+                return False
+        return True
+
+    def _refuse(self, etag: str, revision: int | None) -> float:
+        """Keep the previous version; say so to the service on the next request
+        (`Config-Rejected`, which may abort a rollout), and wait for a version after it."""
+        if etag != self._refused_etag:
+            self._report = revision
+            log.warning(
+                "keeping revision %s: the new version (revision %s) was refused by a callback",
+                self.revision,
+                revision,
+                extra={"refused_revision": revision},
+            )
+        self._refused_etag = etag
+        self._recovered()
         return 0
 
     def _take(self, id: str, etag: str, revision: int | None, config: dict, age: float) -> None:

@@ -315,3 +315,37 @@ def test_over_a_real_connection_the_held_request_is_seen_as_held():
         server.shutdown()
         server.server_close()
     assert isinstance(follower.error, FatalError) and follower._held_since is None
+
+
+def test_a_version_a_callback_refuses_is_not_held_and_is_reported_once(script):
+    """The runtime never switches to a version its own code refused: it keeps the one it had,
+    tells the service (`Config-Rejected`) on its next request, and waits on the refused
+    version's ETag, so the service wakes it only when this client's view changes again."""
+    answers, requests = script
+    answers += [
+        version({"a": 1}, '"e1"', "1"),
+        version({"a": 2}, '"e2"', "2"),  # refused
+        not_modified("wait=30"),
+        version({"a": 1}, '"e1"', "1"),  # the rollout aborted: back to the version held
+        version({"a": 3}, '"e3"', "3"),  # accepted
+    ]
+    follower = Follower(
+        "http://service", Target(f"id:{ID}", ID), token="t", cache=None, wait=30,
+        stale_if_error=300, backoff=Backoff(base=0.001, cap=0.001), client_id="runtime-7",
+    )  # fmt: skip
+    offered = []
+
+    @follower.on_change
+    def apply(config):
+        offered.append(config)
+        if config == {"a": 2}:
+            raise ValueError("pool_size too large for this host")
+
+    run_to_the_end(follower)
+    assert offered == [{"a": 1}, {"a": 2}, {"a": 3}]
+    assert (follower.config, follower.revision) == ({"a": 3}, 3)
+    assert all(request.headers["Config-Client"] == "runtime-7" for request in requests)
+    reports = [request.headers.get("Config-Rejected") for request in requests]
+    assert reports == [None, None, "2", None, None, None]
+    waited_on = [request.headers.get("If-None-Match") for request in requests]
+    assert waited_on == [None, '"e1"', '"e2"', '"e2"', '"e1"', '"e3"']

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import httpx
 
-from config_service_client.apply import FRESH, Change, Plan, link_header
+from config_service_client.apply import FRESH, Change, Plan, link_header, rolled_out
 from config_service_client.service import error_for
 
 DRY_RUN = {"dry_run": ""}
@@ -54,14 +54,14 @@ def _problem(response: httpx.Response) -> dict:
     return problem if isinstance(problem, dict) else {}
 
 
-def refusals(http: httpx.Client, planned: Plan) -> list[Refusal]:
+def refusals(http: httpx.Client, planned: Plan, rollout: str | None = None) -> list[Refusal]:
     """The changes the service would refuse, each tried with ?dry_run (nothing is written)."""
     found = []
     for change in planned.changes:
         application_id = planned.application_ids[change.desired.application]
         if application_id is None:
             continue  # its application is new: tried after it is created
-        response = _try(http, planned, change, application_id)
+        response = _try(http, planned, change, application_id, rollout)
         if response.status_code in NOT_ALLOWED:
             raise NotTried(response)
         if response.status_code in REFUSED:
@@ -71,7 +71,9 @@ def refusals(http: httpx.Client, planned: Plan) -> list[Refusal]:
     return found
 
 
-def _try(http: httpx.Client, planned: Plan, change: Change, application_id: str) -> httpx.Response:
+def _try(
+    http: httpx.Client, planned: Plan, change: Change, application_id: str, rollout: str | None
+) -> httpx.Response:
     desired, link = change.desired, link_header(planned, change.desired)
     if change.current is None:
         body = {
@@ -84,6 +86,8 @@ def _try(http: httpx.Client, planned: Plan, change: Change, application_id: str)
     current = http.get(f"/configurations/{change.current['id']}", headers=FRESH)
     comments = change.current["comments"] if desired.comments is None else desired.comments
     body = {"name": desired.name, "comments": comments, "config": desired.config}
+    if rollout is not None and current.status_code == 200:
+        current, link = rolled_out(http, current, rollout)
     headers = {"If-Match": current.headers.get("ETag", "*"), **link}
     return http.put(
         f"/configurations/{change.current['id']}", json=body, headers=headers, params=DRY_RUN

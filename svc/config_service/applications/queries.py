@@ -40,17 +40,32 @@ SELECT_APPLICATION = f"""
 # renders it (configuration_representation, migration 0007), in id order like
 # configuration_ids. One statement, so one snapshot: a transaction that changed two
 # configurations is seen whole or not at all. The items are JSON text joined as they are, and
-# row_to_json writes a `json` column verbatim, so each is byte for byte its GET's body. (When
-# rollouts come, this is the one place that picks which version of each item a cohort sees.)
+# row_to_json writes a `json` column verbatim, so each is byte for byte its GET's body. While
+# rollouts run, ITEM_ROLLOUTS says which items a cohort sees as their candidates.
 EMBEDDED_CONFIGURATIONS = """
     SELECT ('[' || string_agg(configuration_representation(c), ',' ORDER BY c.id) || ']')::json
     FROM configurations c
     WHERE c.application_id = a.id
 """
 
+# The running rollouts of its configurations, beside it: the read model serves each client
+# the view with its cohorts' candidates (representation.py, Representation.for_client).
+ITEM_ROLLOUTS = """
+    SELECT json_agg(json_build_object(
+               'id', c.id, 'percent', rollout.percent,
+               'current', configuration_representation(c), 'candidate', kept.body))::text
+    FROM configurations c
+    JOIN configuration_rollouts rollout
+      ON rollout.configuration_id = c.id AND rollout.state = 'running'
+    JOIN configuration_revisions kept
+      ON kept.configuration_id = rollout.configuration_id AND kept.revision = rollout.revision
+    WHERE c.application_id = application.id
+"""
+
 SELECT_APPLICATION_CONFIGURATIONS = f"""
     SELECT application.id, row_to_json(application)::text AS body,
-           application.name AS application_name
+           application.name AS application_name,
+           ({ITEM_ROLLOUTS}) AS item_rollouts
     FROM (
         SELECT {APPLICATION_COLUMNS},
                COALESCE(({EMBEDDED_CONFIGURATIONS}), '[]') AS configurations
@@ -101,8 +116,8 @@ class GetApplication(Get):
 @dataclass(frozen=True, slots=True)
 class GetApplicationConfigurations(Get):
     """An application with its configurations embedded: a view of it (keys.py), kept and
-    watched like any representation. (Rollouts will make it per cohort: the message then
-    carries the request's Config-Client, and its key names what that client sees.)"""
+    watched like any representation. Kept once with its configurations' running rollouts;
+    each client's view (Config-Client) is made from it (representation.py)."""
 
     kind = keys.APPLICATION_CONFIGURATIONS
 

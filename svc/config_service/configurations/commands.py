@@ -93,9 +93,10 @@ CREATE = """
         %(changed_by)s, %(request_id)s, %(everything)s, %(exact)s::text[], %(prefixes)s::text[])
 """
 LOCK = """
-    SELECT application_id, application_name, body, described_by
-    FROM configuration_lock(%(id)s, %(changed_by)s, %(request_id)s),
-         configuration_described_by(%(id)s) AS described_by
+    SELECT application_id, application_name, body, described_by, candidate_revision
+    FROM configuration_lock(%(id)s, %(changed_by)s, %(request_id)s)
+    CROSS JOIN configuration_described_by(%(id)s) AS described_by
+    LEFT JOIN configuration_candidate(%(id)s) ON true
 """
 PUT = """
     SELECT id, body, revision, application_name, application_id, recorded, removed,
@@ -111,7 +112,7 @@ PUT = """
 MAX_CHECK_ROUNDS = 4
 
 
-def _checked_write(
+def checked_write(
     cursor: Cursor,
     book: SchemaBook | None,
     configuration_id: str,
@@ -185,7 +186,7 @@ def create_configuration(
             raise crossed() from error
         return cursor.fetchone()
 
-    row = _checked_write(cursor, book, command.id, command.config, create)
+    row = checked_write(cursor, book, command.id, command.config, create)
     if row is None:  # no such application, or out of scope: the same answer
         raise InvalidValue(
             f"No application has id {command.application_id}.", loc=("body", "application_id")
@@ -225,13 +226,15 @@ def update_configuration(
             raise configuration_name_taken(command.name) from error
         except psycopg2.errors.DeadlockDetected as error:
             raise crossed() from error
+        except psycopg2.errors.ObjectNotInPrerequisiteState as error:
+            raise rollout_running(command.id) from error  # configuration_put_checked.sql
         return cursor.fetchone()
 
-    written = _checked_write(cursor, book, command.id, command.config, put)
+    written = checked_write(cursor, book, command.id, command.config, put)
     if written is None:  # no such configuration, or out of scope: the same answer
         raise no_configuration(command.id)
     if written["body"] is None:  # the body named another application: nothing was written
-        raise _stays_in(written["application_id"])
+        raise stays_in(written["application_id"])
     return Written(
         Representation.from_row(written),
         recorded=written["recorded"],
@@ -247,13 +250,26 @@ def _check_if_match(cursor: Cursor, command: UpdateConfiguration, delivery: Deli
     row = cursor.fetchone()
     if row is None or not delivery.caller.scope.allows(row["application_name"]):
         raise no_configuration(command.id)  # out of scope: as missing, before If-Match too
+    if row["candidate_revision"] is not None:
+        raise rollout_running(command.id, row["candidate_revision"])  # whatever If-Match says
     if command.application_id not in (None, row["application_id"]):
-        raise _stays_in(row["application_id"])
+        raise stays_in(row["application_id"])
     current = Representation(command.id, row["body"].encode(), described_by=row["described_by"])
     current.check_if_match(command.if_match)
 
 
-def _stays_in(application_id: str) -> InvalidValue:
+def rollout_running(configuration_id: str, candidate: int | None = None) -> Conflict:
+    """A PUT without Config-Rollout while a candidate runs: say how to end the rollout."""
+    named = f" (revision {candidate})" if candidate is not None else ""
+    return Conflict(
+        f"A rollout of configuration {configuration_id} is running{named}: change it only with "
+        "Config-Rollout, sent with the candidate's body: `Config-Rollout: 100` promotes it, "
+        "`Config-Rollout: 0` aborts it, another percentage changes its share "
+        "(docs/rollouts.md)."
+    )
+
+
+def stays_in(application_id: str) -> InvalidValue:
     return InvalidValue(
         "A configuration cannot move to another application: application_id must be "
         f"{application_id}.",

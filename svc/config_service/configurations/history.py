@@ -7,7 +7,7 @@ what GET returned while it was current (migration 0007), so its ETag is the one 
 
 import json
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 from config_service.bus import HandlerTable
 from config_service.configurations.queries import no_configuration
@@ -34,7 +34,17 @@ SELECT_REVISION = """
 # One more than asked for, to know whether another page follows.
 SELECT_HISTORY = """
     SELECT configuration.id, page.revision, page.changed_at, page.changed_by, page.request_id,
-           page.body, page.described_by
+           page.body, page.described_by,
+           rollout.state AS rollout_state, rollout.percent AS rollout_percent,
+           rollout.ended_at AS rollout_ended_at, rollout.ended_by AS rollout_ended_by,
+           (SELECT count(*) FROM configuration_rollout_rejections rejection
+            WHERE rejection.configuration_id = rollout.configuration_id
+              AND rejection.revision = rollout.revision) AS rollout_rejections,
+           ARRAY(SELECT rejection.client FROM configuration_rollout_rejections rejection
+                 WHERE rejection.configuration_id = rollout.configuration_id
+                   AND rejection.revision = rollout.revision
+                 ORDER BY rejection.rejected_at, rejection.client
+                 LIMIT 5) AS rollout_rejected_by
     FROM configurations configuration
     LEFT JOIN LATERAL (
         SELECT revision, changed_at, changed_by, request_id, body, described_by
@@ -44,6 +54,8 @@ SELECT_HISTORY = """
         ORDER BY revision DESC
         LIMIT %(limit)s + 1
     ) page ON true
+    LEFT JOIN configuration_rollouts rollout
+           ON rollout.configuration_id = configuration.id AND rollout.revision = page.revision
     WHERE configuration.id = %(id)s
     ORDER BY page.revision DESC
 """
@@ -116,15 +128,36 @@ def list_revisions(
     return RevisionPage(Representation(query.id, body), page[-1]["revision"] if more else None)
 
 
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _rollout(row: dict) -> dict | None:
+    """A candidate's rollout as the history tells it (docs/rollouts.md); None for others."""
+    if row["rollout_state"] is None:
+        return None
+    return {
+        "state": row["rollout_state"],
+        "percent": row["rollout_percent"],
+        "ended_at": _time(row["rollout_ended_at"]),
+        "ended_by": row["rollout_ended_by"],
+        "rejections": row["rollout_rejections"],
+        # A few of the clients that rejected it, first first (an automatic abort names them).
+        "rejected_by": row["rollout_rejected_by"],
+    }
+
+
 def _entry(row: dict) -> dict:
     return {
         "revision": row["revision"],
-        "changed_at": row["changed_at"].astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "changed_at": _time(row["changed_at"]),
         "changed_by": row["changed_by"],
         "request_id": row["request_id"],
         "etag": etag_of(row["body"].encode(), row["described_by"]),
         # The schema it was made under: an attachment changed alone is a revision of its own.
         "describedby": described_by_path(row["described_by"]),
+        # A candidate's: how its rollout runs or ended.
+        "rollout": _rollout(row),
     }
 
 

@@ -69,6 +69,7 @@ def test_history_is_newest_first_and_paged_by_before(database_url, configuration
         "request_id",
         "etag",
         "describedby",
+        "rollout",
     }
     assert entries[0]["request_id"] == "r5" and entries[0]["changed_by"] is None
     assert entries[0]["changed_at"].endswith("Z")

@@ -3,6 +3,7 @@ and its history's, for the OpenAPI document (the service writes those bytes itse
 
 import json
 from datetime import datetime
+from typing import Literal
 
 from pydantic import ConfigDict, Field, RootModel
 
@@ -89,6 +90,20 @@ class ConfigurationRead(ConfigurationBase):
     comments: Comments  # always in an answer: required, so generated types need no check
 
 
+class RolloutRecord(Strict):
+    """How a candidate's rollout runs or ended (docs/rollouts.md)."""
+
+    state: Literal["running", "promoted", "replaced", "aborted"]
+    percent: int = Field(ge=0, le=100, description="The current or last percentage.")
+    ended_at: datetime | None = Field(description="When it ended; null while it runs.")
+    ended_by: str | None = Field(
+        description='The token that ended it, "automatic" (max-failures reached, or the '
+        "schedule's promotion), or null."
+    )
+    rejections: int = Field(ge=0, description="Distinct clients that sent Config-Rejected.")
+    rejected_by: list[str] = Field(description="A few of them (up to 5), first first.")
+
+
 class ConfigurationHistoryEntry(Strict):
     """One revision of a configuration, in its history (`?history`)."""
 
@@ -106,6 +121,9 @@ class ConfigurationHistoryEntry(Strict):
         description="The path of the schema it was made under (`?revision=N` when pinned); "
         "null when none.",
         examples=[f"/api/v1/configurations/{CONFIGURATION_ID_EXAMPLE}"],
+    )
+    rollout: RolloutRecord | None = Field(
+        description="A candidate's rollout (Config-Rollout); null for other revisions."
     )
 
 

@@ -16,9 +16,13 @@ from config_service.store.database import Cursor
 # The representation, its revision number, its application's name (which decides scope) and
 # its schema link in one statement, so they always agree; a function, so that its plan is kept
 # (0008, 0011).
+# While a rollout runs, its candidate comes with it (configuration_candidate.sql): the read
+# model serves it to the candidate's cohort (representation.py, Representation.for_client).
 SELECT_CONFIGURATION = """
-    SELECT id, body, revision, application_name, described_by
+    SELECT id, body, revision, application_name, described_by,
+           candidate_revision, candidate_percent, candidate_body, candidate_described_by
     FROM configuration_read_described(%(id)s)
+    LEFT JOIN configuration_candidate(%(id)s) ON true
 """
 
 

@@ -21,6 +21,8 @@ class Written:
     recorded: bool  # False for a PUT that changed nothing
     removed: int = 0  # revisions the trigger deleted by retention
     application_id: str = ""  # of the configuration: what a PUT touched besides it (keys.py)
+    # What a PUT with Config-Rollout did: started, changed, replaced, promoted or aborted.
+    rollout: str | None = None
 
 
 def author_parameters(delivery: Delivery) -> dict[str, str | None]:

@@ -15,6 +15,14 @@ from config_service.configurations.models import (
     ConfigurationUpdate,
 )
 from config_service.configurations.queries import GetConfiguration
+from config_service.configurations.rollout_routes import (
+    CLIENT_PARAMETERS,
+    ROLLOUT_PARAMETER,
+    report_rejection,
+    roll_out,
+    rollout_header,
+)
+from config_service.configurations.rollouts import parse_rollout
 from config_service.configurations.schema_links import requested_link
 from config_service.configurations.versions import (
     VERSION_HEADERS,
@@ -26,6 +34,7 @@ from config_service.configurations.versions import (
     current_headers_at,
     resource_path,
 )
+from config_service.errors import InvalidValue
 from config_service.fields import CONFIGURATION_ID_EXAMPLE
 from config_service.http.dependencies import (
     PathId,
@@ -51,7 +60,12 @@ from config_service.http.openapi_parts import (
     problem_responses,
     read_responses,
 )
-from config_service.http.responses import answer_get, delivery_of, representation_response
+from config_service.http.responses import (
+    answer_get,
+    delivery_of,
+    read_conditions,
+    representation_response,
+)
 
 router = APIRouter(prefix="/configurations", tags=["configurations"], route_class=RequestRoute)
 
@@ -97,6 +111,7 @@ def _link_header(request: Request) -> str | None:
             ConfigurationId.openapi,
             *READ_PARAMETERS["parameters"],
             *VERSION_PARAMETERS,
+            *CLIENT_PARAMETERS,
         ]
     },
 )
@@ -109,7 +124,11 @@ async def get_configuration(request: Request) -> Response:
     asked = asked_version(request.scope["query_string"])
     bus = bus_of(request)
     if asked is None:
-        return await answer_get(bus, request, GetConfiguration(id), current_headers_at(path))
+        headers_of = current_headers_at(path)
+        conditions = read_conditions(request.scope)
+        if conditions.rejected is not None:  # a report riding on the read (HEAD too)
+            await report_rejection(request, id, conditions)
+        return await answer_get(bus, request, GetConfiguration(id), headers_of, conditions)
     keep = settings_of(request).revisions_keep
     return await answer_version(bus, request, id, asked, path, keep)
 
@@ -138,6 +157,12 @@ async def create_configuration(body: ConfigurationCreate, request: Request) -> R
     `describedby` Link, its config must satisfy that schema."""
     check_config_depth(body.config, settings_of(request))
     check_representation_size(body.representation_size(), settings_of(request))
+    if rollout_header(request) is not None:
+        raise InvalidValue(
+            "Config-Rollout: a new configuration has no current version to roll out from; "
+            "create it, then PUT a candidate with Config-Rollout (docs/rollouts.md).",
+            loc=("header", "config-rollout"),
+        )
     dry_run = dry_run_of(request)
     written = await bus_of(request).dispatch(
         CreateConfiguration(
@@ -168,7 +193,7 @@ async def create_configuration(body: ConfigurationCreate, request: Request) -> R
         },
         **problem_responses(404, 409, 412, *WRITE_PROBLEMS),
     },
-    openapi_extra=WRITE_PARAMETERS,
+    openapi_extra={"parameters": [*WRITE_PARAMETERS["parameters"], ROLLOUT_PARAMETER]},
 )
 async def update_configuration(
     id: ConfigurationId.declared,
@@ -185,6 +210,9 @@ async def update_configuration(
     check_body_id(body.id, id)
     check_if_match(if_match)
     dry_run = dry_run_of(request)
+    rollout = rollout_header(request)
+    if rollout is not None:
+        return await roll_out(request, id, body, parse_rollout(rollout), if_match, dry_run)
     written = await bus_of(request).dispatch(
         UpdateConfiguration(
             id=id,

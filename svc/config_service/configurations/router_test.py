@@ -253,7 +253,10 @@ def test_every_answer_to_a_get_of_a_configuration_url_varies_alike(client, confi
             {"Accept-Encoding": "gzip"},
         ):
             answer = client.get(url, headers=headers)
-            assert answer.headers["vary"] == "Accept-Encoding, Prefer", (url, headers)
+            assert answer.headers["vary"] == "Accept-Encoding, Prefer, Config-Client", (
+                url,
+                headers,
+            )
 
 
 @pytest.mark.parametrize(

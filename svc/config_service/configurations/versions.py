@@ -14,7 +14,7 @@ from config_service.configurations.history import GetRevision, ListRevisions
 from config_service.configurations.queries import GetConfiguration
 from config_service.configurations.revisions import Written
 from config_service.configurations.schema_links import described_by_link
-from config_service.errors import InvalidValue, NotFound
+from config_service.errors import InvalidValue
 from config_service.http.openapi_parts import header
 from config_service.http.responses import delivery_of, read_conditions, read_response
 from config_service.reads import Read
@@ -96,13 +96,17 @@ def _links(path: str, representation: Representation) -> str:
 
 def current_headers(representation: Representation, path: str) -> dict[str, str]:
     """A current representation's (GET, POST, PUT): its revision, and links to its history,
-    its predecessor and its schema."""
+    its predecessor and its schema; while a rollout runs, its percentage and candidate."""
     if representation.revision is None:
         return {}
-    return {
+    headers = {
         "Revision": str(representation.revision),
         "Link": _links(path, representation),
     }
+    rollout = representation.rollout
+    if rollout is not None:
+        headers["Config-Rollout"] = f"{rollout.percent};revision={rollout.revision}"
+    return headers
 
 
 def old_revision_headers(representation: Representation, path: str) -> dict[str, str]:
@@ -142,15 +146,13 @@ async def answer_version(
     if isinstance(asked, AskedHistory):
         return await _answer_history(bus, request, configuration_id, asked, path)
     revision = asked.revision
-    if current.revision is not None and revision > current.revision:
-        raise NotFound(f"Configuration {configuration_id} has no revision {revision}.")
     # A revision among the newest REVISIONS_KEEP is certainly still kept: it may be answered
     # from memory (revisions never change). An older one may have been removed since it was
-    # read, so PostgreSQL is asked.
-    recent = (
-        revisions_keep == 0
-        or current.revision is None
-        or revision > current.revision - revisions_keep
+    # read, so PostgreSQL is asked; and so is one newer than the current (a rollout's
+    # candidate, running or ended, or none: 404).
+    newest = current.revision if current.rollout is None else current.rollout.revision
+    recent = current.revision is None or (
+        revision <= newest and (revisions_keep == 0 or revision > newest - revisions_keep)
     )
     conditions = read_conditions(request.scope)
     conditions = replace(conditions, wait=0, no_cache=conditions.no_cache or not recent)

@@ -100,7 +100,7 @@ def test_every_answer_to_a_guarded_request_is_private_and_varies_by_authorizatio
     for name, (response, cache_control) in answers.items():
         assert response.headers["cache-control"] == cache_control, name
         assert response.headers["vary"].endswith("Authorization"), name
-    assert answers["current"][0].headers["vary"] == "Accept-Encoding, Prefer, Authorization"
+    assert answers["current"][0].headers["vary"] == "Accept-Encoding, Prefer, Config-Client, Authorization"
     assert answers["no token"][0].status_code == 401
     assert "private" not in guarded.get("/health/live").headers.get("cache-control", "")
 

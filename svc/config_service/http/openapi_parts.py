@@ -71,7 +71,8 @@ READ_HEADERS = {
     "Age": header("Seconds since an answer from `stale-if-error` was last known current."),
     "Preference-Applied": header("`wait=N`: the request was held up to N seconds."),
     "Vary": header(
-        "`Accept-Encoding, Prefer` on every answer (with tokens, `, Authorization` too)."
+        "`Accept-Encoding, Prefer, Config-Client` on every answer (with tokens, `, Authorization` "
+        "too)."
     ),
     "Content-Encoding": header(
         "`gzip` when the body is 1 KiB or more and Accept-Encoding allows it; the ETag is the "

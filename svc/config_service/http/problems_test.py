@@ -122,8 +122,8 @@ def test_problem_responses_document_each_status_with_its_own_example():
 @pytest.mark.parametrize(
     ("method", "path", "vary"),
     [
-        ("GET", "/api/v1/configurations/x", "Accept-Encoding, Prefer"),
-        ("HEAD", "/api/v1/applications", "Accept-Encoding, Prefer"),
+        ("GET", "/api/v1/configurations/x", "Accept-Encoding, Prefer, Config-Client"),
+        ("HEAD", "/api/v1/applications", "Accept-Encoding, Prefer, Config-Client"),
         ("PUT", "/api/v1/configurations/x", None),  # answers to writes are not cached
         ("GET", "/health/ready", None),  # nothing outside /api/ varies
     ],

@@ -94,6 +94,9 @@ def _log_request(level: int, scope: Scope, status: int, seconds: float, request_
     revision = scope["state"].get("revision")  # a configuration's, after a write
     if revision is not None:
         fields["revision"] = revision
+    rollout = scope["state"].get("rollout")  # Config-Rollout's percentage, on a PUT
+    if rollout is not None:
+        fields["rollout"] = rollout
     if scope["state"].get("dry_run"):  # ?dry_run: answered, nothing committed
         fields["dry_run"] = True
     if records_differ_by_more_than_time():

@@ -12,6 +12,7 @@ from starlette.types import Scope
 
 from config_service.access.tokens import caller_of
 from config_service.bus import MessageBus
+from config_service.errors import InvalidValue
 from config_service.http.request_ids import request_id_of
 from config_service.messages import Delivery, Get
 from config_service.reads import Held, Read, ReadConditions
@@ -67,7 +68,28 @@ def _accepts_gzip(accept_encoding: str | None) -> bool:
 
 
 # The request headers a GET's answer depends on, as the server gives them (lower case).
-CONDITION_HEADERS = frozenset({b"if-none-match", b"cache-control", b"prefer", b"accept-encoding"})
+CONDITION_HEADERS = frozenset(
+    {
+        b"if-none-match",
+        b"cache-control",
+        b"prefer",
+        b"accept-encoding",
+        b"config-client",
+        b"config-rejected",
+    }
+)
+# Config-Client: 1-128 visible ASCII characters (docs/rollouts.md).
+CLIENT_ID = re.compile(r"[\x21-\x7e]{1,128}")
+
+
+def check_client_id(value: str) -> str:
+    """A Config-Client header's value, or a 422 on it."""
+    if not CLIENT_ID.fullmatch(value):
+        raise InvalidValue(
+            "Config-Client names the client: 1 to 128 visible ASCII characters, no spaces.",
+            loc=("header", "config-client"),
+        )
+    return value
 
 
 def read_conditions(scope: Scope) -> ReadConditions:
@@ -88,9 +110,18 @@ def read_conditions(scope: Scope) -> ReadConditions:
     if if_none_match is not None:
         check_entity_tags("If-None-Match", if_none_match)
     accepts_gzip = _accepts_gzip(found.get(b"accept-encoding"))
+    client = found.get(b"config-client")
+    if client is not None:
+        check_client_id(client)
     cache_control, prefer = found.get(b"cache-control"), found.get(b"prefer")
+    rejected = found.get(b"config-rejected")
     if cache_control is None and prefer is None:
-        return ReadConditions(if_none_match=if_none_match, accepts_gzip=accepts_gzip)
+        return ReadConditions(
+            if_none_match=if_none_match,
+            accepts_gzip=accepts_gzip,
+            client=client,
+            rejected=rejected,
+        )
     cache = _directives(cache_control or "")
     return ReadConditions(
         if_none_match=if_none_match,
@@ -98,6 +129,8 @@ def read_conditions(scope: Scope) -> ReadConditions:
         stale_if_error=_seconds(cache.get("stale-if-error")),
         wait=_seconds(_directives(prefer or "").get("wait")) or 0,
         accepts_gzip=accepts_gzip,
+        client=client,
+        rejected=rejected,
     )
 
 
@@ -106,9 +139,10 @@ def read_conditions(scope: Scope) -> ReadConditions:
 
 # What a GET's answer under /api/ may depend on besides its URL, on every answer alike (200,
 # 304 and problems), so that a cache keys one URL's answers one way: Accept-Encoding (gzip)
-# and Prefer (a watch is held). With tokens, http/bearer.py adds Authorization. If-None-Match
-# and Cache-Control are conditions of the request, answered by 304 or freshness, not variants.
-READ_VARY = "Accept-Encoding, Prefer"
+# and Prefer (a watch is held), and Config-Client (a rollout's cohort is served its candidate:
+# docs/rollouts.md). With tokens, http/bearer.py adds Authorization. If-None-Match and
+# Cache-Control are conditions of the request, answered by 304 or freshness, not variants.
+READ_VARY = "Accept-Encoding, Prefer, Config-Client"
 
 
 def varies(scope: Scope) -> dict[str, str]:
@@ -177,14 +211,20 @@ def delivery_of(
 
 
 async def answer_get(
-    bus: MessageBus, request: Request, query: Get, headers_of: HeadersOf = no_headers
+    bus: MessageBus,
+    request: Request,
+    query: Get,
+    headers_of: HeadersOf = no_headers,
+    conditions: ReadConditions | None = None,
 ) -> Response:
-    """Dispatch a Get with the request's read conditions beside it, and shape its response.
+    """Dispatch a Get with the request's read conditions beside it (read here unless the
+    route read them already), and shape its response.
 
     A GET that may be held (Prefer: wait) ends as soon as its client disconnects, so that a
     runtime that restarts or times out first does not keep a MAX_WAITERS place for nothing.
     """
-    conditions = read_conditions(request.scope)
+    if conditions is None:
+        conditions = read_conditions(request.scope)
     if not conditions.wait:
         read = await bus.dispatch(query, delivery_of(request, conditions))
         return read_response(read, conditions, headers_of)

@@ -87,7 +87,7 @@ def test_a_large_body_goes_gzip_to_who_accepts_it_with_the_same_etag_and_vary():
     assert compressed.headers["content-length"] == str(len(compressed.body))
     for response in (plain, compressed):
         assert response.headers["etag"] == read.representation.etag
-        assert response.headers["vary"] == "Accept-Encoding, Prefer"
+        assert response.headers["vary"] == "Accept-Encoding, Prefer, Config-Client"
     small = read_response(Read(Representation("ID", b"{}"), False), ReadConditions(True))
     assert small.body == b"{}" and "content-encoding" not in small.headers
     unchanged = read_response(Read(read.representation, True), ReadConditions(accepts_gzip=True))

@@ -113,6 +113,8 @@ class ReadCache:
                 if stale is None:
                     raise
                 representation, age = stale
+        # The client's view: the candidate of a running rollout for its cohort.
+        representation = representation.for_client(conditions.client)
         not_modified = not none_match(conditions.if_none_match, representation.etag)
         return Read(representation, not_modified, age)
 
@@ -152,6 +154,9 @@ class ReadCache:
         if len(representation.body) + ENTRY_OVERHEAD > self._max_bytes:
             return  # also READ_CACHE_BYTES=0: nothing is kept (nor compressed for it)
         size = len(representation.body) + len(representation.gzipped or b"") + ENTRY_OVERHEAD
+        rollout = representation.rollout
+        if rollout is not None and rollout.candidate is not None:  # kept beside it (rollouts)
+            size += len(rollout.candidate.body) + ENTRY_OVERHEAD
         if size > self._max_bytes:
             return
         self._entries[key] = _Entry(representation, size)

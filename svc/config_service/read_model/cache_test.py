@@ -186,3 +186,29 @@ def test_a_stale_copy_answers_only_within_its_max_age():
     current, stale = asyncio.run(scenario())
     assert (current.representation.body, current.age) == (b"kept", 0)
     assert (stale.representation.body, stale.age) == (b"kept", 10)
+
+
+def test_a_rollouts_candidate_is_counted_and_each_client_gets_its_view():
+    asyncio.run(_candidate_scenario())
+
+
+async def _candidate_scenario() -> None:
+    from config_service.representation import Rollout, in_cohort
+
+    candidate = Representation("c", b"x" * 7, revision=2, rollout=Rollout(50, 2))
+    current = Representation("c", b"y" * 10, revision=1, rollout=Rollout(50, 2, candidate))
+
+    async def load() -> Representation:
+        return current
+
+    cache = new_cache()
+    inside = next(f"k{n}" for n in range(100) if in_cohort("c", f"k{n}", 50))
+    outside = next(f"k{n}" for n in range(100) if not in_cohort("c", f"k{n}", 50))
+    assert (await cache.read("c", ReadConditions(client=inside), load)).representation is candidate
+    assert cache.size == (1, 10 + 7 + 2 * ENTRY_OVERHEAD)
+    from_memory = await cache.read("c", ReadConditions(client=outside), load)
+    assert from_memory.representation is current
+    etag = candidate.etag
+    assert (
+        await cache.read("c", ReadConditions(if_none_match=etag, client=inside), load)
+    ).not_modified

@@ -36,15 +36,17 @@ type Result = Representation | DomainError | None  # None: nothing was read (tim
 
 
 class _Watch:
-    """The requests held on one key, each with the If-None-Match it was sent with and its
-    caller's scope (a rename may move the representation out of it)."""
+    """The requests held on one key, each with the If-None-Match it was sent with, its
+    caller's scope (a rename may move the representation out of it) and its Config-Client
+    (which decides whether a rollout's candidate is its view)."""
 
     __slots__ = ("load", "waiters")
 
     def __init__(self, load: Load):
         self.load = load
-        self.waiters: dict[asyncio.Future[tuple[Outcome, Result]], tuple[str, ApplicationScope]]
-        self.waiters = {}
+        self.waiters: dict[
+            asyncio.Future[tuple[Outcome, Result]], tuple[str, ApplicationScope, str | None]
+        ] = {}
 
 
 def _settle(future: asyncio.Future, outcome: Outcome, result: Result = None) -> None:
@@ -98,7 +100,11 @@ class Watches:
             watch = self._watches[key] = _Watch(load)
         # Registered before reading, so a change that lands during the read still wakes it.
         future = asyncio.get_running_loop().create_future()
-        watch.waiters[future] = (conditions.if_none_match or "", delivery.caller.scope)
+        watch.waiters[future] = (
+            conditions.if_none_match or "",
+            delivery.caller.scope,
+            conditions.client,
+        )
         self.held += 1
         # Counted as held, not as in flight: in-flight requests measure load, and a fleet of
         # runtimes may hold thousands that cost nothing (the request log counted it in flight).
@@ -145,6 +151,8 @@ class Watches:
             # One error ends many held requests: each raises it afresh, with a traceback of
             # its own, as awaiting one failed task from many places does.
             raise result.with_traceback(None)
+        if result is not None:
+            result = result.for_client(conditions.client)  # its view: maybe a candidate
         if result is None or not none_match(conditions.if_none_match, result.etag):
             # Unchanged: 304, unless the same bytes now belong to an application out of scope
             # (renamed): the read model's check then answers 404.
@@ -214,15 +222,16 @@ class Watches:
         """Answer the watches of `key` that `result` ends (after a change: those whose version
         it is not, or whose scope it has left), and forget them, so that a later change need
         not read for them."""
-        # By If-None-Match and scope: thousands of watches send the same ones.
-        ends: dict[tuple[str, ApplicationScope], bool] = {}
+        # By If-None-Match, scope and client: thousands of watches send the same ones (and
+        # without a rollout, any client's view is the current version: one comparison).
+        ends: dict[tuple[str, ApplicationScope, str | None], bool] = {}
         for future, waiter in list(watch.waiters.items()):
             if waiter not in ends:
-                if_none_match, scope = waiter
+                if_none_match, scope, client = waiter
                 ends[waiter] = (
                     outcome != "changed"
                     or isinstance(result, DomainError)
-                    or none_match(if_none_match, result.etag)
+                    or none_match(if_none_match, result.for_client(client).etag)
                     or not scope.allows(result.application_name)
                 )
             if ends[waiter]:

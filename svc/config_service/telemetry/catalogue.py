@@ -21,6 +21,8 @@ REFUSED_STATUSES = ("4xx", "5xx")  # a method a route does not serve, or a path 
 DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 WATCH_OUTCOMES: tuple[str, ...] = get_args(Outcome.__value__)
 DB_UNAVAILABLE_REASONS: tuple[str, ...] = get_args(UnavailableReason)
+# What a PUT with Config-Rollout does to a rollout (configurations/rollouts.py says so too).
+ROLLOUT_CHANGES = ("started", "changed", "replaced", "promoted", "aborted")
 
 
 class ServiceMetrics:
@@ -107,6 +109,30 @@ class ServiceMetrics:
         self.revisions_removed = registry.counter(
             f"{prefix}configuration_revisions_removed_total",
             "Configuration revisions deleted by retention (REVISIONS_KEEP).",
+        )
+        # Rollouts (docs/rollouts.md). How many run now is the database's to say:
+        # started - promoted - aborted over the fleet, or SELECT from configuration_rollouts.
+        self.rollout_changes = registry.counter(
+            f"{prefix}rollout_changes_total",
+            "Rollout changes, by change (PUTs with Config-Rollout; scheduled promotions too).",
+            {"change": ROLLOUT_CHANGES},
+        )
+        self.rollout_aborts = registry.counter(
+            f"{prefix}rollout_aborts_total",
+            "Rollouts aborted, by cause: a PUT with Config-Rollout: 0, or max-failures reached.",
+            {"cause": ("operator", "automatic")},
+        )
+        self.rollouts_running = registry.gauge(
+            f"{prefix}rollouts_running",
+            "Rollouts running over the fleet, as this worker last counted them (every ~5 s).",
+            aggregate="worker",
+        )
+        self.rollout_steps = registry.counter(
+            f"{prefix}rollout_steps_total", "Scheduled rollout steps taken (step=;every=)."
+        )
+        self.rollout_rejections = registry.counter(
+            f"{prefix}rollout_rejections_total",
+            "Config-Rejected reports counted (one per distinct client of a candidate's cohort).",
         )
 
 

@@ -19,9 +19,7 @@ BEGIN
     PERFORM pg_advisory_xact_lock(29, hashtext(wanted));
     IF linked IS NOT NULL THEN
         PERFORM pg_advisory_xact_lock_shared(29, hashtext(linked));
-        required := linked || '@' || COALESCE(pinned, (
-            SELECT max(kept.revision) FROM configuration_revisions kept
-            WHERE kept.configuration_id = linked));
+        required := linked || '@' || COALESCE(pinned, configuration_current_revision(linked));
     END IF;
     IF EXISTS (SELECT FROM configuration_schemas follower WHERE follower.schema_id = wanted) THEN
         required := required || '+followers';

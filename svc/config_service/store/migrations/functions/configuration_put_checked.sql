@@ -34,6 +34,14 @@ BEGIN
         RETURN;
     END IF;
 
+    -- While a candidate runs, only a PUT with Config-Rollout changes the configuration
+    -- (configuration_rollout_put.sql): the service answers 409 and says how to end it.
+    IF EXISTS (SELECT FROM configuration_rollouts rollout
+               WHERE rollout.configuration_id = wanted AND rollout.state = 'running') THEN
+        RAISE EXCEPTION 'a rollout of configuration % is running', wanted
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+
     SELECT * INTO attached FROM configuration_schemas link WHERE link.configuration_id = wanted;
     IF NOT relink THEN
         linked := attached.schema_id;

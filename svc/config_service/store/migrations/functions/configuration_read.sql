@@ -1,6 +1,7 @@
 -- GET /configurations/{id} as one function call (configurations/queries.py): the
 -- representation (configuration_representation.sql, the bytes every revision keeps), its
--- current revision number and its application's name (which decides a token's scope).
+-- current revision number (configuration_current_revision.sql: not a candidate's) and its
+-- application's name (which decides a token's scope).
 --
 -- Why a plpgsql function rather than the same SELECT sent as it is: psycopg2 sends each
 -- statement as text, so PostgreSQL plans it on every call, and planning the join and the
@@ -15,8 +16,7 @@ BEGIN
     RETURN QUERY
     SELECT configuration.id::text,
            configuration_representation(configuration),
-           (SELECT max(kept.revision) FROM configuration_revisions kept
-            WHERE kept.configuration_id = configuration.id),
+           configuration_current_revision(configuration.id),
            application.name::text
     FROM configurations configuration
     JOIN applications application ON application.id = configuration.application_id

@@ -36,6 +36,12 @@
 -- of the configuration waits for. How many were deleted is left in the transaction-local
 -- setting `config_service.revisions_removed`, for configuration_put.sql to return (and the
 -- service to count).
+--
+-- Rollouts (migration 0015). A candidate is recorded by configuration_rollout_put.sql before
+-- the configuration's row changes; retention never deletes the current revision
+-- (configuration_current_revision.sql) nor a running candidate. A promotion writes the
+-- candidate's fields into the row with `config_service.promoting` set to its id: the change
+-- is that candidate's revision, already recorded, so nothing is recorded again.
 CREATE OR REPLACE FUNCTION configuration_record_revision(changed text, representation text)
 RETURNS void
 LANGUAGE plpgsql AS $$
@@ -45,6 +51,9 @@ DECLARE
     keep_newest integer;
     removed integer := 0;
 BEGIN
+    IF current_setting('config_service.promoting', true) = changed THEN
+        RETURN;  -- a promotion: the candidate's revision is this change, recorded already
+    END IF;
     INSERT INTO configuration_revisions
         (configuration_id, revision, body, changed_at, changed_by, request_id, described_by)
     SELECT changed,
@@ -64,7 +73,12 @@ BEGIN
         DELETE FROM configuration_revisions older
         WHERE older.configuration_id = changed AND older.revision <= recorded - keep_newest
           AND NOT EXISTS (SELECT FROM configuration_schemas pin
-                          WHERE pin.schema_id = changed AND pin.schema_revision = older.revision);
+                          WHERE pin.schema_id = changed AND pin.schema_revision = older.revision)
+          AND older.revision IS DISTINCT FROM configuration_current_revision(changed)
+          AND NOT EXISTS (SELECT FROM configuration_rollouts candidate
+                          WHERE candidate.configuration_id = changed
+                            AND candidate.revision = older.revision
+                            AND candidate.state = 'running');
         GET DIAGNOSTICS removed = ROW_COUNT;
     END IF;
     PERFORM set_config('config_service.revisions_removed', removed::text, true);

@@ -37,6 +37,16 @@ def empty_database():
 
 
 @pytest.fixture
+def migrated_database():
+    """A migrated database of the test's own, dropped after it: for what the run's other apps
+    must not touch (their rollout schedules step every due rollout of the run's database)."""
+    dsn = postgres.create_database()
+    apply_migrations(dsn)
+    yield dsn
+    postgres.drop_database(dsn)
+
+
+@pytest.fixture
 def cursor(database_url):
     """A cursor on the run's database, in a transaction rolled back after the test."""
     connection = psycopg2.connect(database_url, cursor_factory=psycopg2.extras.RealDictCursor)

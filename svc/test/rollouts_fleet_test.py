@@ -8,11 +8,19 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from test.fleet import Fleet
 from test.random_refs import random_name
 from test.waiting import until
 from test.workers import TIMEOUT
+
+
+@pytest.fixture
+def database_url(migrated_database):
+    """A database of this module's tests' own: the session's apps run the rollout schedule on
+    the run's database, and the fleet's steps are taken by its instances alone."""
+    return migrated_database
 
 
 def steps_logged(fleet: Fleet, configuration_id: str) -> list[int]:

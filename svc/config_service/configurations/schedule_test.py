@@ -19,6 +19,13 @@ from config_service.main import COMMAND_HANDLERS
 from test.random_refs import random_name
 
 
+@pytest.fixture
+def database_url(migrated_database):
+    """A database of this module's tests' own: the session's apps run the rollout schedule on
+    the run's database, and these rollouts' steps are taken by these tests alone."""
+    return migrated_database
+
+
 def connect(database_url):
     connection = psycopg2.connect(database_url, cursor_factory=psycopg2.extras.RealDictCursor)
     connection.autocommit = True

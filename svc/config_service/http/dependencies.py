@@ -2,7 +2,7 @@
 functions below (never through `request.app.state` elsewhere), created in main.py.
 
 Plain functions of the request, not FastAPI `Depends`: FastAPI solves a dependency anew on
-every request, ~15 µs each (in-process, a quarter of a GET from memory), for objects that
+every request (a measurable part of a GET from memory: docs/performance.md), for objects that
 are the same for every request of the app. Parameters the client sends stay declared (below).
 """
 
@@ -82,7 +82,7 @@ class PathId:
     """A resource's `{id}` path parameter, documented with an example id. Routes FastAPI
     solves anyway (a PUT's body) declare it (`declared`); the GETs runtimes call most read it
     with `of` and add `openapi` to their parameters, since FastAPI's solving of that one
-    parameter costs ~8 µs of a ~70 µs GET from memory (in-process). Either way a bad id is the
+    parameter costs a part of a GET from memory (docs/performance.md). Either way a bad id is the
     same 422 on ("path", "id")."""
 
     _ULID = TypeAdapter(Ulid)
@@ -128,8 +128,8 @@ class RequestRoute(APIRoute):
     """The route class of the resource routers: an endpoint that takes the Request alone (it
     reads what it needs itself, as the GETs by id do with PathId.of) is called directly. For
     it, FastAPI's request handler would solve no parameters, yet make a Response for
-    dependencies to set headers on and open two exit stacks: ~13 µs of a ~50 µs GET from
-    memory (in-process). Other endpoints keep that handler. Either way the OpenAPI document
+    dependencies to set headers on and open two exit stacks: a part of a GET from memory
+    (docs/performance.md). Other endpoints keep that handler. Either way the OpenAPI document
     is the same: it is made from the route's declaration, not from its handler.
 
     Leans on FastAPI's internals (checked against fastapi 0.116.1, the pinned version): the

@@ -110,9 +110,12 @@ def create_app(
                 commands=COMMAND_HANDLERS,
                 queries=QUERY_HANDLERS,
             )
-            # Each worker takes the rollout steps that are due (configurations/schedule.py).
+            # Each worker takes the rollout steps that are due (configurations/schedule.py),
+            # unless told to leave them to other instances.
             stepping = asyncio.create_task(
                 rollout_schedule.advance_rollouts_forever(app.state.bus, metrics)
+                if settings.rollout_steps
+                else asyncio.Event().wait()
             )
             try:
                 yield

@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     metrics_enabled: bool = Field(
         default=True, description="Serve /metrics; false records nothing (and saves its cost)."
     )
+    rollout_steps: bool = Field(
+        default=True,
+        description="Take the rollout steps that are due (any instance may); false leaves them "
+        "to the others, and this instance sends PostgreSQL nothing unasked.",
+    )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1,::1",
         description="Proxies whose X-Forwarded-For/-Proto are trusted (comma-separated, or *).",

@@ -36,7 +36,13 @@ STALLED_FOR = 0.5  # seconds a GET is given while PostgreSQL is stalled, when no
 @pytest.fixture(scope="module")
 def servers(database_url, listener_proxy) -> dict[str, ServerProcess]:
     dsn = listener_proxy.dsn(database_url)
-    timeouts = {"WORKERS": "1", "DB_CONNECT_TIMEOUT": "1", "DB_STATEMENT_TIMEOUT": "2"}
+    # No rollout steps: their queries would be answers the proxy holds and counts.
+    timeouts = {
+        "WORKERS": "1",
+        "DB_CONNECT_TIMEOUT": "1",
+        "DB_STATEMENT_TIMEOUT": "2",
+        "ROLLOUT_STEPS": "false",
+    }
     started = {
         "f": ServerProcess(dsn, **timeouts),
         "z": ServerProcess(dsn, READ_CACHE_BYTES="0", **timeouts),

@@ -15,7 +15,8 @@ from config_service.configurations.schema_links import described_by_path
 from config_service.errors import NotFound, revision_removed
 from config_service.keys import key_of
 from config_service.messages import NO_DELIVERY, Delivery, Get, Query
-from config_service.representation import Representation, etag_of
+from config_service.reads import Read
+from config_service.representation import Representation, etag_of, none_match
 from config_service.store.database import Cursor
 
 SELECT_REVISION = """
@@ -78,9 +79,11 @@ class GetRevision(Get):
 
 
 @dataclass(frozen=True, slots=True)
-class RevisionPage:
-    representation: Representation  # the JSON list, with its ETag, as a GET answers it
-    next_before: int | None  # the `before` of the next page, while more remain
+class RevisionPage(Read):
+    """A page of the history as a GET answers it (the JSON list, with its ETag), and the
+    `before` of the next page while more remain."""
+
+    next_before: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +127,13 @@ def list_revisions(
     revisions = [row for row in rows if row["revision"] is not None]
     page = revisions[: query.limit]
     body = json.dumps([_entry(row) for row in page], separators=(",", ":")).encode()
+    listed = Representation(query.id, body)
     more = len(revisions) > query.limit
-    return RevisionPage(Representation(query.id, body), page[-1]["revision"] if more else None)
+    return RevisionPage(
+        listed,
+        not_modified=not none_match(delivery.conditions.if_none_match, listed.etag),
+        next_before=page[-1]["revision"] if more else None,
+    )
 
 
 def _time(moment: datetime | None) -> str | None:

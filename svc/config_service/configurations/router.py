@@ -27,12 +27,12 @@ from config_service.configurations.schema_links import requested_link
 from config_service.configurations.versions import (
     VERSION_HEADERS,
     VERSION_PARAMETERS,
-    answer_version,
     asked_version,
     count_revisions,
     current_headers,
     current_headers_at,
     resource_path,
+    version_read,
 )
 from config_service.errors import InvalidValue
 from config_service.fields import CONFIGURATION_ID_EXAMPLE
@@ -122,15 +122,19 @@ async def get_configuration(request: Request) -> Response:
     id = ConfigurationId.of(request)
     path = resource_path(request, id)
     asked = asked_version(request.scope["query_string"])
+    conditions = read_conditions(request.scope)
     bus = bus_of(request)
     if asked is None:
-        headers_of = current_headers_at(path)
-        conditions = read_conditions(request.scope)
         if conditions.rejected is not None:  # a report riding on the read (HEAD too)
             await report_rejection(request, id, conditions)
-        return await answer_get(bus, request, GetConfiguration(id), headers_of, conditions)
+        query = GetConfiguration(id)
+        return await answer_get(bus, request, query, current_headers_at(path), conditions)
+    # A version is guarded as the plain GET is, by construction: the current representation
+    # is read first, as a plain GET reads it (from memory when current).
+    current = await bus.dispatch(GetConfiguration(id), delivery_of(request))
     keep = settings_of(request).revisions_keep
-    return await answer_version(bus, request, id, asked, path, keep)
+    version = version_read(asked, current.representation, conditions, path, keep)
+    return await answer_get(bus, request, version.query, version.headers_of, version.conditions)
 
 
 @router.post(

@@ -18,14 +18,14 @@ from collections import OrderedDict
 from threading import Lock
 
 from config_service.bus import NeedsTransaction
+from config_service.configurations.schema_links import LOC
+from config_service.errors import Conflict, InvalidValue
 from config_service.json_schema.validator import (
     UnsupportedSchema,
     Validator,
     Violation,
     compile_schema,
 )
-from config_service.configurations.schema_links import LOC
-from config_service.errors import Conflict, InvalidValue
 from config_service.store.database import Cursor
 
 # Violations listed in one 422, and followers named in one 409: enough to act on, bounded.

@@ -2,23 +2,19 @@
 revision or the history, and the headers that name revisions and link them."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from fastapi import Request
 from starlette.datastructures import QueryParams
-from starlette.responses import Response
 
-from config_service.bus import MessageBus
-from config_service.configurations.history import GetRevision, ListRevisions
-from config_service.configurations.queries import GetConfiguration
+from config_service.configurations.history import GetRevision, ListRevisions, RevisionPage
 from config_service.configurations.revisions import Written
 from config_service.configurations.schema_links import described_by_link
 from config_service.errors import InvalidValue
 from config_service.http.openapi_parts import header
-from config_service.http.responses import delivery_of, read_conditions, read_response
-from config_service.reads import Read
-from config_service.representation import Representation, none_match
+from config_service.reads import Read, ReadConditions
+from config_service.representation import Representation
 from config_service.telemetry.catalogue import ServiceMetrics
 
 # A revision never changes, but it may go: retention removes it (410) and an operator may
@@ -123,28 +119,37 @@ def resource_path(request: Request, configuration_id: str) -> str:
     return request.scope["path"].rpartition("/")[0] + "/" + configuration_id
 
 
-def current_headers_at(path: str) -> Callable[[Representation], dict[str, str]]:
-    return lambda representation: current_headers(representation, path)
+def current_headers_at(path: str) -> Callable[[Read], dict[str, str]]:
+    return lambda read: current_headers(read.representation, path)
 
 
-# --- answering ?revision=N and ?history ----------------------------------------------------
+# --- what ?revision=N and ?history read --------------------------------------------------
 
 
-async def answer_version(
-    bus: MessageBus,
-    request: Request,
-    configuration_id: str,
+@dataclass(frozen=True, slots=True)
+class VersionRead:
+    """What a GET of a version asks the bus, how its answer is headed, and on what conditions:
+    the router answers it as it answers a plain GET (http/responses.py, answer_get)."""
+
+    query: GetRevision | ListRevisions
+    headers_of: Callable[[Read], Mapping[str, str]]
+    conditions: ReadConditions
+
+
+def version_read(
     asked: AskedRevision | AskedHistory,
+    current: Representation,
+    conditions: ReadConditions,
     path: str,
     revisions_keep: int,
-) -> Response:
-    """An old revision, or the history. Guarded as the plain GET is, by construction: the
-    current representation is read first, as a plain GET reads it (from memory when current),
-    so whatever makes that a 404 makes these one too."""
-    current = await bus.dispatch(GetConfiguration(configuration_id), delivery_of(request))
-    current = current.representation
+) -> VersionRead:
+    """The read of an old revision, or of a page of the history, of the configuration whose
+    `current` representation a plain GET just read (so whatever makes that a 404 makes these
+    one too). Neither is held: a version never changes."""
+    conditions = replace(conditions, wait=0)
     if isinstance(asked, AskedHistory):
-        return await _answer_history(bus, request, configuration_id, asked, path)
+        query = ListRevisions(current.id, asked.limit, asked.before)
+        return VersionRead(query, lambda page: _next_page(page, path, asked.limit), conditions)
     revision = asked.revision
     # A revision among the newest REVISIONS_KEEP is certainly still kept: it may be answered
     # from memory (revisions never change). An older one may have been removed since it was
@@ -154,25 +159,14 @@ async def answer_version(
     recent = current.revision is None or (
         revision <= newest and (revisions_keep == 0 or revision > newest - revisions_keep)
     )
-    conditions = read_conditions(request.scope)
-    conditions = replace(conditions, wait=0, no_cache=conditions.no_cache or not recent)
-    read = await bus.dispatch(
-        GetRevision(configuration_id, revision), delivery_of(request, conditions)
-    )
-    return read_response(read, conditions, lambda old: old_revision_headers(old, path))
+    conditions = replace(conditions, no_cache=conditions.no_cache or not recent)
+    headers_of = lambda read: old_revision_headers(read.representation, path)  # noqa: E731
+    return VersionRead(GetRevision(current.id, revision), headers_of, conditions)
 
 
-async def _answer_history(
-    bus: MessageBus, request: Request, configuration_id: str, asked: AskedHistory, path: str
-) -> Response:
-    page = await bus.dispatch(ListRevisions(configuration_id, asked.limit, asked.before))
-    conditions = read_conditions(request.scope)
-    listed = page.representation
-    read = Read(listed, not_modified=not none_match(conditions.if_none_match, listed.etag))
-    links = {}
-    if page.next_before is not None:
-        links["Link"] = history_link(path, asked.limit, page.next_before)
-    return read_response(read, conditions, lambda _: links)
+def _next_page(page: Read, path: str, limit: int) -> dict[str, str]:
+    next_before = page.next_before if isinstance(page, RevisionPage) else None
+    return {} if next_before is None else {"Link": history_link(path, limit, next_before)}
 
 
 # --- writes ----------------------------------------------------------------------------------

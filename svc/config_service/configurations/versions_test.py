@@ -1,5 +1,8 @@
+from dataclasses import replace
+
 import pytest
 
+from config_service.configurations.history import GetRevision, ListRevisions, RevisionPage
 from config_service.configurations.versions import (
     IMMUTABLE,
     AskedHistory,
@@ -8,9 +11,11 @@ from config_service.configurations.versions import (
     current_headers,
     history_link,
     old_revision_headers,
+    version_read,
 )
 from config_service.errors import InvalidValue
-from config_service.representation import Representation
+from config_service.reads import Read, ReadConditions
+from config_service.representation import Representation, Rollout
 
 PATH = "/api/v1/configurations/ID"
 
@@ -75,3 +80,37 @@ def test_an_old_revision_is_immutable_and_named():
 
 def test_the_next_page_of_history():
     assert history_link(PATH, 10, 4) == f'<{PATH}?history&limit=10&before=4>; rel="next"'
+
+
+@pytest.mark.parametrize(
+    ("revision", "keep", "from_memory"),
+    [(10, 5, True), (6, 5, True), (5, 5, False), (1, 0, True), (11, 5, False)],
+)
+def test_a_revision_is_read_from_memory_only_while_retention_certainly_keeps_it(
+    revision, keep, from_memory
+):
+    current = Representation("ID", b"{}", revision=10)
+    asked = ReadConditions(if_none_match='"x"', wait=30)
+    version = version_read(AskedRevision(revision), current, asked, PATH, keep)
+    assert version.query == GetRevision("ID", revision)
+    # Never held (a revision never changes); If-None-Match still answers 304.
+    assert version.conditions == replace(asked, wait=0, no_cache=not from_memory)
+    old = Read(Representation("ID", b"{}", revision=revision), not_modified=False)
+    assert version.headers_of(old)["Cache-Control"] == IMMUTABLE
+
+
+def test_a_running_candidate_counts_as_the_newest_revision():
+    candidate = Representation("ID", b"{}", revision=11)
+    current = Representation("ID", b"{}", revision=10, rollout=Rollout(10, 11, candidate))
+    version = version_read(AskedRevision(11), current, ReadConditions(), PATH, 5)
+    assert not version.conditions.no_cache
+
+
+def test_a_history_page_links_the_next_one_while_more_remain():
+    current = Representation("ID", b"{}", revision=9)
+    version = version_read(AskedHistory(2, 8), current, ReadConditions(wait=5), PATH, 0)
+    assert (version.query, version.conditions.wait) == (ListRevisions("ID", 2, 8), 0)
+    listed = Representation("ID", b"[]")
+    more = RevisionPage(listed, not_modified=False, next_before=6)
+    assert version.headers_of(more) == {"Link": history_link(PATH, 2, 6)}
+    assert version.headers_of(RevisionPage(listed, not_modified=False)) == {}

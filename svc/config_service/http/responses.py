@@ -164,13 +164,13 @@ def representation_response(
     )
 
 
-def no_headers(representation: Representation) -> Mapping[str, str]:
+def no_headers(read: Read) -> Mapping[str, str]:
     return {}
 
 
-# What a resource adds to every response carrying one of its representations, e.g. a header
-# naming its version: given to answer_get by the resource's router.
-type HeadersOf = Callable[[Representation], Mapping[str, str]]
+# What a resource adds to every response carrying one of its reads, e.g. a header naming its
+# version or a link to the next page: given to answer_get by the resource's router.
+type HeadersOf = Callable[[Read], Mapping[str, str]]
 
 
 def read_response(
@@ -185,7 +185,7 @@ def read_response(
         "ETag": representation.etag,
         "Cache-Control": "no-cache",
         "Vary": READ_VARY,
-        **headers_of(representation),
+        **headers_of(read),
     }
     if read.age is not None:
         headers["Age"] = str(read.age)

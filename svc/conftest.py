@@ -9,6 +9,7 @@ from config_service.settings import Settings
 from config_service.store.migrations import apply_migrations
 from test import postgres
 from test.listener_proxy import ListenerProxy
+from test.live_server import ServerProcess
 from test.proxy import TcpProxy
 from test.resources import insert_application
 
@@ -44,6 +45,21 @@ def migrated_database():
     apply_migrations(dsn)
     yield dsn
     postgres.drop_database(dsn)
+
+
+@pytest.fixture(scope="module")
+def one_worker_server(database_url):
+    """The service as `make run` starts it, 1 worker, on the run's database: shared by the
+    tests of one module (each module that asks gets its own)."""
+    with ServerProcess(database_url, WORKERS="1") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def two_worker_server(database_url):
+    """The same with 2 workers: what tests of consistency and counting need."""
+    with ServerProcess(database_url, WORKERS="2") as running:
+        yield running
 
 
 @pytest.fixture

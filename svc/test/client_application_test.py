@@ -8,11 +8,11 @@ import time
 
 import httpx
 import pytest
-
 from config_service_client import ConfigClient, cli
 from config_service_client import follower as following
 from config_service_client.backoff import Backoff
 from config_service_client.cache import DiskCache
+
 from test.live_server import ServerProcess
 from test.random_refs import random_name
 from test.readme_test import RUNTIME, code_blocks
@@ -24,9 +24,8 @@ WAIT = 5  # seconds a follower's request is held: a stopped follower's last one 
 
 
 @pytest.fixture(scope="module")
-def server(database_url):
-    with ServerProcess(database_url) as running_server:
-        yield running_server
+def server(one_worker_server):
+    return one_worker_server
 
 
 @pytest.fixture

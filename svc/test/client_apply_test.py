@@ -7,10 +7,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from config_service_client import apply as applying
 from config_service_client.cli import main
-from test.live_server import ServerProcess
+
 from test.prometheus import read_samples
 from test.random_refs import random_name
 from test.workers import TIMEOUT
@@ -19,9 +18,8 @@ REQUESTS = "config_service_http_requests_total"
 
 
 @pytest.fixture(scope="module")
-def server(database_url):
-    with ServerProcess(database_url, WORKERS="2") as running_server:
-        yield running_server
+def server(two_worker_server):
+    return two_worker_server
 
 
 @pytest.fixture

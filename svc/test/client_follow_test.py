@@ -7,10 +7,10 @@ import time
 
 import httpx
 import pytest
-
 from config_service_client import ConfigClient, FatalError
 from config_service_client.backoff import Backoff
 from config_service_client.cli import main
+
 from test.live_server import ServerProcess, free_port
 from test.proxy import TcpProxy
 from test.random_refs import MISSING_ID
@@ -26,9 +26,8 @@ def fast() -> Backoff:
 
 
 @pytest.fixture(scope="module")
-def server(database_url):
-    with ServerProcess(database_url) as running_server:
-        yield running_server
+def server(one_worker_server):
+    return one_worker_server
 
 
 @pytest.fixture

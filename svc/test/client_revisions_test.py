@@ -2,18 +2,16 @@
 
 import httpx
 import pytest
-
 from config_service_client import ConfigClient
 from config_service_client.cli import main
-from test.live_server import ServerProcess
+
 from test.random_refs import random_name
 from test.workers import TIMEOUT
 
 
 @pytest.fixture(scope="module")
-def server(database_url):
-    with ServerProcess(database_url) as running_server:
-        yield running_server
+def server(one_worker_server):
+    return one_worker_server
 
 
 def configuration_with_three_revisions(server) -> tuple[str, str]:

@@ -3,20 +3,18 @@ and a version its callback refuses is kept out and reported, which can abort the
 
 import httpx
 import pytest
-
-from config_service.representation import in_cohort
 from config_service_client import ConfigClient
 from config_service_client.backoff import Backoff
-from test.live_server import ServerProcess
+
+from config_service.representation import in_cohort
 from test.resources import create_configuration
 from test.waiting import until
 from test.workers import TIMEOUT
 
 
 @pytest.fixture(scope="module")
-def server(database_url):
-    with ServerProcess(database_url) as running_server:
-        yield running_server
+def server(one_worker_server):
+    return one_worker_server
 
 
 def test_a_refused_candidate_is_kept_out_reported_and_aborts_the_rollout(server, tmp_path):

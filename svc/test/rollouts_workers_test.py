@@ -8,7 +8,6 @@ import httpx
 import pytest
 
 from config_service.representation import in_cohort
-from test.live_server import ServerProcess
 from test.random_refs import random_name
 from test.waiting import until
 from test.workers import TIMEOUT
@@ -18,9 +17,8 @@ HELD_SECONDS = 3
 
 
 @pytest.fixture(scope="module")
-def server(database_url):
-    with ServerProcess(database_url, WORKERS="2") as running_server:
-        yield running_server
+def server(two_worker_server):
+    return two_worker_server
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from test.json_schema_cases import REFUSED_GROUPS, suite_groups
-from test.live_server import ServerProcess
 from test.concurrency import send_together
+from test.json_schema_cases import REFUSED_GROUPS, suite_groups
 from test.random_refs import random_name
 from test.watching import answer, assert_held, logged_request, watch
 from test.workers import TIMEOUT
@@ -20,9 +19,8 @@ SAMPLE = 60  # groups of the suite, drawn with a fixed seed (the whole suite run
 
 
 @pytest.fixture(scope="module")
-def server(database_url):
-    with ServerProcess(database_url, WORKERS="2") as running:
-        yield running
+def server(two_worker_server):
+    return two_worker_server
 
 
 @pytest.fixture

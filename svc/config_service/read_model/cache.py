@@ -157,6 +157,8 @@ class ReadCache:
         rollout = representation.rollout
         if rollout is not None and rollout.candidate is not None:  # kept beside it (rollouts)
             size += len(rollout.candidate.body) + ENTRY_OVERHEAD
+        for item in representation.item_rollouts:  # a view's items' versions, both kept
+            size += len(item.current) + len(item.candidate)
         if size > self._max_bytes:
             return
         self._entries[key] = _Entry(representation, size)

@@ -212,3 +212,17 @@ async def _candidate_scenario() -> None:
     assert (
         await cache.read("c", ReadConditions(if_none_match=etag, client=inside), load)
     ).not_modified
+
+
+def test_a_views_running_rollouts_are_counted_with_it():
+    from config_service.representation import ItemRollout
+
+    item = ItemRollout("c", 50, current=b"a" * 30, candidate=b"b" * 40)
+    view = Representation("app", b"[" + b"a" * 30 + b"]", item_rollouts=(item,))
+
+    async def load() -> Representation:
+        return view
+
+    cache = new_cache()
+    asyncio.run(cache.read("app", ReadConditions(), load))
+    assert cache.size == (1, 32 + 30 + 40 + ENTRY_OVERHEAD)
